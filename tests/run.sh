@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds gst-ilgnet and runs every test (unit, parity, GstHarness, end to
+# end).  Installs missing Debian packages first.  The last line printed is
+# "N passed, N failed" (", N skipped" when tests were skipped).
+# Extra arguments go to `meson test` (e.g. a test name or --suite parity).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build="$top/build-tests"
+if ! "$top/src/tools/setup-build.sh" "$build" --tests; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+# Never more than the machine's cores; each test may use up to 2 threads.
+jobs=$(( $(nproc) / 2 )); [ "$jobs" -ge 1 ] || jobs=1
+meson test -C "$build" --num-processes "$jobs" --print-errorlogs "$@"
+rc=$?
+log="$build/meson-logs/testlog.json"
+if [ ! -s "$log" ]; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+read -r pass fail skip < <(/usr/bin/python3 - "$log" <<'PY'
+import json, sys
+p = f = s = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)["result"]
+    if r in ("OK", "EXPECTEDFAIL"): p += 1
+    elif r == "SKIP": s += 1
+    else: f += 1
+print(p, f, s)
+PY
+)
+if [ "$skip" -gt 0 ]; then
+  echo "$pass passed, $fail failed, $skip skipped"
+else
+  echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ] && [ $rc -eq 0 ]
