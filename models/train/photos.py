@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+"""Builds the photo sets the default model is trained and evaluated on.
+
+The photos come from Debian wallpaper packages, so anyone can rebuild the
+exact same set: `apt-get download` the packages into WORKDIR/debs, unpack
+them with `dpkg -x`, keep one file per distinct picture, drop the ones that
+are not photographs (vector art, flat gradients, logos) and cache every
+photo once, shrunk to a fixed short side, as uint8 BGR arrays in
+WORKDIR/cache/{train,val}.npz.  Nothing here is ever committed.
+
+Usage: photos.py WORKDIR [--short-side N]
+"""
+
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+
+# Training photos; lomiri-wallpapers* are held out for validation (pictures
+# the net never sees).
+TRAIN_PACKAGES = ["gnome-backgrounds", "mate-backgrounds",
+                  "plasma-workspace-wallpapers", "sway-backgrounds"]
+VAL_PACKAGES = ["lomiri-wallpapers", "lomiri-wallpapers-16.04",
+                "lomiri-wallpapers-20.04"]
+IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def fetch(workdir, packages):
+    """apt-get download + dpkg -x, skipping what is already there."""
+    debs = os.path.join(workdir, "debs")
+    os.makedirs(debs, exist_ok=True)
+    for pkg in packages:
+        dest = os.path.join(workdir, "x", pkg)
+        if os.path.isdir(dest):
+            continue
+        if not glob.glob(os.path.join(debs, pkg + "_*.deb")):
+            subprocess.run(["apt-get", "download", pkg], cwd=debs, check=True)
+        deb = sorted(glob.glob(os.path.join(debs, pkg + "_*.deb")))[-1]
+        os.makedirs(dest + ".part", exist_ok=True)
+        subprocess.run(["dpkg", "-x", deb, dest + ".part"], check=True)
+        os.rename(dest + ".part", dest)
+
+
+def candidate_files(root):
+    """One file per picture: Plasma ships each wallpaper in several sizes
+    (keep the largest) plus a screenshot (never kept)."""
+    best = {}
+    for path in sorted(glob.glob(os.path.join(root, "**", "*"), recursive=True)):
+        if not path.lower().endswith(IMAGE_EXT) or not os.path.isfile(path):
+            continue
+        base = os.path.basename(path)
+        if base.startswith("screenshot"):
+            continue
+        m = re.match(r"(\d+)x(\d+)\.\w+$", base)
+        if m:
+            key = os.path.dirname(path)
+            area = int(m.group(1)) * int(m.group(2))
+        else:
+            key, area = path, 0
+        if key not in best or area > best[key][0]:
+            best[key] = (area, path)
+    return [p for _, p in sorted(best.values(), key=lambda t: t[1])]
+
+
+def photo_stats(img):
+    """Colour richness and texture of a 256-px thumbnail.  Photographs have
+    many distinct colours and fine texture almost everywhere; vector art,
+    gradients and logos have few colours and large flat areas."""
+    h, w = img.shape[:2]
+    s = 256.0 / max(h, w)
+    t = cv2.resize(img, (max(1, int(w * s)), max(1, int(h * s))),
+                   interpolation=cv2.INTER_AREA)
+    q = (t >> 3).astype(np.int32)
+    codes = (q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]
+    n_colors = len(np.unique(codes))
+    g = cv2.cvtColor(t, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    lap = np.abs(cv2.Laplacian(g, cv2.CV_32F, ksize=3))
+    textured = float((lap > 4.0).mean())
+    return n_colors, textured
+
+
+# The photographs among the packages' pictures, picked by eye from a contact
+# sheet: colour/texture statistics alone (printed by build() for reference)
+# cannot tell a grainy photo from noisy vector art reliably, and a wrong
+# "pristine" picture (a flat gradient) teaches the net that blur is fine.
+# Plasma wallpapers are named by their directory.
+PHOTOS = {
+    # mate-backgrounds/nature
+    "Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow",
+    "LadyBird", "RainDrops", "Storm", "TwoWings", "Wood", "YellowFlower",
+    # plasma-workspace-wallpapers
+    "BytheWater", "ColdRipple", "DarkestHour", "EveningGlow", "FallenLeaf",
+    "Grey", "Kite", "OneStandsOut", "Path", "summer_1am",
+    # lomiri-wallpapers-16.04 / -20.04 (validation)
+    "Bridge_by_Sander_Klootwijk", "Dragonfly_by_Bolly",
+    "Picture_0B_by_freespace", "Picture_1A_by_freespace", "Wine_by_Jakkub_Mede",
+    "aitzgorri_by_Aitzol_Berasategi", "analogpattern_by_Peter_Nerlich",
+    "free_by_Peter_Nerlich", "friends_by_Aitzol_Berasategi",
+    "greentock_by_Peter_Nerlich", "life_by_Aitzol_Berasategi",
+    "picosdeeuropa_by_Aitzol_Berasategi", "seeding_by_Clements_Engelhardt",
+    "sunset_by_Aitzol_Berasategi", "Kleiber_by_Lukas_Baubkus",
+}
+
+
+def picture_name(path):
+    base = os.path.basename(path)
+    if re.match(r"\d+x\d+\.\w+$", base):
+        return path.split(os.sep)[-4]
+    return os.path.splitext(base)[0]
+
+
+def is_photo(path):
+    return picture_name(path) in PHOTOS
+
+
+def thumb_hash(img):
+    g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    return cv2.resize(g, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def build(workdir, packages, short_side, name, filter_photos=True):
+    fetch(workdir, packages)
+    kept, names, hashes = [], [], []
+    for pkg in packages:
+        for path in candidate_files(os.path.join(workdir, "x", pkg)):
+            img = cv2.imread(path, cv2.IMREAD_COLOR)
+            if img is None or min(img.shape[:2]) < 200:
+                continue
+            n_colors, textured = photo_stats(img)
+            verdict = is_photo(path)
+            rel = os.path.relpath(path, os.path.join(workdir, "x"))
+            h = thumb_hash(img)
+            dup = any(np.abs(h - o).mean() < 6.0 for o in hashes)
+            print("%-5s %-4s colors=%5d textured=%.2f %s" % (
+                "keep" if verdict and not dup else "drop",
+                "dup" if dup else "", n_colors, textured, rel))
+            if dup or (filter_photos and not verdict):
+                continue
+            hashes.append(h)
+            s = short_side / min(img.shape[:2])
+            if s < 1.0:
+                img = cv2.resize(img, (round(img.shape[1] * s),
+                                       round(img.shape[0] * s)),
+                                 interpolation=cv2.INTER_AREA)
+            kept.append(img)
+            names.append(rel)
+    out = os.path.join(workdir, "cache", name + ".npz")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    arrays = {"img%03d" % i: a for i, a in enumerate(kept)}
+    np.savez(out + ".tmp.npz", names=np.array(names), **arrays)
+    os.replace(out + ".tmp.npz", out)
+    print("%s: %d photos -> %s" % (name, len(kept), out))
+    return out
+
+
+def load(path):
+    """The cached photos: a list of uint8 BGR arrays and their names."""
+    z = np.load(path)
+    names = list(z["names"])
+    return [z["img%03d" % i] for i in range(len(names))], names
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("workdir")
+    ap.add_argument("--short-side", type=int, default=480)
+    a = ap.parse_args()
+    build(a.workdir, TRAIN_PACKAGES, a.short_side, "train")
+    build(a.workdir, VAL_PACKAGES, a.short_side, "val")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
