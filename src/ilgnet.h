@@ -135,6 +135,21 @@ char *ilgnet_default_model_path (GError **error);
 IlgnetSession *ilgnet_session_new (IlgnetModel *model, int batch, int threads,
     GError **error);
 void ilgnet_session_free (IlgnetSession *session);
+
+typedef enum
+{
+  /* Give every blob its own memory so that ilgnet_session_get_blob() works
+   * for all blobs after a run (by default, memory of blobs no longer needed
+   * is reused and only the input, the output and blobs not overwritten can
+   * be read back).  For debugging and parity tests. */
+  ILGNET_SESSION_KEEP_BLOBS = 1 << 0
+} IlgnetSessionFlags;
+
+/* ilgnet_session_new() with @flags. */
+IlgnetSession *ilgnet_session_new_full (IlgnetModel *model, int batch,
+    int threads, IlgnetSessionFlags flags, GError **error);
+/* The session's model (not a new reference). */
+IlgnetModel *ilgnet_session_get_model (const IlgnetSession *session);
 int ilgnet_session_get_batch (const IlgnetSession *session);
 
 /* The planar float input, batch x C x H x W, to fill before a run. */
@@ -181,6 +196,10 @@ typedef struct
 {
   int x, y, width, height;
 } IlgnetRect;
+
+/* The resize mode the model was trained with (header "input" "resize";
+ * SQUASH when absent). */
+IlgnetResize ilgnet_model_get_resize (const IlgnetModel *model);
 
 typedef struct
 {

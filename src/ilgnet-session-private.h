@@ -1,0 +1,139 @@
+/* Session internals: the execution plan, the activation arena and the
+ * interface between the executor (session.c) and the layer kernels. */
+#ifndef ILGNET_SESSION_PRIVATE_H
+#define ILGNET_SESSION_PRIVATE_H
+
+#include "ilgnet-private.h"
+#include "threadpool.h"
+
+G_BEGIN_DECLS
+
+/* A blob as a kernel sees it: image n starts at data + n * bstride.  Concat
+ * inputs written in place into the concat's buffer have bstride larger than
+ * their own size. */
+typedef struct
+{
+  float *data;
+  gsize bstride;
+  IlgnetBlobShape shape;
+} IlgnetView;
+
+static inline float *
+ilgnet_view_image (const IlgnetView * v, int n)
+{
+  return v->data + (gsize) n * v->bstride;
+}
+
+/* A buffer in the arena; blobs live in roots at an offset.  Roots written
+ * straight into a concat output become children of the concat's root. */
+typedef struct
+{
+  gsize size;                   /* floats per image */
+  int parent;                   /* root index or -1 */
+  gsize parent_off;             /* floats into the parent, per image */
+  int first, last;              /* layer indices during which it lives */
+  int last_write, last_read;
+  gsize arena_off;              /* top-level roots: floats into the arena */
+} IlgnetRoot;
+
+typedef struct
+{
+  int root;
+  gsize off;                    /* floats into the root, per image */
+} IlgnetBlobPlace;
+
+typedef enum
+{
+  ILGNET_FC_F32,
+  ILGNET_FC_F16,
+  ILGNET_FC_I8
+} IlgnetFcKind;
+
+typedef struct
+{
+  const IlgnetLayer *layer;
+  gboolean skip;                /* alias, identity, or fused into the previous */
+  gboolean fuse_relu;           /* apply the next layer's ReLU on the output */
+  float relu_slope;
+  /* f32 parameters: mapped when the file holds f32, else session copies */
+  const float *w, *b, *w2;
+  float *owned[3];
+  IlgnetFcKind fc_kind;         /* InnerProduct with f16/i8 weights stay mapped */
+  double ms;                    /* profile, accumulated */
+} IlgnetNode;
+
+struct _IlgnetSession
+{
+  IlgnetModel *model;
+  int batch;
+  int threads;
+  IlgnetPool *pool;
+
+  IlgnetNode *nodes;            /* one per layer */
+  IlgnetRoot *roots;
+  int n_roots;
+  IlgnetBlobPlace *places;      /* one per blob */
+
+  float *arena;
+  gsize arena_floats;
+  float *scratch;               /* im2col */
+  gsize scratch_floats;
+  float *blob_copy;             /* get_blob of strided blobs */
+  gsize blob_copy_floats;
+
+  gboolean keep_blobs;
+  gboolean profiling;
+  int last_n;
+};
+
+/* session-plan.c */
+gboolean ilgnet_session_plan (IlgnetSession * s, GError ** error);
+IlgnetView ilgnet_session_view (const IlgnetSession * s, int blob);
+gboolean ilgnet_session_blob_clobbered (const IlgnetSession * s, int blob);
+
+/* blas.c: the only caller of BLAS.  Row-major C = A * op(B) (+ C). */
+void ilgnet_blas_set_threads (int n);
+void ilgnet_sgemm (gboolean trans_b, int m, int n, int k, const float *a,
+    int lda, const float *b, int ldb, gboolean accumulate, float *c, int ldc);
+void ilgnet_sgemv (int m, int k, const float *a, int lda, const float *x,
+    gboolean accumulate, float *y);
+
+/* Kernels: one per layer family, dispatched from session.c */
+void ilgnet_layer_conv (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n);
+void ilgnet_layer_inner_product (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n);
+void ilgnet_layer_pool (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n);
+void ilgnet_layer_lrn (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n);
+void ilgnet_layer_relu (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n);
+void ilgnet_layer_prelu (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n);
+void ilgnet_layer_softmax (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n);
+void ilgnet_layer_batch_norm (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n);
+void ilgnet_layer_scale (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n);
+void ilgnet_layer_copy (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n);
+void ilgnet_layer_concat (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * ins, const IlgnetView * out, int n);
+void ilgnet_layer_eltwise (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * ins, const IlgnetView * out, int n);
+
+/* Adds bias[c] (may be NULL) to each of @channels rows of @len floats and
+ * applies leaky ReLU when @relu; shared by conv and FC. */
+void ilgnet_bias_relu (IlgnetSession * s, float *data, int channels,
+    gsize len, gsize row_stride, const float *bias, gboolean relu,
+    float slope);
+
+/* gemv-lowp.c: y[n][o] = sum_k W[o][k] x[n][k] (+ bias) for f16 / i8 W */
+void ilgnet_gemv_lowp (IlgnetSession * s, const IlgnetTensor * w,
+    const float *x, gsize x_stride, int n_vec, float *y, gsize y_stride);
+
+G_END_DECLS
+
+#endif /* ILGNET_SESSION_PRIVATE_H */

@@ -1,0 +1,122 @@
+/* Scoring whole images: one crop, or several candidate crops in batches. */
+#include "ilgnet-private.h"
+
+static void
+add_rect (IlgnetRect * rects, int *n, int max, int x, int y, int w, int h)
+{
+  int i;
+
+  if (*n >= max || w < 1 || h < 1)
+    return;
+  for (i = 0; i < *n; i++)
+    if (rects[i].x == x && rects[i].y == y && rects[i].width == w
+        && rects[i].height == h)
+      return;
+  rects[*n] = (IlgnetRect) {
+  x, y, w, h};
+  (*n)++;
+}
+
+int
+ilgnet_multi_crops (int width, int height, IlgnetRect * rects, int max)
+{
+  /* the frame, then crops keeping its aspect: 85 % of each side at the
+   * corners and centre, 70 % on a 3x3 grid (GAIC-style anchors, few enough
+   * to score with a full net); then the centred square */
+  static const float sides[2] = { 0.85f, 0.70f };
+  int n = 0, s, gx, gy;
+
+  if (!rects || width < 1 || height < 1 || max < 1)
+    return 0;
+  max = MIN (max, ILGNET_MAX_CROPS);
+  add_rect (rects, &n, max, 0, 0, width, height);
+  for (s = 0; s < 2; s++) {
+    int cw = MAX (1, (int) (width * sides[s] + 0.5f));
+    int ch = MAX (1, (int) (height * sides[s] + 0.5f));
+    for (gy = 0; gy < 3; gy++)
+      for (gx = 0; gx < 3; gx++) {
+        /* 85 %: corners and centre only */
+        if (s == 0 && (gx == 1) != (gy == 1))
+          continue;
+        add_rect (rects, &n, max, (width - cw) * gx / 2,
+            (height - ch) * gy / 2, cw, ch);
+      }
+  }
+  {
+    int side = MIN (width, height);
+    add_rect (rects, &n, max, (width - side) / 2, (height - side) / 2, side,
+        side);
+  }
+  return n;
+}
+
+gboolean
+ilgnet_score_image (IlgnetSession * session, const IlgnetImage * image,
+    IlgnetResize mode, float *score, IlgnetRect * best, GError ** error)
+{
+  IlgnetModel *model;
+  const IlgnetInputSpec *spec;
+  IlgnetRect rects[ILGNET_MAX_CROPS];
+  gsize per;
+  int n, batch, i, j, best_i = 0;
+  float best_score = -1.0f;
+
+  g_return_val_if_fail (session != NULL && score != NULL, FALSE);
+  if (!ilgnet_image_check (image, NULL, error))
+    return FALSE;
+  model = ilgnet_session_get_model (session);
+  spec = ilgnet_model_get_input_spec (model);
+  per = (gsize) spec->channels * spec->height * spec->width;
+  batch = ilgnet_session_get_batch (session);
+
+  if (mode != ILGNET_RESIZE_MULTI) {
+    if (!ilgnet_preprocess (spec, image, NULL, mode,
+            ilgnet_session_get_input (session), error)
+        || !ilgnet_session_run (session, 1, error))
+      return FALSE;
+    *score = ilgnet_session_get_score (session, 0);
+    if (best) {
+      *best = (IlgnetRect) {
+      0, 0, image->width, image->height};
+      if (mode == ILGNET_RESIZE_CENTER) {
+        /* the part preprocessing kept */
+        if ((gint64) image->width * spec->height >
+            (gint64) image->height * spec->width) {
+          best->width = MAX (1, (int) ((gint64) image->height * spec->width /
+                  spec->height));
+          best->x = (image->width - best->width) / 2;
+        } else {
+          best->height = MAX (1, (int) ((gint64) image->width *
+                  spec->height / spec->width));
+          best->y = (image->height - best->height) / 2;
+        }
+      }
+    }
+    return TRUE;
+  }
+
+  n = ilgnet_multi_crops (image->width, image->height, rects,
+      ILGNET_MAX_CROPS);
+  for (i = 0; i < n; i += batch) {
+    int m = MIN (batch, n - i);
+    float *input = ilgnet_session_get_input (session);
+    for (j = 0; j < m; j++)
+      if (!ilgnet_preprocess (spec, image, &rects[i + j],
+              ILGNET_RESIZE_SQUASH, input + j * per, error))
+        return FALSE;
+    if (!ilgnet_session_run (session, m, error))
+      return FALSE;
+    for (j = 0; j < m; j++) {
+      float s = ilgnet_session_get_score (session, j);
+      /* ties keep the earlier (larger) crop */
+      if (s > best_score) {
+        best_score = s;
+        best_i = i + j;
+      }
+    }
+  }
+  *score = best_score;
+  if (best)
+    *best = rects[best_i];
+  return TRUE;
+}

@@ -1,0 +1,250 @@
+/* Memory planning for a session: which blobs share storage (in-place
+ * layers, Flatten views, concat inputs written straight into the concat's
+ * output) and where each buffer lives in the one activation arena, reusing
+ * memory of buffers whose lifetimes do not overlap. */
+#include "ilgnet-session-private.h"
+
+#include <string.h>
+
+#define ARENA_ALIGN 16          /* floats: 64 bytes */
+
+static int
+new_root (IlgnetSession * s, gsize size)
+{
+  IlgnetRoot *r;
+
+  s->roots = g_renew (IlgnetRoot, s->roots, s->n_roots + 1);
+  r = &s->roots[s->n_roots];
+  memset (r, 0, sizeof (*r));
+  r->size = size;
+  r->parent = -1;
+  r->first = G_MAXINT;
+  r->last = -2;
+  r->last_write = -2;
+  r->last_read = -2;
+  return s->n_roots++;
+}
+
+static int
+top_root (const IlgnetSession * s, int r, gsize * off)
+{
+  while (s->roots[r].parent >= 0) {
+    if (off)
+      *off += s->roots[r].parent_off;
+    r = s->roots[r].parent;
+  }
+  return r;
+}
+
+IlgnetView
+ilgnet_session_view (const IlgnetSession * s, int blob)
+{
+  IlgnetView v;
+  gsize off = s->places[blob].off;
+  int t = top_root (s, s->places[blob].root, &off);
+
+  v.data = s->arena + s->roots[t].arena_off + off;
+  v.bstride = s->roots[t].size;
+  v.shape = s->model->blobs[blob].shape;
+  return v;
+}
+
+static gboolean
+intervals_overlap (const IlgnetRoot * a, const IlgnetRoot * b)
+{
+  return a->first <= b->last && b->first <= a->last;
+}
+
+gboolean
+ilgnet_session_blob_clobbered (const IlgnetSession * s, int blob)
+{
+  int t = top_root (s, s->places[blob].root, NULL);
+  const IlgnetRoot *T = &s->roots[t];
+  gsize t0 = T->arena_off, t1 = t0 + T->size * s->batch;
+  int i;
+
+  for (i = 0; i < s->n_roots; i++) {
+    const IlgnetRoot *U = &s->roots[i];
+    gsize u0, u1;
+    if (i == t || U->parent >= 0 || U->first <= T->last)
+      continue;
+    u0 = U->arena_off;
+    u1 = u0 + U->size * s->batch;
+    if (u0 < t1 && t0 < u1)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static int
+compare_root_size (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const IlgnetSession *s = data;
+  gsize sa = s->roots[*(const int *) a].size;
+  gsize sb = s->roots[*(const int *) b].size;
+  return sa > sb ? -1 : sa < sb;
+}
+
+static int
+compare_placed (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const IlgnetSession *s = data;
+  gsize oa = s->roots[*(const int *) a].arena_off;
+  gsize ob = s->roots[*(const int *) b].arena_off;
+  return oa < ob ? -1 : oa > ob;
+}
+
+static gsize
+align_up (gsize v)
+{
+  return (v + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+}
+
+gboolean
+ilgnet_session_plan (IlgnetSession * s, GError ** error)
+{
+  const IlgnetModel *m = s->model;
+  int L = m->n_layers;
+  int *first_def, *last_write, *last_read;
+  int *order, *placed, n_top = 0, n_placed = 0;
+  int b, i, j;
+
+  s->places = g_new0 (IlgnetBlobPlace, m->n_blobs);
+  first_def = g_new (int, m->n_blobs);
+  last_write = g_new (int, m->n_blobs);
+  last_read = g_new (int, m->n_blobs);
+  for (b = 0; b < m->n_blobs; b++) {
+    first_def[b] = b == m->input_blob ? -1 : G_MAXINT;
+    last_write[b] = first_def[b];
+    last_read[b] = -2;
+  }
+  for (i = 0; i < L; i++) {
+    const IlgnetLayer *l = &m->layers[i];
+    for (j = 0; j < l->n_bottoms; j++)
+      last_read[l->bottoms[j]] = i;
+    if (l->type == ILGNET_LAYER_INPUT)
+      continue;
+    first_def[l->top] = MIN (first_def[l->top], i);
+    last_write[l->top] = i;
+  }
+
+  /* Storage: one root per blob, except aliases */
+  s->places[m->input_blob].root = new_root (s,
+      ilgnet_blob_shape_size (&m->blobs[m->input_blob].shape));
+  for (i = 0; i < L; i++) {
+    const IlgnetLayer *l = &m->layers[i];
+    if (l->type == ILGNET_LAYER_INPUT || l->in_place)
+      continue;
+    /* Flatten is a view unless someone later writes either side in place */
+    if (l->type == ILGNET_LAYER_FLATTEN && last_write[l->top] == i
+        && last_write[l->bottoms[0]] <= i) {
+      s->places[l->top] = s->places[l->bottoms[0]];
+      s->nodes[i].skip = TRUE;
+      continue;
+    }
+    s->places[l->top].root = new_root (s,
+        ilgnet_blob_shape_size (&m->blobs[l->top].shape));
+  }
+  for (b = 0; b < m->n_blobs; b++) {
+    IlgnetRoot *r = &s->roots[s->places[b].root];
+    r->first = MIN (r->first, first_def[b]);
+    r->last_write = MAX (r->last_write, last_write[b]);
+    r->last_read = MAX (r->last_read, last_read[b]);
+  }
+
+  /* Concat inputs produced straight into the concat output */
+  for (i = 0; i < L; i++) {
+    const IlgnetLayer *l = &m->layers[i];
+    int R = s->places[l->top].root;
+    gsize hw, coff = 0;
+    if (l->type != ILGNET_LAYER_CONCAT)
+      continue;
+    hw = (gsize) m->blobs[l->top].shape.h * m->blobs[l->top].shape.w;
+    for (j = 0; j < l->n_bottoms; j++) {
+      int bb = l->bottoms[j], k;
+      int r = s->places[bb].root;
+      gboolean ok = r != s->places[m->input_blob].root
+          && s->roots[r].parent < 0 && r != R && s->places[bb].off == 0
+          && s->roots[r].size == ilgnet_blob_shape_size (&m->blobs[bb].shape)
+          && s->roots[r].last_write <= i
+          && (last_write[l->top] == i || s->roots[r].last_read <= i);
+      for (k = 0; k < l->n_bottoms; k++)
+        if (k != j && l->bottoms[k] == bb)
+          ok = FALSE;
+      if (ok) {
+        s->roots[r].parent = R;
+        s->roots[r].parent_off = coff;
+      }
+      coff += m->blobs[bb].shape.c * hw;
+    }
+  }
+
+  /* Lifetimes of top-level roots cover their children */
+  for (i = 0; i < s->n_roots; i++) {
+    IlgnetRoot *r = &s->roots[i];
+    r->last = MAX (r->last_write, r->last_read);
+  }
+  for (i = 0; i < s->n_roots; i++) {
+    int t = top_root (s, i, NULL);
+    if (t != i) {
+      s->roots[t].first = MIN (s->roots[t].first, s->roots[i].first);
+      s->roots[t].last = MAX (s->roots[t].last, s->roots[i].last);
+    }
+  }
+  {
+    /* The caller fills the input before a run and reads the output after */
+    int in_t = top_root (s, s->places[m->input_blob].root, NULL);
+    int out_t = top_root (s, s->places[m->output_blob].root, NULL);
+    s->roots[in_t].first = -1;
+    s->roots[in_t].last = L;
+    s->roots[out_t].last = L;
+  }
+  if (s->keep_blobs) {
+    for (i = 0; i < s->n_roots; i++) {
+      s->roots[i].first = -1;
+      s->roots[i].last = L;
+    }
+  }
+
+  /* Greedy placement, biggest first, lowest offset that fits in time */
+  order = g_new (int, s->n_roots);
+  placed = g_new (int, s->n_roots);
+  for (i = 0; i < s->n_roots; i++)
+    if (s->roots[i].parent < 0)
+      order[n_top++] = i;
+  g_qsort_with_data (order, n_top, sizeof (int), compare_root_size, s);
+  s->arena_floats = 0;
+  for (i = 0; i < n_top; i++) {
+    IlgnetRoot *r = &s->roots[order[i]];
+    gsize need = align_up (r->size * s->batch), pos = 0;
+    int n_conf = 0;
+    int *conf = g_new (int, n_placed + 1);
+    for (j = 0; j < n_placed; j++)
+      if (intervals_overlap (r, &s->roots[placed[j]]))
+        conf[n_conf++] = placed[j];
+    g_qsort_with_data (conf, n_conf, sizeof (int), compare_placed, s);
+    for (j = 0; j < n_conf; j++) {
+      const IlgnetRoot *c = &s->roots[conf[j]];
+      gsize cend = c->arena_off + align_up (c->size * s->batch);
+      if (c->arena_off >= pos + need)
+        break;
+      pos = MAX (pos, cend);
+    }
+    g_free (conf);
+    r->arena_off = pos;
+    s->arena_floats = MAX (s->arena_floats, pos + need);
+    placed[n_placed++] = order[i];
+  }
+  g_free (order);
+  g_free (placed);
+  g_free (first_def);
+  g_free (last_write);
+  g_free (last_read);
+
+  if (s->arena_floats > G_MAXSIZE / 8) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "activation arena too large for batch %d", s->batch);
+    return FALSE;
+  }
+  return TRUE;
+}

@@ -1,0 +1,353 @@
+/* Sessions: preparing the nodes of a model for one batch size (f32 copies
+ * of small low-precision tensors, ReLU fusion, the arena) and running them.
+ * The one switch that dispatches layers to kernels is here. */
+#include "ilgnet-session-private.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_BATCH 4096
+
+static int
+default_threads (void)
+{
+  long n = sysconf (_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int) MIN (n, 256) : 1;
+}
+
+/* An f32 view of a tensor: mapped when stored as f32, else a copy owned by
+ * the node (slot @slot). */
+static gboolean
+node_f32 (IlgnetNode * node, const IlgnetTensor * t, int slot,
+    const float **out, GError ** error)
+{
+  if (!t) {
+    *out = NULL;
+    return TRUE;
+  }
+  if (t->dtype == ILGNET_DTYPE_F32) {
+    *out = t->data;
+    return TRUE;
+  }
+  node->owned[slot] = ilgnet_tensor_to_f32 (t);
+  if (!node->owned[slot]) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "out of memory converting tensor \"%s\"", t->name);
+    return FALSE;
+  }
+  *out = node->owned[slot];
+  return TRUE;
+}
+
+static gboolean
+prepare_nodes (IlgnetSession * s, GError ** error)
+{
+  IlgnetModel *m = s->model;
+  int i;
+
+  for (i = 0; i < m->n_layers; i++) {
+    const IlgnetLayer *l = &m->layers[i];
+    IlgnetNode *node = &s->nodes[i];
+
+    node->layer = l;
+    if (l->type == ILGNET_LAYER_INPUT
+        || (l->type == ILGNET_LAYER_DROPOUT && l->in_place))
+      node->skip = TRUE;
+    if (l->type == ILGNET_LAYER_INNER_PRODUCT
+        && l->weight->dtype != ILGNET_DTYPE_F32) {
+      /* FC weights stay mapped; the low-precision GEMV reads them */
+      node->fc_kind = l->weight->dtype == ILGNET_DTYPE_F16 ?
+          ILGNET_FC_F16 : ILGNET_FC_I8;
+    } else if (!node_f32 (node, l->weight, 0, &node->w, error)) {
+      return FALSE;
+    }
+    if (!node_f32 (node, l->bias, 1, &node->b, error)
+        || !node_f32 (node, l->blob2, 2, &node->w2, error))
+      return FALSE;
+
+    /* conv/FC + in-place ReLU right after: one pass over the output */
+    if ((l->type == ILGNET_LAYER_CONVOLUTION
+            || l->type == ILGNET_LAYER_INNER_PRODUCT) && i + 1 < m->n_layers) {
+      const IlgnetLayer *next = &m->layers[i + 1];
+      if (next->type == ILGNET_LAYER_RELU && next->in_place
+          && next->bottoms[0] == l->top) {
+        node->fuse_relu = TRUE;
+        node->relu_slope = next->p.negative_slope;
+        s->nodes[i + 1].skip = TRUE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+static gsize
+scratch_need (const IlgnetModel * m)
+{
+  gsize need = 0;
+  int i;
+
+  for (i = 0; i < m->n_layers; i++) {
+    const IlgnetLayer *l = &m->layers[i];
+    const IlgnetLayerParams *p = &l->p;
+    const IlgnetBlobShape *in, *out;
+    if (l->type != ILGNET_LAYER_CONVOLUTION)
+      continue;
+    if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->ph == 0
+        && p->pw == 0)
+      continue;
+    in = &m->blobs[l->bottoms[0]].shape;
+    out = &m->blobs[l->top].shape;
+    need = MAX (need, (gsize) in->c * p->kh * p->kw * out->h * out->w);
+  }
+  return need;
+}
+
+IlgnetSession *
+ilgnet_session_new_full (IlgnetModel * model, int batch, int threads,
+    IlgnetSessionFlags flags, GError ** error)
+{
+  IlgnetSession *s;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  if (batch < 1 || batch > MAX_BATCH) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "batch %d is out of range 1..%d", batch, MAX_BATCH);
+    return NULL;
+  }
+  s = g_new0 (IlgnetSession, 1);
+  s->model = ilgnet_model_ref (model);
+  s->batch = batch;
+  s->threads = threads > 0 ? MIN (threads, 256) : default_threads ();
+  s->keep_blobs = (flags & ILGNET_SESSION_KEEP_BLOBS) != 0;
+  s->nodes = g_new0 (IlgnetNode, model->n_layers);
+  s->pool = ilgnet_pool_new (s->threads);
+
+  if (!prepare_nodes (s, error) || !ilgnet_session_plan (s, error))
+    goto fail;
+  s->arena = g_try_malloc0 (MAX (s->arena_floats, 1) * sizeof (float));
+  s->scratch_floats = scratch_need (model);
+  s->scratch = g_try_malloc (MAX (s->scratch_floats, 1) * sizeof (float));
+  if (!s->arena || !s->scratch) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "cannot allocate %" G_GSIZE_FORMAT " MB of activations for batch %d",
+        (s->arena_floats + s->scratch_floats) * 4 >> 20, batch);
+    goto fail;
+  }
+  return s;
+
+fail:
+  ilgnet_session_free (s);
+  return NULL;
+}
+
+IlgnetSession *
+ilgnet_session_new (IlgnetModel * model, int batch, int threads,
+    GError ** error)
+{
+  return ilgnet_session_new_full (model, batch, threads, 0, error);
+}
+
+void
+ilgnet_session_free (IlgnetSession * s)
+{
+  int i, j;
+
+  if (!s)
+    return;
+  for (i = 0; s->nodes && i < s->model->n_layers; i++)
+    for (j = 0; j < 3; j++)
+      g_free (s->nodes[i].owned[j]);
+  g_free (s->nodes);
+  g_free (s->roots);
+  g_free (s->places);
+  g_free (s->arena);
+  g_free (s->scratch);
+  g_free (s->blob_copy);
+  ilgnet_pool_free (s->pool);
+  ilgnet_model_unref (s->model);
+  g_free (s);
+}
+
+int
+ilgnet_session_get_batch (const IlgnetSession * s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->batch;
+}
+
+IlgnetModel *
+ilgnet_session_get_model (const IlgnetSession * s)
+{
+  g_return_val_if_fail (s != NULL, NULL);
+  return s->model;
+}
+
+float *
+ilgnet_session_get_input (IlgnetSession * s)
+{
+  g_return_val_if_fail (s != NULL, NULL);
+  return ilgnet_session_view (s, s->model->input_blob).data;
+}
+
+static void
+run_node (IlgnetSession * s, IlgnetNode * node, int n)
+{
+  const IlgnetLayer *l = node->layer;
+  IlgnetView in[ILGNET_MAX_BOTTOMS], out;
+  int j;
+
+  for (j = 0; j < l->n_bottoms; j++)
+    in[j] = ilgnet_session_view (s, l->bottoms[j]);
+  out = ilgnet_session_view (s, l->top);
+
+  switch (l->type) {
+    case ILGNET_LAYER_CONVOLUTION:
+      ilgnet_layer_conv (s, node, &in[0], &out, n);
+      break;
+    case ILGNET_LAYER_INNER_PRODUCT:
+      ilgnet_layer_inner_product (s, node, &in[0], &out, n);
+      break;
+    case ILGNET_LAYER_POOLING:
+      ilgnet_layer_pool (s, node, &in[0], &out, n);
+      break;
+    case ILGNET_LAYER_LRN:
+      ilgnet_layer_lrn (s, node, &in[0], &out, n);
+      break;
+    case ILGNET_LAYER_RELU:
+      ilgnet_layer_relu (s, node, &in[0], &out, n);
+      break;
+    case ILGNET_LAYER_PRELU:
+      ilgnet_layer_prelu (s, node, &in[0], &out, n);
+      break;
+    case ILGNET_LAYER_SOFTMAX:
+      ilgnet_layer_softmax (s, node, &in[0], &out, n);
+      break;
+    case ILGNET_LAYER_BATCH_NORM:
+      ilgnet_layer_batch_norm (s, node, &in[0], &out, n);
+      break;
+    case ILGNET_LAYER_SCALE:
+      ilgnet_layer_scale (s, node, &in[0], &out, n);
+      break;
+    case ILGNET_LAYER_CONCAT:
+      ilgnet_layer_concat (s, node, in, &out, n);
+      break;
+    case ILGNET_LAYER_ELTWISE:
+      ilgnet_layer_eltwise (s, node, in, &out, n);
+      break;
+    case ILGNET_LAYER_DROPOUT:
+    case ILGNET_LAYER_FLATTEN:
+      ilgnet_layer_copy (s, node, &in[0], &out, n);
+      break;
+    case ILGNET_LAYER_INPUT:
+      break;
+  }
+}
+
+gboolean
+ilgnet_session_run (IlgnetSession * s, int n, GError ** error)
+{
+  int i;
+
+  g_return_val_if_fail (s != NULL, FALSE);
+  if (n < 1 || n > s->batch) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "cannot run %d images in a session of batch %d", n, s->batch);
+    return FALSE;
+  }
+  ilgnet_blas_set_threads (s->threads);
+  for (i = 0; i < s->model->n_layers; i++) {
+    IlgnetNode *node = &s->nodes[i];
+    gint64 t0 = 0;
+    if (node->skip)
+      continue;
+    if (s->profiling)
+      t0 = g_get_monotonic_time ();
+    run_node (s, node, n);
+    if (s->profiling)
+      node->ms = (g_get_monotonic_time () - t0) / 1000.0;
+  }
+  s->last_n = n;
+  return TRUE;
+}
+
+float
+ilgnet_session_get_score (const IlgnetSession * s, int i)
+{
+  IlgnetView v;
+
+  g_return_val_if_fail (s != NULL && i >= 0 && i < s->batch, 0.0f);
+  v = ilgnet_session_view (s, s->model->output_blob);
+  return ilgnet_view_image (&v, i)[s->model->high_index];
+}
+
+const float *
+ilgnet_session_get_blob (IlgnetSession * s, const char *name, int shape[4],
+    GError ** error)
+{
+  int b, i;
+  IlgnetView v;
+  gsize size;
+
+  g_return_val_if_fail (s != NULL && name != NULL, NULL);
+  b = ilgnet_model_find_blob (s->model, name);
+  if (b < 0) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "no blob named \"%s\" in model %s", name, s->model->name);
+    return NULL;
+  }
+  if (!s->keep_blobs && ilgnet_session_blob_clobbered (s, b)) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "blob \"%s\" is not kept after a run (its memory is reused); create "
+        "the session with ILGNET_SESSION_KEEP_BLOBS", name);
+    return NULL;
+  }
+  v = ilgnet_session_view (s, b);
+  size = ilgnet_blob_shape_size (&v.shape);
+  if (shape) {
+    shape[0] = s->batch;
+    shape[1] = v.shape.c;
+    shape[2] = v.shape.h;
+    shape[3] = v.shape.w;
+  }
+  if (v.bstride == size)
+    return v.data;
+  /* a concat input living inside the concat's buffer: gather it */
+  if (s->blob_copy_floats < size * s->batch) {
+    g_free (s->blob_copy);
+    s->blob_copy_floats = size * s->batch;
+    s->blob_copy = g_new (float, s->blob_copy_floats);
+  }
+  for (i = 0; i < s->batch; i++)
+    memcpy (s->blob_copy + i * size, ilgnet_view_image (&v, i),
+        size * sizeof (float));
+  return s->blob_copy;
+}
+
+void
+ilgnet_session_set_profiling (IlgnetSession * s, gboolean enable)
+{
+  int i;
+
+  g_return_if_fail (s != NULL);
+  s->profiling = enable;
+  for (i = 0; i < s->model->n_layers; i++)
+    s->nodes[i].ms = 0;
+}
+
+void
+ilgnet_session_foreach_profile (const IlgnetSession * s,
+    IlgnetProfileFunc func, gpointer user_data)
+{
+  int i;
+
+  g_return_if_fail (s != NULL && func != NULL);
+  for (i = 0; i < s->model->n_layers; i++) {
+    const IlgnetNode *node = &s->nodes[i];
+    if (node->skip)
+      continue;
+    func (node->layer->name, node->fuse_relu ? (node->layer->type ==
+            ILGNET_LAYER_CONVOLUTION ? "Convolution+ReLU" :
+            "InnerProduct+ReLU") : node->layer->type_name, node->ms,
+        user_data);
+  }
+}

@@ -1,0 +1,308 @@
+/* ilgnet-score: aesthetic scores of image files, one JSON line each.
+ *
+ *   ilgnet-score [-m MODEL] [--crop squash|center|letterbox|multi]
+ *                [--batch N] [--threads N] IMAGE...
+ *   ilgnet-score [-m MODEL] --tensor IN.f32 [--dump BLOB -o OUT.f32]
+ *
+ * Images are decoded with GStreamer.  --tensor feeds raw float32 NxCxHxW
+ * input (no preprocessing) and prints {"index":i,"score":s} per image;
+ * --dump writes one blob's values for all images (for parity tests). */
+#include "ilgnet.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static gchar *opt_model, *opt_crop, *opt_tensor, *opt_dump, *opt_out;
+static gint opt_batch = 1, opt_threads = 0;
+static gchar **opt_files;
+
+static GOptionEntry entries[] = {
+  {"model", 'm', 0, G_OPTION_ARG_FILENAME, &opt_model,
+      "Model file (default: the installed default model)", "MODEL"},
+  {"crop", 'c', 0, G_OPTION_ARG_STRING, &opt_crop,
+      "squash, center, letterbox or multi (default: the model's)", "MODE"},
+  {"batch", 'b', 0, G_OPTION_ARG_INT, &opt_batch,
+      "Images per run (default 1)", "N"},
+  {"threads", 't', 0, G_OPTION_ARG_INT, &opt_threads,
+      "Threads (default: all cores)", "N"},
+  {"tensor", 0, 0, G_OPTION_ARG_FILENAME, &opt_tensor,
+      "Raw float32 NxCxHxW input, no preprocessing", "IN.f32"},
+  {"dump", 0, 0, G_OPTION_ARG_STRING, &opt_dump,
+      "Write this blob's values (float32) to -o", "BLOB"},
+  {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out,
+      "Output file of --dump", "OUT.f32"},
+  {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_files, NULL,
+      "IMAGE..."},
+  {NULL}
+};
+
+static gboolean
+parse_mode (const char *s, IlgnetResize * mode)
+{
+  if (g_strcmp0 (s, "squash") == 0)
+    *mode = ILGNET_RESIZE_SQUASH;
+  else if (g_strcmp0 (s, "center") == 0)
+    *mode = ILGNET_RESIZE_CENTER;
+  else if (g_strcmp0 (s, "letterbox") == 0)
+    *mode = ILGNET_RESIZE_LETTERBOX;
+  else if (g_strcmp0 (s, "multi") == 0)
+    *mode = ILGNET_RESIZE_MULTI;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static char *
+json_string (const char *s)
+{
+  GString *out = g_string_new ("\"");
+  for (; *s; s++) {
+    guchar c = *s;
+    if (c == '"' || c == '\\')
+      g_string_append_printf (out, "\\%c", c);
+    else if (c < 0x20)
+      g_string_append_printf (out, "\\u%04x", c);
+    else
+      g_string_append_c (out, c);
+  }
+  g_string_append_c (out, '"');
+  return g_string_free (out, FALSE);
+}
+
+/* Appends images [done, done+n) of the dump blob to @f. */
+static gboolean
+dump_blob (IlgnetSession * s, FILE * f, int n, GError ** error)
+{
+  int shape[4];
+  const float *v = ilgnet_session_get_blob (s, opt_dump, shape, error);
+  gsize per = (gsize) shape[1] * shape[2] * shape[3];
+
+  if (!v)
+    return FALSE;
+  if (fwrite (v, sizeof (float), per * n, f) != per * n) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: write failed",
+        opt_out);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static int
+run_tensor (IlgnetSession * s, IlgnetModel * model, GError ** error)
+{
+  const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (model);
+  gsize per = (gsize) spec->channels * spec->height * spec->width;
+  int batch = ilgnet_session_get_batch (s);
+  gchar *buf = NULL;
+  gsize len, n_img, i;
+  FILE *dump = NULL;
+  int ret = 1;
+
+  if (!g_file_get_contents (opt_tensor, &buf, &len, error))
+    return 1;
+  if (len == 0 || len % (per * sizeof (float)) != 0) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "%s: %" G_GSIZE_FORMAT " bytes is not a whole number of %dx%dx%d "
+        "float32 images", opt_tensor, len, spec->channels, spec->height,
+        spec->width);
+    goto out;
+  }
+  n_img = len / (per * sizeof (float));
+  if (opt_dump && !(dump = fopen (opt_out, "wb"))) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: cannot create: "
+        "%s", opt_out, g_strerror (errno));
+    goto out;
+  }
+  for (i = 0; i < n_img; i += batch) {
+    int n = MIN ((gsize) batch, n_img - i), j;
+    memcpy (ilgnet_session_get_input (s), buf + i * per * sizeof (float),
+        n * per * sizeof (float));
+    if (!ilgnet_session_run (s, n, error))
+      goto out;
+    for (j = 0; j < n; j++)
+      printf ("{\"index\":%" G_GSIZE_FORMAT ",\"score\":%.6f}\n", i + j,
+          ilgnet_session_get_score (s, j));
+    if (dump && !dump_blob (s, dump, n, error))
+      goto out;
+  }
+  ret = 0;
+out:
+  if (dump && fclose (dump) != 0 && ret == 0) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: write failed",
+        opt_out);
+    ret = 1;
+  }
+  g_free (buf);
+  return ret;
+}
+
+/* Decodes the first frame of @path to BGRx. */
+static GstSample *
+decode_image (const char *path, GError ** error)
+{
+  GstElement *pipe;
+  GstElement *src, *sink;
+  GstSample *sample = NULL;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  pipe = gst_parse_launch ("filesrc name=src ! decodebin ! videoconvert ! "
+      "video/x-raw,format=BGRx ! appsink name=sink sync=false max-buffers=1",
+      &err);
+  if (!pipe) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: cannot build "
+        "decoder: %s", path, err->message);
+    g_clear_error (&err);
+    return NULL;
+  }
+  src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  g_object_set (src, "location", path, NULL);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  sample = gst_app_sink_pull_preroll (GST_APP_SINK (sink));
+  if (!sample) {
+    bus = gst_element_get_bus (pipe);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    if (msg) {
+      gst_message_parse_error (msg, &err, NULL);
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: cannot "
+          "decode: %s", path, err->message);
+      g_clear_error (&err);
+      gst_message_unref (msg);
+    } else {
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: cannot "
+          "decode: no image", path);
+    }
+    gst_object_unref (bus);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  return sample;
+}
+
+static gboolean
+score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
+    GError ** error)
+{
+  GstSample *sample = decode_image (path, error);
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  IlgnetImage img;
+  IlgnetRect best;
+  float score;
+  gboolean ok;
+  char *name;
+
+  if (!sample)
+    return FALSE;
+  if (!gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
+      || !gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
+          GST_MAP_READ)) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: cannot map the "
+        "decoded image", path);
+    gst_sample_unref (sample);
+    return FALSE;
+  }
+  img.data = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
+  img.width = GST_VIDEO_FRAME_WIDTH (&frame);
+  img.height = GST_VIDEO_FRAME_HEIGHT (&frame);
+  img.stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+  img.format = ILGNET_PIXEL_BGRX;
+  ok = ilgnet_score_image (s, &img, mode, &score, &best, error);
+  gst_video_frame_unmap (&frame);
+  gst_sample_unref (sample);
+  if (!ok) {
+    g_prefix_error (error, "%s: ", path);
+    return FALSE;
+  }
+  name = json_string (path);
+  if (mode == ILGNET_RESIZE_MULTI)
+    printf ("{\"file\":%s,\"score\":%.6f,\"crop\":{\"x\":%d,\"y\":%d,"
+        "\"width\":%d,\"height\":%d}}\n", name, score, best.x, best.y,
+        best.width, best.height);
+  else
+    printf ("{\"file\":%s,\"score\":%.6f}\n", name, score);
+  fflush (stdout);
+  g_free (name);
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  GOptionContext *ctx;
+  GError *error = NULL;
+  IlgnetModel *model = NULL;
+  IlgnetSession *s = NULL;
+  IlgnetResize mode = ILGNET_RESIZE_SQUASH;
+  char *path = NULL;
+  int ret = 1, i;
+
+  ctx = g_option_context_new ("IMAGE... - score the aesthetic quality of "
+      "images");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    goto out;
+  if (opt_batch < 1) {
+    g_set_error (&error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "--batch must be at least 1");
+    goto out;
+  }
+  if (opt_crop && !parse_mode (opt_crop, &mode)) {
+    g_set_error (&error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "unknown --crop \"%s\" (squash, center, letterbox or multi)", opt_crop);
+    goto out;
+  }
+  if ((opt_dump != NULL) != (opt_out != NULL) || (opt_dump && !opt_tensor)) {
+    g_set_error (&error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "--dump needs -o and --tensor");
+    goto out;
+  }
+  if (!opt_tensor && (!opt_files || !opt_files[0])) {
+    g_set_error (&error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "no images given (see --help)");
+    goto out;
+  }
+  path = opt_model ? g_strdup (opt_model) : ilgnet_default_model_path (&error);
+  if (!path || !(model = ilgnet_model_open (path, &error)))
+    goto out;
+  if (!opt_crop)
+    mode = ilgnet_model_get_resize (model);
+  s = ilgnet_session_new_full (model, opt_batch, opt_threads,
+      opt_dump ? ILGNET_SESSION_KEEP_BLOBS : 0, &error);
+  if (!s)
+    goto out;
+
+  if (opt_tensor) {
+    ret = run_tensor (s, model, &error);
+    goto out;
+  }
+  gst_init (NULL, NULL);
+  ret = 0;
+  for (i = 0; opt_files[i]; i++) {
+    if (!score_file (s, opt_files[i], mode, &error)) {
+      fprintf (stderr, "ilgnet-score: %s\n", error->message);
+      g_clear_error (&error);
+      ret = 1;
+    }
+  }
+
+out:
+  if (error) {
+    fprintf (stderr, "ilgnet-score: %s\n", error->message);
+    g_error_free (error);
+    ret = 1;
+  }
+  ilgnet_session_free (s);
+  ilgnet_model_unref (model);
+  g_free (path);
+  g_option_context_free (ctx);
+  return ret;
+}
