@@ -99,6 +99,7 @@ def layers(arch="ilgnet-compact", lrn=None, dropout=0.7):
         lrn = arch == "ilgnet"
     L = []
     L += _conv("conv1/7x7_s2", "data", 64, 7, stride=2, pad=3)
+    L[-1]["name"] = "conv1/relu_7x7"
     L += _pool("pool1/3x3_s2", "conv1/7x7_s2", "max", 3, 2)
     x = "pool1/3x3_s2"
     if lrn:

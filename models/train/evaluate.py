@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""Evaluates the model on the held-out photos (lomiri-wallpapers*, never
+seen in training), with PyTorch (a checkpoint) and/or libilgnet (an
+exported .ilgnet run by ilgnet-score on the very same input tensors).
+
+The evaluation set is fixed (seeded): per photo, the whole picture squashed
+to the input and two random crops; each pristine and under every
+degradation type at three strengths (0.1, 0.5, 0.9 of the training range).
+Reported: pairwise accuracy (the pristine crop scores above its own
+degraded version) overall, per type and per strength, and the ROC AUC of
+pristine vs degraded across all photos.
+
+Usage: evaluate.py WORKDIR [--checkpoint CKPT] [--model M.ilgnet
+       --score PATH/TO/ilgnet-score] [--json OUT.json]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import degrade  # noqa: E402
+import net  # noqa: E402
+import photos  # noqa: E402
+from train import auc, score_all  # noqa: E402
+
+STRENGTHS = (0.1, 0.5, 0.9)
+
+
+def eval_set(photo_list, size=net.INPUT_SIZE, seed=4321, crops=3):
+    rng = np.random.default_rng(seed)
+    xs, meta = [], []
+    for i, p in enumerate(photo_list):
+        other = photo_list[(i + 7) % len(photo_list)]
+        for c in range(crops):
+            u = 1.3
+            if c == 0:
+                crop = cv2.resize(p, (round(size * u),) * 2, interpolation=cv2.INTER_AREA)
+            else:
+                crop = degrade.random_crop(p, rng, size, u, min_area=0.5)
+            g = i * crops + c
+            xs.append(degrade.to_input(crop, size))
+            meta.append((g, "pristine", 0.0))
+            for k in degrade.KINDS:
+                oc = degrade.random_crop(other, rng, size, u)
+                for s in STRENGTHS:
+                    xs.append(degrade.to_input(degrade.apply(crop, k, s, rng, u, oc), size))
+                    meta.append((g, k, s))
+    return np.stack(xs), meta
+
+
+def report(scores, meta):
+    pristine = {g: s for s, (g, k, _) in zip(scores, meta) if k == "pristine"}
+    pos = [s for s, (g, k, _) in zip(scores, meta) if k == "pristine"]
+    per_kind, per_strength, wins = {}, {}, []
+    for s, (g, k, st) in zip(scores, meta):
+        if k == "pristine":
+            continue
+        w = float(pristine[g] > s)
+        wins.append(w)
+        per_kind.setdefault(k, []).append((w, s))
+        per_strength.setdefault(st, []).append(w)
+    neg = [s for s, (g, k, _) in zip(scores, meta) if k != "pristine"]
+    return dict(
+        n_pristine=len(pos), n_degraded=len(neg),
+        pairwise=float(np.mean(wins)), auc=auc(pos, neg),
+        mean_pristine=float(np.mean(pos)), mean_degraded=float(np.mean(neg)),
+        per_kind={k: dict(pairwise=float(np.mean([w for w, _ in v])),
+                          auc=auc(pos, [s for _, s in v]),
+                          mean=float(np.mean([s for _, s in v])))
+                  for k, v in per_kind.items()},
+        per_strength={str(k): float(np.mean(v)) for k, v in per_strength.items()})
+
+
+def score_with_libilgnet(score_bin, model_path, x, batch=8, threads=2):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "in.f32")
+        x.astype(np.float32).tofile(path)
+        out = subprocess.run([score_bin, "-m", model_path, "--tensor", path,
+                              "--batch", str(batch), "--threads", str(threads)],
+                             check=True, capture_output=True, text=True).stdout
+    scores = np.zeros(len(x), np.float32)
+    for line in out.splitlines():
+        if line.strip().startswith("{"):
+            r = json.loads(line)
+            scores[r["index"]] = r["score"]
+    return scores
+
+
+def markdown(rep, title):
+    lines = ["| %s | pairwise | AUC vs pristine | mean score |" % title,
+             "|---|---|---|---|"]
+    for k in degrade.KINDS:
+        r = rep["per_kind"][k]
+        lines.append("| %s | %.3f | %.3f | %.3f |" % (k, r["pairwise"], r["auc"], r["mean"]))
+    lines.append("| **all** | **%.3f** | **%.3f** | %.3f (pristine %.3f) |" % (
+        rep["pairwise"], rep["auc"], rep["mean_degraded"], rep["mean_pristine"]))
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("workdir")
+    ap.add_argument("--checkpoint")
+    ap.add_argument("--model", help=".ilgnet file scored through libilgnet")
+    ap.add_argument("--score", default="ilgnet-score", help="ilgnet-score binary")
+    ap.add_argument("--json")
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    val, names = photos.load(os.path.join(a.workdir, "cache", "val.npz"))
+    x, meta = eval_set(val)
+    print("eval set: %d photos, %d images" % (len(val), len(x)))
+    out = {}
+    if a.checkpoint:
+        from export import load_checkpoint
+        model, st = load_checkpoint(a.checkpoint)
+        s = score_all(model, torch.from_numpy(x))
+        out["pytorch"] = report(s, meta)
+        out["pytorch"]["step"] = st["step"]
+        print(markdown(out["pytorch"], "PyTorch, step %d" % st["step"]))
+    if a.model:
+        s2 = score_with_libilgnet(a.score, a.model, x, threads=a.threads)
+        out["libilgnet"] = report(s2, meta)
+        out["libilgnet"]["model"] = os.path.basename(a.model)
+        print(markdown(out["libilgnet"], "libilgnet " + os.path.basename(a.model)))
+        if a.checkpoint:
+            d = float(np.abs(s2 - s).max())
+            out["max_abs_diff_pytorch_libilgnet"] = d
+            print("max |PyTorch - libilgnet| = %.2e" % d)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""Exports a trained checkpoint to an .ilgnet model file the way every
+Caffe model gets there: PyTorch weights (BatchNorm and the input scale
+folded into the convolutions) -> prototxt + caffemodel (written by
+src/tools/caffe_pb.py) -> ilgnet-convert.
+
+Usage:
+  export.py CHECKPOINT -o OUT.ilgnet --convert PATH/TO/ilgnet-convert
+            [--dtype f16] [--workdir DIR] [--name N]
+  export.py --random-seed S ...   (no checkpoint: a fixed-seed random net
+                                   with non-trivial BatchNorm statistics,
+                                   for the export parity test)
+The prototxt and caffemodel are kept next to OUT (OUT minus .ilgnet plus
+.prototxt / .caffemodel) unless --keep-caffe is not given and --workdir is.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "src", "tools"))
+import caffe_pb  # noqa: E402
+import net  # noqa: E402
+
+
+def load_checkpoint(path):
+    st = torch.load(path, map_location="cpu")
+    model = net.IlgnetNet(st.get("arch", "ilgnet-compact"), bn=True)
+    model.load_state_dict(st["model"])
+    model.eval()
+    return model, st
+
+
+def random_model(seed, arch="ilgnet-compact"):
+    """A fixed-seed net whose BatchNorm layers do something (random running
+    statistics and affine terms), so folding them is really tested."""
+    torch.manual_seed(seed)
+    model = net.IlgnetNet(arch, bn=True)
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for bn in model.bns.values():
+            c = bn.num_features
+            bn.running_mean.copy_(torch.randn(c, generator=g) * 0.5)
+            bn.running_var.copy_(torch.rand(c, generator=g) * 2 + 0.5)
+            bn.weight.copy_(torch.rand(c, generator=g) + 0.5)
+            bn.bias.copy_(torch.randn(c, generator=g) * 0.2)
+        # Keep the two logits within a few units of each other so the
+        # probabilities are not all 0 or 1 (a parity check on saturated
+        # outputs would prove little).
+        model.fcs[net.IlgnetNet.key("loss1/classifier_cjy")].weight.mul_(0.05)
+    model.eval()
+    return model
+
+
+def write_caffe(model, prototxt_path, caffemodel_path):
+    text = net.prototxt(model.arch, lrn=any(l["type"] == "LRN" for l in model.layer_list))
+    with open(prototxt_path, "w") as f:
+        f.write(text)
+    layers = caffe_pb.net_layers(caffe_pb.parse_prototxt(text))
+    caffe_pb.write_caffemodel(caffemodel_path, layers, model.caffe_blobs(),
+                              name=model.arch)
+
+
+def convert(convert_bin, prototxt_path, caffemodel_path, out, dtype, name,
+            description, provenance, arch):
+    cmd = [convert_bin, prototxt_path, caffemodel_path, "-o", out,
+           "--dtype", dtype,
+           "--mean-bgr", ",".join("%.2f" % m for m in net.MEAN_BGR),
+           "--scale", "1",
+           "--name", name, "--description", description,
+           "--provenance", provenance, "--architecture", arch]
+    subprocess.run(cmd, check=True)
+
+
+def find_convert():
+    top = os.path.normpath(os.path.join(HERE, "..", ".."))
+    for d in sorted(os.listdir(top)):
+        p = os.path.join(top, d, "src", "tools", "ilgnet-convert")
+        if d.startswith("build") and os.access(p, os.X_OK):
+            return p
+    return "ilgnet-convert"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("checkpoint", nargs="?")
+    ap.add_argument("-o", "--output", required=True)
+    ap.add_argument("--random-seed", type=int)
+    ap.add_argument("--convert", default=None)
+    ap.add_argument("--dtype", default="f16", choices=("f32", "f16", "int8"))
+    ap.add_argument("--name", default=None)
+    ap.add_argument("--description", default=None)
+    ap.add_argument("--provenance", default=None)
+    ap.add_argument("--prototxt", default=None,
+                    help="where to write the prototxt (default: next to OUT)")
+    a = ap.parse_args()
+
+    if a.random_seed is not None:
+        model = random_model(a.random_seed)
+        info = "random weights, seed %d (export parity test)" % a.random_seed
+    else:
+        model, st = load_checkpoint(a.checkpoint)
+        info = "trained by models/train/train.py, step %d" % st["step"]
+    base = os.path.splitext(a.output)[0]
+    prototxt_path = a.prototxt or base + ".prototxt"
+    caffemodel_path = base + ".caffemodel"
+    write_caffe(model, prototxt_path, caffemodel_path)
+    name = a.name or model.arch
+    description = a.description or (
+        "Degradation-aware image quality score (P(high)): %s, ILGNet topology "
+        "with 7x7-pooled local heads; trained on the project's photo "
+        "degradation proxy task, not on AVA." % model.arch)
+    provenance = a.provenance or (
+        "gst-ilgnet models/train (%s); BatchNorm folded into convolutions; "
+        "exported via caffe_pb.py + ilgnet-convert" % info)
+    convert(a.convert or find_convert(), prototxt_path, caffemodel_path,
+            a.output, a.dtype, name, description, provenance, model.arch)
+    print("wrote %s" % a.output)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
