@@ -1,0 +1,107 @@
+/* ilgnet-thumbs: the second pass.  Seeking to K frames costs a decode from
+ * the previous keyframe each, far cheaper than keeping a full-resolution
+ * copy of every candidate during the analysis pass. */
+#include "thumbs-grab.h"
+
+#include <gst/app/gstappsink.h>
+
+static void
+on_pad_added (GstElement * dec, GstPad * pad, GstElement * convert)
+{
+  GstPad *sink = gst_element_get_static_pad (convert, "sink");
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  if (caps && g_str_has_prefix (gst_structure_get_name
+          (gst_caps_get_structure (caps, 0)), "video/")
+      && !gst_pad_is_linked (sink))
+    gst_pad_link (pad, sink);
+  if (caps)
+    gst_caps_unref (caps);
+  gst_object_unref (sink);
+}
+
+static gboolean
+bus_error (GstElement * pipe, const char *uri, GError ** error)
+{
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  GError *err = NULL;
+  if (m)
+    gst_message_parse_error (m, &err, NULL);
+  g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+      "cannot decode %s for the thumbnails: %s", uri,
+      err ? err->message : "no frame");
+  g_clear_error (&err);
+  if (m)
+    gst_message_unref (m);
+  gst_object_unref (bus);
+  return FALSE;
+}
+
+gboolean
+ilgnet_thumbs_grab (const char *uri, const GstClockTime * pts,
+    const char *const *paths, int n, int quality, GstClockTime * got,
+    GError ** error)
+{
+  GError *err = NULL;
+  gboolean ok = TRUE;
+  GstElement *pipe = gst_parse_launch ("uridecodebin name=dec "
+      "expose-all-streams=false "
+      "videoconvert name=convert ! jpegenc name=enc ! appsink name=sink "
+      "sync=false", &err);
+
+  if (!pipe) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "cannot make the thumbnail pipeline: %s", err->message);
+    g_clear_error (&err);
+    return FALSE;
+  }
+  GstElement *dec = gst_bin_get_by_name (GST_BIN (pipe), "dec");
+  GstElement *convert = gst_bin_get_by_name (GST_BIN (pipe), "convert");
+  GstElement *enc = gst_bin_get_by_name (GST_BIN (pipe), "enc");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  GstCaps *vcaps = gst_caps_from_string ("video/x-raw(ANY)");
+  g_object_set (dec, "uri", uri, "caps", vcaps, NULL);
+  gst_caps_unref (vcaps);
+  g_object_set (enc, "quality", quality, NULL);
+  g_signal_connect (dec, "pad-added", G_CALLBACK (on_pad_added), convert);
+
+  if (gst_element_set_state (pipe, GST_STATE_PAUSED) ==
+      GST_STATE_CHANGE_FAILURE
+      || gst_element_get_state (pipe, NULL, NULL, 30 * GST_SECOND) !=
+      GST_STATE_CHANGE_SUCCESS)
+    ok = bus_error (pipe, uri, error);
+
+  for (int i = 0; ok && i < n; i++) {
+    if (!gst_element_seek_simple (pipe, GST_FORMAT_TIME,
+            GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, pts[i])) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+          "cannot seek in %s to write the thumbnails", uri);
+      ok = FALSE;
+      break;
+    }
+    GstSample *sample = gst_app_sink_try_pull_preroll (GST_APP_SINK (sink),
+        30 * GST_SECOND);
+    if (!sample) {
+      ok = bus_error (pipe, uri, error);
+      break;
+    }
+    GstBuffer *buf = gst_sample_get_buffer (sample);
+    GstMapInfo map;
+    if (got)
+      got[i] = GST_BUFFER_PTS (buf);
+    if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+      ok = g_file_set_contents (paths[i], (const char *) map.data, map.size,
+          error);
+      gst_buffer_unmap (buf, &map);
+    }
+    gst_sample_unref (sample);
+  }
+
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (dec);
+  gst_object_unref (convert);
+  gst_object_unref (enc);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  return ok;
+}

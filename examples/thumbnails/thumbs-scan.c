@@ -1,0 +1,334 @@
+/* ilgnet-thumbs: the analysis pass.
+ *
+ *   uridecodebin ! queue ! videoconvert ! ilgnet mode=sync ! queue
+ *     ! videoscale ! videoconvert ! RGB, 160 px wide ! appsink
+ *
+ * Scores arrive as the element's "ilgnet" messages, caught in a bus sync
+ * handler so none is lost or queued for long; the features of every frame
+ * are measured in the appsink callback. */
+#include "thumbs-scan.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct
+{
+  GstClockTime pts;
+  float score;
+} Score;
+
+typedef struct
+{
+  GMutex lock;
+  GArray *frames;
+  GArray *scores;
+  IlgnetThumbsAnalyser *analyser;
+  GstElement *entry;
+  GstElement *ilgnet;
+  double interval;
+  gboolean have_video;
+  GstClockTime last_pts;
+  int width, height;
+  char *model_name;             /* from the first result */
+} Scan;
+
+static void
+set_interval (Scan * s, const GstCaps * caps)
+{
+  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS
+      (s->ilgnet), "interval");
+  if (!spec)
+    return;
+  /* Follow the element's unit: a clock time, seconds or frames. */
+  if (spec->value_type == G_TYPE_UINT64)
+    g_object_set (s->ilgnet, "interval",
+        (guint64) (s->interval * GST_SECOND), NULL);
+  else if (spec->value_type == G_TYPE_DOUBLE)
+    g_object_set (s->ilgnet, "interval", s->interval, NULL);
+  else if (spec->value_type == G_TYPE_UINT || spec->value_type == G_TYPE_INT) {
+    int num = 25, den = 1;
+    GstStructure *st = caps ? gst_caps_get_structure (caps, 0) : NULL;
+    if (st && gst_structure_get_fraction (st, "framerate", &num, &den)
+        && (num <= 0 || den <= 0)) {
+      num = 25;
+      den = 1;
+    }
+    guint frames = MAX (1, (guint) (s->interval * num / den + 0.5));
+    g_object_set (s->ilgnet, "interval", frames, NULL);
+  }
+}
+
+static void
+on_pad_added (GstElement * dec, GstPad * pad, Scan * s)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  const GstStructure *st = gst_caps_get_structure (caps, 0);
+  if (g_str_has_prefix (gst_structure_get_name (st), "video/")
+      && !s->have_video) {
+    GstPad *sink = gst_element_get_static_pad (s->entry, "sink");
+    gst_structure_get_int (st, "width", &s->width);
+    gst_structure_get_int (st, "height", &s->height);
+    set_interval (s, caps);
+    if (gst_pad_link (pad, sink) == GST_PAD_LINK_OK)
+      s->have_video = TRUE;
+    gst_object_unref (sink);
+  }
+  gst_caps_unref (caps);
+}
+
+static GstFlowReturn
+on_sample (GstAppSink * sink, Scan * s)
+{
+  GstSample *sample = gst_app_sink_pull_sample (sink);
+  GstVideoInfo info;
+  GstVideoFrame vf;
+
+  if (!sample)
+    return GST_FLOW_EOS;
+  if (gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
+      && gst_video_frame_map (&vf, &info, gst_sample_get_buffer (sample),
+          GST_MAP_READ)) {
+    IlgnetThumbsFrame frame;
+    GstClockTime pts = GST_BUFFER_PTS (gst_sample_get_buffer (sample));
+    ilgnet_thumbs_analyser_add (s->analyser, GST_VIDEO_FRAME_PLANE_DATA (&vf,
+            0), GST_VIDEO_FRAME_WIDTH (&vf), GST_VIDEO_FRAME_HEIGHT (&vf),
+        GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), pts, &frame);
+    gst_video_frame_unmap (&vf);
+    g_mutex_lock (&s->lock);
+    g_array_append_val (s->frames, frame);
+    s->last_pts = pts;
+    g_mutex_unlock (&s->lock);
+  }
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+static GstBusSyncReply
+on_bus_sync (GstBus * bus, GstMessage * msg, Scan * s)
+{
+  const GstStructure *st = gst_message_get_structure (msg);
+  GstClockTime pts;
+  double score;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT || !st
+      || !gst_structure_has_name (st, "ilgnet"))
+    return GST_BUS_PASS;
+  if (gst_structure_get_clock_time (st, "timestamp", &pts)
+      && gst_structure_get_double (st, "score", &score)) {
+    Score sc = { pts, (float) score };
+    const char *model = gst_structure_get_string (st, "model");
+    g_mutex_lock (&s->lock);
+    g_array_append_val (s->scores, sc);
+    if (!s->model_name && model)
+      s->model_name = g_strdup (model);
+    g_mutex_unlock (&s->lock);
+  }
+  return GST_BUS_DROP;
+}
+
+static int
+cmp_score_pts (const void *a, const void *b)
+{
+  const Score *x = a, *y = b;
+  return (x->pts > y->pts) - (x->pts < y->pts);
+}
+
+/* Hands each score to the frame with the same (or the nearest) PTS. */
+static int
+attach_scores (Scan * s)
+{
+  IlgnetThumbsFrame *f = (IlgnetThumbsFrame *) s->frames->data;
+  int n = s->frames->len, j = 0, attached = 0;
+
+  g_array_sort (s->scores, cmp_score_pts);
+  for (guint i = 0; i < s->scores->len; i++) {
+    const Score *sc = &g_array_index (s->scores, Score, i);
+    while (j + 1 < n && f[j + 1].pts <= sc->pts)
+      j++;
+    int best = j;
+    if (j + 1 < n && f[j + 1].pts - sc->pts < sc->pts - f[j].pts)
+      best = j + 1;
+    if (n && f[best].score < 0)
+      attached++;
+    if (n)
+      f[best].score = sc->score;
+  }
+  return attached;
+}
+
+static GstElement *
+make (const char *factory, GError ** error)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+  if (!e)
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "the GStreamer element '%s' is missing%s", factory,
+        g_str_equal (factory, "ilgnet") ? " (build gst-ilgnet, or set "
+        "GST_PLUGIN_PATH to its gst-plugin build directory)" : "");
+  return e;
+}
+
+gboolean
+ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
+    IlgnetThumbsScan * out, GError ** error)
+{
+  static const char *chain[] = { "queue", "videoconvert", "ilgnet", "queue",
+    "videoscale", "videoconvert", "capsfilter", "appsink"
+  };
+  GstElement *el[G_N_ELEMENTS (chain)];
+  GstElement *pipe, *dec;
+  Scan s = { 0 };
+  gboolean ok = TRUE, done = FALSE;
+  gint64 start = g_get_monotonic_time ();
+
+  memset (out, 0, sizeof (*out));
+  out->duration = GST_CLOCK_TIME_NONE;
+
+  pipe = gst_pipeline_new ("ilgnet-thumbs");
+  dec = make ("uridecodebin", error);
+  if (!dec) {
+    gst_object_unref (pipe);
+    return FALSE;
+  }
+  gst_bin_add (GST_BIN (pipe), dec);
+  for (guint i = 0; i < G_N_ELEMENTS (chain); i++) {
+    el[i] = make (chain[i], error);
+    if (!el[i]) {
+      gst_object_unref (pipe);
+      return FALSE;
+    }
+    gst_bin_add (GST_BIN (pipe), el[i]);
+    if (i > 0)
+      gst_element_link (el[i - 1], el[i]);
+  }
+  s.entry = el[0];
+  s.ilgnet = el[2];
+  s.interval = opt->interval;
+  s.frames = g_array_new (FALSE, FALSE, sizeof (IlgnetThumbsFrame));
+  s.scores = g_array_new (FALSE, FALSE, sizeof (Score));
+  s.analyser = ilgnet_thumbs_analyser_new ();
+  s.last_pts = GST_CLOCK_TIME_NONE;
+  g_mutex_init (&s.lock);
+
+  GstCaps *vcaps = gst_caps_from_string ("video/x-raw(ANY)");
+  g_object_set (dec, "uri", opt->uri, "caps", vcaps, "expose-all-streams",
+      FALSE, NULL);
+  gst_caps_unref (vcaps);
+  g_signal_connect (dec, "pad-added", G_CALLBACK (on_pad_added), &s);
+  /* Decoding may run ahead of scoring, a few frames at most. */
+  g_object_set (el[0], "max-size-buffers", 4, "max-size-time", (guint64) 0,
+      "max-size-bytes", 0, NULL);
+  gst_util_set_object_arg (G_OBJECT (s.ilgnet), "mode", "sync");
+  g_object_set (s.ilgnet, "post-messages", TRUE, NULL);
+  if (opt->model)
+    g_object_set (s.ilgnet, "model", opt->model, NULL);
+  set_interval (&s, NULL);
+  GstCaps *small = gst_caps_new_simple ("video/x-raw", "format",
+      G_TYPE_STRING, "RGB", "width", G_TYPE_INT,
+      ILGNET_THUMBS_ANALYSIS_WIDTH, "pixel-aspect-ratio", GST_TYPE_FRACTION,
+      1, 1, NULL);
+  g_object_set (el[6], "caps", small, NULL);
+  gst_caps_unref (small);
+  GstAppSinkCallbacks cb = { 0 };
+  cb.new_sample = (GstFlowReturn (*)(GstAppSink *, gpointer)) on_sample;
+  gst_app_sink_set_callbacks (GST_APP_SINK (el[7]), &cb, &s, NULL);
+  g_object_set (el[7], "sync", FALSE, "max-buffers", 2, NULL);
+
+  GstBus *bus = gst_element_get_bus (pipe);
+  gst_bus_set_sync_handler (bus, (GstBusSyncHandler) on_bus_sync, &s, NULL);
+
+  IlgnetProgress *progress = ilgnet_progress_new (opt->progress, "scoring");
+  if (gst_element_set_state (pipe, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    /* The bus usually holds the reason. */
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, 0, GST_MESSAGE_ERROR);
+    GError *err = NULL;
+    if (m)
+      gst_message_parse_error (m, &err, NULL);
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        "cannot open %s: %s", opt->uri, err ? err->message : "failed to start");
+    g_clear_error (&err);
+    if (m)
+      gst_message_unref (m);
+    ok = FALSE;
+    done = TRUE;
+  }
+
+  while (!done) {
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    if (!GST_CLOCK_TIME_IS_VALID (out->duration)) {
+      gint64 d;
+      if (gst_element_query_duration (pipe, GST_FORMAT_TIME, &d) && d > 0)
+        out->duration = d;
+    }
+    g_mutex_lock (&s.lock);
+    GstClockTime pos = s.last_pts;
+    g_mutex_unlock (&s.lock);
+    ilgnet_progress_update (progress, pos, out->duration);
+    if (!m)
+      continue;
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+      GError *err = NULL;
+      gst_message_parse_error (m, &err, NULL);
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+          "cannot decode %s: %s", opt->uri, err->message);
+      g_clear_error (&err);
+      ok = FALSE;
+    }
+    gst_message_unref (m);
+    done = TRUE;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  if (ok)
+    ilgnet_progress_finish (progress, s.last_pts);
+  else if (s.frames->len)
+    g_printerr ("\n");
+  ilgnet_progress_free (progress);
+
+  if (ok && !s.have_video) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+        "%s has no video stream", opt->uri);
+    ok = FALSE;
+  } else if (ok && s.frames->len == 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        "no video frame could be decoded from %s", opt->uri);
+    ok = FALSE;
+  }
+
+  if (ok) {
+    out->n_scored = attach_scores (&s);
+    out->n_frames = s.frames->len;
+    out->frames = (IlgnetThumbsFrame *) g_array_free (s.frames, FALSE);
+    s.frames = NULL;
+    out->model_name = s.model_name ? g_strdup (s.model_name) :
+        g_strdup ("unknown");
+    out->width = s.width;
+    out->height = s.height;
+    if (!GST_CLOCK_TIME_IS_VALID (out->duration) && out->n_frames)
+      out->duration = out->frames[out->n_frames - 1].pts;
+  }
+  out->seconds = (g_get_monotonic_time () - start) / 1e6;
+
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  if (s.frames)
+    g_array_free (s.frames, TRUE);
+  g_array_free (s.scores, TRUE);
+  ilgnet_thumbs_analyser_free (s.analyser);
+  g_free (s.model_name);
+  g_mutex_clear (&s.lock);
+  return ok;
+}
+
+void
+ilgnet_thumbs_scan_clear (IlgnetThumbsScan * scan)
+{
+  g_clear_pointer (&scan->frames, g_free);
+  g_clear_pointer (&scan->model_name, g_free);
+}

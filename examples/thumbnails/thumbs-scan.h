@@ -1,0 +1,39 @@
+/* ilgnet-thumbs: the analysis pass.  Decodes the whole video once; the
+ * ilgnet element scores sampled frames, and a small copy of every frame is
+ * measured for the guards, shot detection and clustering. */
+#ifndef ILGNET_THUMBS_SCAN_H
+#define ILGNET_THUMBS_SCAN_H
+
+#include "thumbs-frame.h"
+#include "thumbs-progress.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char *uri;
+  const char *model;            /* NULL: the element's default */
+  double interval;              /* seconds between scored frames */
+  IlgnetProgressMode progress;
+} IlgnetThumbsScanOptions;
+
+typedef struct
+{
+  IlgnetThumbsFrame *frames;    /* in presentation order */
+  int n_frames;
+  int n_scored;
+  char *model_name;
+  int width, height;            /* of the decoded video */
+  GstClockTime duration;        /* GST_CLOCK_TIME_NONE when unknown */
+  double seconds;               /* wall time the pass took */
+} IlgnetThumbsScan;
+
+/* Runs the pass.  FALSE with @error (one line) when the file cannot be
+ * read or decoded, has no video, or the element is missing. */
+gboolean ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * options,
+    IlgnetThumbsScan * scan, GError ** error);
+void ilgnet_thumbs_scan_clear (IlgnetThumbsScan * scan);
+
+G_END_DECLS
+
+#endif /* ILGNET_THUMBS_SCAN_H */
