@@ -52,7 +52,7 @@ def random_model(seed, arch="ilgnet-compact"):
         # Keep the two logits within a few units of each other so the
         # probabilities are not all 0 or 1 (a parity check on saturated
         # outputs would prove little).
-        model.fcs[net.IlgnetNet.key("loss1/classifier_cjy")].weight.mul_(0.05)
+        model.fcs[net.IlgnetNet.key("loss1/classifier_cjy")].weight.mul_(0.5)
     model.eval()
     return model
 

@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""The shipped models/default.ilgnet loads through libilgnet (ilgnet-score)
+and scores photo-like images above fixed degraded versions of themselves:
+out of focus, faded to black, washed out, drowned in noise, cross-faded
+with another picture."""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "train"))
+import degrade  # noqa: E402
+import net  # noqa: E402
+import synth  # noqa: E402
+from evaluate import score_with_libilgnet  # noqa: E402
+
+DEGRADATIONS = (("defocus", 0.8), ("fade_black", 0.8), ("fade_white", 0.8),
+                ("low_contrast", 0.8), ("noise", 0.8), ("crossfade", 0.5))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--score", required=True)
+    ap.add_argument("--model", required=True)
+    a = ap.parse_args()
+    if not os.path.exists(a.model):
+        print("FAIL: %s does not exist" % a.model)
+        return 1
+    rng = np.random.default_rng(11)
+    xs, labels = [], []
+    seeds = (1, 2, 3)
+    for seed in seeds:
+        img = synth.photo(seed)
+        other = synth.photo(seed + 100)
+        xs.append(degrade.to_input(img, net.INPUT_SIZE))
+        labels.append((seed, "pristine"))
+        for kind, s in DEGRADATIONS:
+            d = degrade.apply(img, kind, s, rng, 1.0, other)
+            xs.append(degrade.to_input(d, net.INPUT_SIZE))
+            labels.append((seed, kind))
+    scores = score_with_libilgnet(a.score, a.model, np.stack(xs))
+    failed = 0
+    for i, (seed, kind) in enumerate(labels):
+        if kind == "pristine":
+            base = scores[i]
+            print("image %d pristine %.4f" % (seed, base))
+            continue
+        ok = scores[i] < base
+        failed += not ok
+        print("image %d %-12s %.4f %s" % (seed, kind, scores[i], "ok" if ok else "FAIL (not below pristine)"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

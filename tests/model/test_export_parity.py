@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""Export parity: the PyTorch net of models/train and the .ilgnet file made
+from it by the real export path (caffe_pb.py caffemodel + ilgnet-convert)
+give the same probabilities through libilgnet (ilgnet-score) on the same
+input tensors: <= 1e-4 in f32, <= 1e-2 in f16 (the shipped dtype).
+
+The net is built with a fixed seed and random BatchNorm statistics (so the
+BatchNorm folding is exercised); no training data is needed."""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN = os.path.join(HERE, "..", "..", "models", "train")
+sys.path.insert(0, HERE)
+sys.path.insert(0, TRAIN)
+import degrade  # noqa: E402
+import export  # noqa: E402
+import net  # noqa: E402
+import synth  # noqa: E402
+from evaluate import score_with_libilgnet  # noqa: E402
+
+
+def inputs():
+    rng = np.random.default_rng(3)
+    xs = []
+    for seed in (1, 2):
+        img = synth.photo(seed)
+        xs.append(degrade.to_input(img, net.INPUT_SIZE))
+        for kind in ("defocus", "fade_black", "jpeg"):
+            xs.append(degrade.to_input(degrade.apply(img, kind, 0.7, rng), net.INPUT_SIZE))
+    return np.stack(xs).astype(np.float32)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--convert", required=True)
+    ap.add_argument("--score", required=True)
+    ap.add_argument("--outdir", required=True)
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    os.makedirs(a.outdir, exist_ok=True)
+
+    model = export.random_model(7)
+    x = inputs()
+    with torch.no_grad():
+        ref = F.softmax(model(torch.from_numpy(x)), 1)[:, net.HIGH_INDEX].numpy()
+    print("PyTorch P(high):", np.round(ref, 5))
+    # Saturated outputs (all 0 or 1) would hide any difference.
+    if not ((ref > 0.02) & (ref < 0.98)).sum() >= len(ref) // 2:
+        print("FAIL: reference probabilities are saturated")
+        return 1
+
+    proto = os.path.join(a.outdir, "parity.prototxt")
+    caffemodel = os.path.join(a.outdir, "parity.caffemodel")
+    export.write_caffe(model, proto, caffemodel)
+    failed = False
+    for dtype, tol in (("f32", 1e-4), ("f16", 1e-2)):
+        out = os.path.join(a.outdir, "parity-%s.ilgnet" % dtype)
+        export.convert(a.convert, proto, caffemodel, out, dtype, "parity-" + dtype,
+                       "export parity test", "random seed 7", "ilgnet-compact")
+        got = score_with_libilgnet(a.score, out, x)
+        d = float(np.abs(got - ref).max())
+        ok = d <= tol
+        failed |= not ok
+        print("%s: libilgnet %s max |diff| %.2e (limit %.0e) %s" % (
+            dtype, np.round(got, 5), d, tol, "ok" if ok else "FAIL"))
+    os.remove(caffemodel)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
