@@ -118,13 +118,14 @@ write_frames_csv (const char *path, const IlgnetThumbsScan * scan,
     const IlgnetThumbsResult * r, GError ** error)
 {
   GString *s = g_string_new ("pts,score,luma,contrast,uniformity,sharpness,blur,"
-      "cut,ecr,fade,drift,motion,shot,hard,soft\n");
+      "cut,ecr,fade,drift,motion,shot,hard,reject,soft\n");
   for (int i = 0; i < scan->n_frames; i++) {
     const IlgnetThumbsFrame *f = &scan->frames[i];
     g_string_append_printf (s, "%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,"
-        "%.4f,%.4f,%.4f,%.4f,%d,%s,%s\n", f->pts / 1e9, f->score, f->luma,
+        "%.4f,%.4f,%.4f,%.4f,%d,%s,%s,%s\n", f->pts / 1e9, f->score, f->luma,
         f->contrast, f->uniformity, f->sharpness, f->blur, f->cut, f->ecr, f->fade,
         f->drift, f->motion, r->shot[i], ilgnet_thumbs_flaw_name (r->hard[i]),
+        ilgnet_thumbs_flaw_name (r->reject[i]),
         ilgnet_thumbs_flaw_name (r->soft[i]));
   }
   gboolean ok = g_file_set_contents (path, s->str, s->len, error);

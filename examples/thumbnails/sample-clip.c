@@ -3,12 +3,14 @@
  *
  *   ilgnet-sample-clip OUT.webm|OUT.mkv|OUT.avi [--truth T.json] [--photo P]...
  *                      [--width 640] [--height 360] [--fps 25]
+ *                      [--gain G] [--audio]
  *
  * Six shots, each a slowly panning still (a --photo, or else a generated
  * scene), joined by the things a picker must avoid: a fade to black, a
  * black gap, a fade in, a cross-fade and a blurred (out of focus) shot.
  * --truth writes the timeline: [{start, end, kind, shot}], kind one of
- * clean, fade, black, crossfade, blur. */
+ * clean, fade, black, crossfade, blur.  --gain scales every pixel (0.15
+ * makes a night-time video), --audio adds a tone track (WebM, Matroska). */
 #include <gst/app/app.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
@@ -306,6 +308,8 @@ main (int argc, char **argv)
   int width = 640, height = 360, fps = 25;
   char *truth = NULL;
   char **photos = NULL;
+  double gain_all = 1.0;
+  gboolean audio = FALSE;
   GError *error = NULL;
   GOptionEntry entries[] = {
     {"width", 0, 0, G_OPTION_ARG_INT, &width, "Frame width (640)", "W"},
@@ -313,6 +317,9 @@ main (int argc, char **argv)
     {"fps", 0, 0, G_OPTION_ARG_INT, &fps, "Frames per second (25)", "N"},
     {"truth", 0, 0, G_OPTION_ARG_FILENAME, &truth,
         "Write the timeline as JSON", "FILE"},
+    {"gain", 0, 0, G_OPTION_ARG_DOUBLE, &gain_all,
+        "Scale every pixel by G (1.0)", "G"},
+    {"audio", 0, 0, G_OPTION_ARG_NONE, &audio, "Add a tone track", NULL},
     {"photo", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &photos,
         "A photo for the next shot (repeatable); generated scenes fill in",
         "FILE"},
@@ -328,8 +335,8 @@ main (int argc, char **argv)
   }
   g_option_context_free (ctx);
   if (width < 32 || height < 32 || width > 4096 || height > 4096 || fps < 1
-      || fps > 120) {
-    g_printerr ("ilgnet-sample-clip: size 32..4096, fps 1..120\n");
+      || fps > 120 || gain_all < 0 || gain_all > 4) {
+    g_printerr ("ilgnet-sample-clip: size 32..4096, fps 1..120, gain 0..4\n");
     return 2;
   }
 
@@ -352,14 +359,24 @@ main (int argc, char **argv)
   /* VP8 (WebM, Matroska) or Motion JPEG (AVI): Debian 12's libav video
    * encoders emit no timestamps, so they are not used. */
   char *desc;
-  if (g_str_has_suffix (argv[1], ".avi"))
+  double total = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (timeline); i++)
+    total += timeline[i].length;
+  gboolean avi = g_str_has_suffix (argv[1], ".avi");
+  char *tone = audio && !avi ? g_strdup_printf ("audiotestsrc "
+      "samplesperbuffer=1024 num-buffers=%d volume=0.1 ! audioconvert ! "
+      "vorbisenc ! queue ! mux. ", (int) (total * 44100 / 1024)) :
+      g_strdup ("");
+  if (avi)
     desc = g_strdup ("appsrc name=src format=time ! videoconvert ! "
         "jpegenc quality=90 ! avimux ! filesink name=sink");
   else
     desc = g_strdup_printf ("appsrc name=src format=time ! videoconvert ! "
         "vp8enc deadline=1 cpu-used=4 target-bitrate=%d keyframe-max-dist=%d "
-        "! %s ! filesink name=sink", MIN (width * height * 12, 20000000), fps,
-        g_str_has_suffix (argv[1], ".mkv") ? "matroskamux" : "webmmux");
+        "! queue ! %s name=mux ! filesink name=sink %s",
+        MIN (width * height * 12, 20000000), fps,
+        g_str_has_suffix (argv[1], ".mkv") ? "matroskamux" : "webmmux", tone);
+  g_free (tone);
   GstElement *pipe = gst_parse_launch (desc, &error);
   g_free (desc);
   if (!pipe) {
@@ -383,9 +400,6 @@ main (int argc, char **argv)
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, width, height);
   float *a = g_new (float, (gsize) width * height * 3);
   float *b = g_new (float, (gsize) width * height * 3);
-  double total = 0;
-  for (guint i = 0; i < G_N_ELEMENTS (timeline); i++)
-    total += timeline[i].length;
   int n_frames = (int) (total * fps + 0.5);
 
   for (int f = 0; f < n_frames; f++) {
@@ -395,7 +409,7 @@ main (int argc, char **argv)
       at += timeline[si++].length;
     const Segment *seg = &timeline[si];
     double u = (t - at) / seg->length;
-    float gain = 1.f;
+    float gain = gain_all;
 
     if (seg->kind == BLACK) {
       memset (a, 0, sizeof (float) * width * height * 3);
@@ -405,9 +419,9 @@ main (int argc, char **argv)
       if (seg->kind == BLUR)
         blur (a, width, height, MAX (2, width / 64));
       if (seg->kind == FADE_OUT)
-        gain = 1 - u;
+        gain *= 1 - u;
       if (seg->kind == FADE_IN)
-        gain = u;
+        gain *= u;
       if (seg->kind == CROSSFADE) {
         int prev = timeline[si - 1].shot;
         view (&src[prev], shot_phase (prev, t), prev, b, width, height);

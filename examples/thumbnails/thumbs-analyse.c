@@ -247,7 +247,10 @@ ilgnet_thumbs_analyser_add (IlgnetThumbsAnalyser * a, const guint8 * rgb,
     for (int i = 0; i < n; i++)
       diff += abs ((int) cur.grey[i] - (int) prev->grey[i]);
     out->motion = diff / (double) n / 255.0;
-    out->cut = hist_distance (cur.hist, prev->hist);
+    /* Colour histograms miss cuts between dark scenes (all pixels in the
+     * darkest bins); the grey difference relative to contrast does not. */
+    float rel = out->motion / ((cur.contrast + prev->contrast) / 2 + 0.02f);
+    out->cut = MAX (hist_distance (cur.hist, prev->hist), rel / 2);
   }
 
   const Past *lag = find_lagged (a, pts, w, h);

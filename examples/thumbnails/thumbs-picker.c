@@ -12,6 +12,7 @@
 /* Perceptual blur (0..1) at which a frame looks out of focus; sharp
  * photos measure 0.1-0.3 at 160 px.  Flat frames (no gradient) count too. */
 #define BLUR_LEVEL 0.5f
+#define BLUR_MARGIN 0.2f
 #define FLAT_SHARPNESS 0.01f
 /* Transition measures (against a frame ~0.2 s back). */
 #define ECR_LEVEL 0.35f
@@ -24,6 +25,14 @@
 #define CAP_UNIFORM 0.15f
 #define CAP_TRANSITION 0.20f
 #define CAP_BLUR 0.15f
+/* A guard failing more than this share of the frames judges the video, not
+ * the frames: it then only rejects its capped share. */
+#define ADAPT_SHARE 0.5f
+/* Cuts: a jump this much above the usual frame-to-frame change nearby. */
+#define CUT_FLOOR 0.15f
+#define CUT_CONTRAST 3.0f
+/* Rejected runs shorter than this (a flash, a keyframe) do not end a shot. */
+#define MIN_GAP (250 * GST_MSECOND)
 #define ENDS_SHARE 0.03
 #define ENDS_MAX (3 * GST_SECOND)
 #define MIN_SHOT_FRAMES 5
@@ -60,23 +69,38 @@ median (float *v, int n)
   return v[n / 2];
 }
 
-/* Marks @bad frames with @flaw in hard, and the worst of them, no more than
- * @cap of the frames not yet soft-rejected, in soft. */
+/* Worst first: marks the worst of @bad with @flaw in @set, no more than
+ * @cap of the frames @set does not reject yet. */
+static void
+mark_worst (guint8 * set, int n, const Bad * bad, int n_bad, float cap,
+    guint8 flaw)
+{
+  int in_play = 0;
+  for (int i = 0; i < n; i++)
+    in_play += set[i] == 0;
+  int limit = (int) (cap * in_play);
+  for (int i = 0, done = 0; i < n_bad && done < limit; i++)
+    if (set[bad[i].frame] == 0) {
+      set[bad[i].frame] |= flaw;
+      done++;
+    }
+}
+
+/* Applies one guard: @bad are the frames failing its absolute test. */
 static void
 guard (IlgnetThumbsResult * r, Bad * bad, int n_bad, float cap, guint8 flaw)
 {
-  int in_play = 0;
-  for (int i = 0; i < r->n_frames; i++)
-    in_play += r->soft[i] == 0;
+  int n = r->n_frames;
+  qsort (bad, n_bad, sizeof (Bad), cmp_bad);
   for (int i = 0; i < n_bad; i++)
     r->hard[bad[i].frame] |= flaw;
-  qsort (bad, n_bad, sizeof (Bad), cmp_bad);
-  int limit = (int) (cap * in_play);
-  for (int i = 0, done = 0; i < n_bad && done < limit; i++)
-    if (r->soft[bad[i].frame] == 0) {
-      r->soft[bad[i].frame] |= flaw;
-      done++;
-    }
+  if (n_bad <= ADAPT_SHARE * n) {
+    for (int i = 0; i < n_bad; i++)
+      r->reject[bad[i].frame] |= flaw;
+  } else {
+    mark_worst (r->reject, n, bad, n_bad, cap, flaw);
+  }
+  mark_worst (r->soft, n, bad, n_bad, cap, flaw);
 }
 
 static void
@@ -92,7 +116,7 @@ apply_guards (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n)
         ENDS_MAX);
     for (int i = 0; i < n; i++)
       if (f[i].pts < t0 + margin || f[i].pts > t1 - margin)
-        r->hard[i] = r->soft[i] = ILGNET_THUMBS_ENDS;
+        r->hard[i] = r->reject[i] = r->soft[i] = ILGNET_THUMBS_ENDS;
   }
 
   nb = 0;
@@ -125,13 +149,43 @@ apply_guards (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n)
   g_free (t);
   guard (r, bad, nb, CAP_TRANSITION, ILGNET_THUMBS_TRANSITION);
 
+  /* Clearly blurrier than this video's typical frame also counts: dark or
+   * heavily compressed footage measures less blur than there is. */
+  float *v = g_new (float, n);
+  int nv = 0;
+  for (int i = 0; i < n; i++)
+    if (f[i].sharpness >= FLAT_SHARPNESS)
+      v[nv++] = f[i].blur;
+  float level = nv ? MIN (BLUR_LEVEL, median (v, nv) + BLUR_MARGIN) :
+      BLUR_LEVEL;
+  g_free (v);
   nb = 0;
   for (int i = 0; i < n; i++)
-    if (f[i].blur >= BLUR_LEVEL || f[i].sharpness < FLAT_SHARPNESS)
+    if (f[i].blur >= level || f[i].sharpness < FLAT_SHARPNESS)
       bad[nb++] = (Bad) { i, f[i].blur };
   guard (r, bad, nb, CAP_BLUR, ILGNET_THUMBS_BLUR);
 
   g_free (bad);
+}
+
+/* A cut: a big change from the previous frame, or a clear jump above the
+ * usual change around it (dark scenes change little in colour). */
+static gboolean *
+find_cuts (const IlgnetThumbsFrame * f, int n)
+{
+  gboolean *cut = g_new0 (gboolean, MAX (n, 1));
+  float *near = g_new (float, 64);
+  for (int i = 1; i < n; i++) {
+    int m = 0;
+    for (int j = MAX (1, i - 12); j <= MIN (n - 1, i + 12) && m < 64; j++)
+      if (j != i)
+        near[m++] = f[j].cut;
+    float usual = median (near, m);
+    cut[i] = f[i].cut >= CUT_LEVEL || (f[i].cut >= CUT_FLOOR
+        && f[i].cut >= CUT_CONTRAST * usual);
+  }
+  g_free (near);
+  return cut;
 }
 
 static void
@@ -139,12 +193,29 @@ find_shots (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n)
 {
   const guint8 breaks = ILGNET_THUMBS_DARK | ILGNET_THUMBS_UNIFORM |
       ILGNET_THUMBS_TRANSITION;
+  gboolean *cut = find_cuts (f, n);
+  gboolean *gap = g_new0 (gboolean, n + 1);
   int shot = -1, start = 0, n_shots = 0;
 
+  /* Only runs of rejected frames long enough to be a real gap split. */
+  for (int i = 0; i < n;) {
+    int j = i;
+    while (j < n && (r->reject[j] & breaks))
+      j++;
+    if (j > i) {
+      GstClockTime len = f[j - 1].pts - f[i].pts;
+      gboolean real = len >= MIN_GAP || i == 0 || j == n;
+      for (int k = i; k < j; k++)
+        gap[k] = real;
+      i = j;
+    } else {
+      i++;
+    }
+  }
+  gap[n] = TRUE;
+
   for (int i = 0; i <= n; i++) {
-    gboolean gap = i == n || (r->soft[i] & breaks);
-    gboolean cut = i < n && f[i].cut >= CUT_LEVEL;
-    if (shot >= 0 && (gap || cut)) {
+    if (shot >= 0 && (gap[i] || cut[i])) {
       /* Close the current shot; too short ones are flashes, not shots. */
       if (i - start < MIN_SHOT_FRAMES) {
         for (int j = start; j < i; j++)
@@ -155,7 +226,7 @@ find_shots (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n)
     }
     if (i == n)
       break;
-    if (gap) {
+    if (gap[i]) {
       r->shot[i] = -1;
       continue;
     }
@@ -166,6 +237,8 @@ find_shots (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n)
     r->shot[i] = shot;
   }
   r->n_shots = n_shots;
+  g_free (cut);
+  g_free (gap);
 }
 
 static float
@@ -183,14 +256,14 @@ usable (const IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int i,
   if (f[i].score < 0)
     return FALSE;
   if (tier == 0)
-    return r->hard[i] == 0;
+    return r->reject[i] == 0;
   if (tier == 1)
     return r->soft[i] == 0;
   return TRUE;
 }
 
 /* The best frame of a shot: among its stiller half, the highest score;
- * frames passing the hard guards beat those passing only the soft ones. */
+ * frames the guards accept beat those passing only the capped ones. */
 static int
 best_in_shot (const IlgnetThumbsResult * r, const IlgnetThumbsFrame * f,
     int n, int shot, int max_tier)
@@ -369,6 +442,7 @@ ilgnet_thumbs_pick (const IlgnetThumbsFrame * f, int n, int k)
   IlgnetThumbsResult *r = g_new0 (IlgnetThumbsResult, 1);
   r->n_frames = n;
   r->hard = g_new0 (guint8, MAX (n, 1));
+  r->reject = g_new0 (guint8, MAX (n, 1));
   r->soft = g_new0 (guint8, MAX (n, 1));
   r->shot = g_new0 (int, MAX (n, 1));
   r->picks = g_new0 (IlgnetThumbsPick, MAX (k, 1));
@@ -451,6 +525,7 @@ ilgnet_thumbs_result_free (IlgnetThumbsResult * r)
   if (!r)
     return;
   g_free (r->hard);
+  g_free (r->reject);
   g_free (r->soft);
   g_free (r->shot);
   g_free (r->picks);

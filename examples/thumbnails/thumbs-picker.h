@@ -34,9 +34,14 @@ typedef struct
 typedef struct
 {
   int n_frames;
-  /* Per frame: flaws by absolute thresholds (hard) and by the capped ones
-   * (soft, a subset: each guard rejects at most a share of the frames). */
+  /* Per frame, three views of the guards:
+   * hard: flaws by absolute thresholds (what the plot shades);
+   * reject: what is rejected — a guard whose absolute threshold would
+   *   reject most of the video (a night scene, a soft film) rejects only
+   *   the worst share instead, so it adapts while the others stay strict;
+   * soft: every guard capped (the fallback when too few frames remain). */
   guint8 *hard;
+  guint8 *reject;
   guint8 *soft;
   int *shot;                    /* shot index of each frame, -1 for none */
   int n_shots;
