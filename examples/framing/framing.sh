@@ -1,0 +1,68 @@
+#!/bin/bash
+# Live framing feedback: the ilgnet element scores several crops of each
+# analysed frame (crop=multi) and draws the score gauge and the best crop
+# (overlay=crop) on the video, at camera rate: scoring runs in the
+# element's own thread and never holds the video back.
+#
+#   framing.sh                    camera if there is one, else a test scene
+#   framing.sh camera [DEVICE]    v4l2src (default /dev/video0)
+#   framing.sh file VIDEO         a video file, played in real time
+#   framing.sh test               videotestsrc, no camera needed
+#   framing.sh headless VIDEO|test OUTDIR [N]
+#                                 no display: writes N (4) PNG screenshots
+#                                 taken every 2 s to OUTDIR/framing-NN.png
+# Environment: ILGNET_MODEL picks the model; FRAMING_INTERVAL (ns, default
+# 250000000) how often a frame is analysed.
+set -euo pipefail
+interval=${FRAMING_INTERVAL:-250000000}
+mode=${1:-auto}
+[ "$mode" = auto ] && { [ -e /dev/video0 ] && mode=camera || mode=test; }
+
+to_uri() {
+  /usr/bin/python3 -c 'import pathlib,sys; print(pathlib.Path(sys.argv[1]).resolve().as_uri())' "$1"
+}
+
+# The part all variants share.
+ilgnet="ilgnet crop=multi overlay=crop interval=$interval"
+
+case $mode in
+  camera)
+    dev=${2:-/dev/video0}
+    exec gst-launch-1.0 v4l2src device="$dev" ! videoconvert ! videoscale ! \
+      video/x-raw,width=640 ! $ilgnet ! videoconvert ! autovideosink
+    ;;
+  file)
+    video=${2:?usage: framing.sh file VIDEO}
+    exec gst-launch-1.0 uridecodebin uri="$(to_uri "$video")" caps=video/x-raw \
+      expose-all-streams=false ! videoconvert ! $ilgnet ! videoconvert ! \
+      autovideosink
+    ;;
+  test)
+    exec gst-launch-1.0 videotestsrc is-live=true pattern=smpte ! \
+      video/x-raw,width=640,height=360,framerate=30/1 ! videoconvert ! \
+      $ilgnet ! videoconvert ! autovideosink
+    ;;
+  headless)
+    input=${2:?usage: framing.sh headless VIDEO|test OUTDIR [N]}
+    out=${3:?usage: framing.sh headless VIDEO|test OUTDIR [N]}
+    n=${4:-4}
+    mkdir -p "$out"
+    if [ "$input" = test ]; then
+      src="videotestsrc num-buffers=$((n * 60 + 60)) pattern=smpte ! video/x-raw,width=640,height=360,framerate=30/1"
+    else
+      src="uridecodebin uri=$(to_uri "$input") caps=video/x-raw expose-all-streams=false"
+    fi
+    # mode=sync: without a display nothing paces the stream, so each analysed
+    # frame waits for its own result, as a live one would have it by then.
+    # One screenshot every 2 s of video.
+    gst-launch-1.0 -q $src ! videoconvert ! $ilgnet mode=sync ! \
+      videoconvert ! videorate drop-only=true ! video/x-raw,framerate=1/2 ! \
+      identity eos-after="$n" ! pngenc ! \
+      multifilesink location="$out/framing-%02d.png" index=1
+    echo "wrote $(ls "$out"/framing-*.png | wc -l) screenshots to $out"
+    ;;
+  *)
+    sed -n '2,18p' "$0" >&2
+    exit 2
+    ;;
+esac
