@@ -1,0 +1,1298 @@
+/* GStreamer ILGNet aesthetic quality scoring element
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+/**
+ * SECTION:element-ilgnet
+ * @title: ilgnet
+ *
+ * Scores the aesthetic quality of video frames with ILGNet (Jin et al.,
+ * "ILGNet: Inception Modules with Connected Local and Global Features for
+ * Efficient Image Aesthetic Quality Classification", 2016) and attaches the
+ * result to the stream.  The video itself passes through untouched.
+ *
+ * Every #GstIlgnet:interval of running time one frame is handed to a
+ * background thread, which converts it to the network's input and scores it:
+ * the network's probability that the frame is of "high" aesthetic quality,
+ * 0..1.  The first frame is always analysed.  The thread is fed by a queue of
+ * #GstIlgnet:max-queue frames; when the model is slower than the stream, the
+ * oldest waiting frame is dropped (counted in #GstIlgnet:frames-dropped) and
+ * the stream never waits.
+ *
+ * Results reach the application in four ways:
+ *
+ * * a #GstIlgnetMeta on buffers (score, PTS of the analysed frame, crop
+ *   rectangle, model name).  With `mode=async` (the default) every buffer
+ *   leaving the element carries the latest result once there is one; compare
+ *   the meta's PTS with the buffer's to know its age.  With `mode=sync` an
+ *   analysed buffer waits for its own result (for offline tagging) and the
+ *   element adds the scoring time to the pipeline latency.
+ * * an element message named `ilgnet` per result (see below), unless
+ *   #GstIlgnet:post-messages is %FALSE.
+ * * a file of scores with timestamps (#GstIlgnet:location,
+ *   #GstIlgnet:format): JSON lines, CSV or WebVTT subtitles.
+ * * at end of stream, a tag event with a summary: `ilgnet-score-mean`,
+ *   `ilgnet-score-max` (gdouble), `ilgnet-best-timestamp` (guint64, PTS of
+ *   the best frame) and `ilgnet-frames-analysed` (guint).  Sinks post them
+ *   as a tag message.
+ *
+ * #GstIlgnet:overlay draws a score gauge (and the crop rectangle) on the
+ * video, as a #GstVideoOverlayCompositionMeta when downstream supports it,
+ * blended into the frame otherwise.
+ *
+ * ## The `ilgnet` message
+ *
+ * * `timestamp` (guint64): PTS of the analysed frame
+ * * `stream-time`, `running-time`, `duration` (guint64) of that frame
+ * * `frame` (guint64): its index among the buffers since the element started
+ * * `score` (gdouble): 0..1
+ * * `model` (string): the model's name
+ * * `crop-x`, `crop-y`, `crop-width`, `crop-height` (gint): only with
+ *   `crop=multi`, the best-scoring crop in frame pixels
+ *
+ * ## The score file
+ *
+ * `format=jsonl` writes one JSON object a line: `frame`, `pts`,
+ * `stream_time`, `running_time` (nanoseconds or null), `time` (stream time in
+ * seconds), `score`, `crop` (object with `x`, `y`, `width`, `height`; with
+ * `crop=multi`), `model` and `wallclock` (UTC, ISO 8601).  `format=csv`
+ * writes the same columns after a header line.  `format=webvtt` writes
+ * subtitles: one cue a result, from its stream time until the next result
+ * (the last one until the end of the stream), with the text "score 0.734".
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -m videotestsrc num-buffers=300 ! ilgnet ! fakesink
+ * ]| Prints an `ilgnet` message with the score twice a second of video.
+ * |[
+ * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! ilgnet mode=sync interval=1000000000 location=scores.jsonl ! fakesink
+ * ]| Scores one frame a second of a file and writes the scores as JSON lines.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! ilgnet overlay=crop crop=multi ! videoconvert ! autovideosink
+ * ]| Shows a live camera with a score gauge and the best crop.
+ *
+ * The model is #GstIlgnet:model, else `$ILGNET_MODEL`, else the default model
+ * of the installation.  A missing or corrupt model file, or one that is not a
+ * two-class image quality network, makes the state change to PAUSED fail with
+ * an error message.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/video/video.h>
+
+#ifdef HAVE_GST_ANALYTICS
+#include <gst/analytics/analytics.h>
+#endif
+
+#include "gstilgnet.h"
+#include "gstilgnetmeta.h"
+#include "gstilgnetoverlay.h"
+
+GST_DEBUG_CATEGORY (gst_ilgnet_debug);
+#define GST_CAT_DEFAULT gst_ilgnet_debug
+
+#define DEFAULT_MODEL NULL
+#define DEFAULT_INTERVAL (500 * GST_MSECOND)
+#define DEFAULT_MODE GST_ILGNET_MODE_ASYNC
+#define DEFAULT_CROP GST_ILGNET_CROP_SQUASH
+#define DEFAULT_OVERLAY GST_ILGNET_OVERLAY_NONE
+#define DEFAULT_POST_MESSAGES TRUE
+#define DEFAULT_THREADS 0
+#define DEFAULT_MAX_QUEUE 2
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_FORMAT GST_ILGNET_SIDECAR_JSONL
+
+/* Images scored together in crop=multi mode. */
+#define ILGNET_MULTI_BATCH 4
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_INTERVAL,
+  PROP_MODE,
+  PROP_CROP,
+  PROP_OVERLAY,
+  PROP_POST_MESSAGES,
+  PROP_THREADS,
+  PROP_MAX_QUEUE,
+  PROP_LOCATION,
+  PROP_FORMAT,
+  PROP_FRAMES_ANALYSED,
+  PROP_FRAMES_DROPPED,
+  PROP_LAST_SCORE
+};
+
+struct _GstIlgnet
+{
+  GstBaseTransform parent;
+
+  /* Properties, under the object lock. */
+  gchar *model_path;
+  GstClockTime interval;
+  GstIlgnetMode mode;
+  GstIlgnetCrop crop;
+  GstIlgnetOverlayMode overlay;
+  gboolean post_messages;
+  gint threads;
+  guint max_queue;
+  gchar *location;
+  GstIlgnetSidecarFormat format;
+  guint64 frames_analysed;
+  guint64 frames_dropped;
+  gdouble last_score;
+
+  /* Set up in start(), used by the streaming thread. */
+  IlgnetModel *model;
+  gchar *model_name;
+  GstIlgnetMode run_mode;
+  GstVideoInfo info;
+  gboolean have_info;
+  guint64 n_frames;
+  GstClockTime next_sample;     /* running time of the next frame to analyse */
+  GstClockTime last_end;        /* stream time of the last buffer's end */
+  gint check_allocation;        /* atomic: query downstream again */
+  gboolean downstream_composition;
+  GstVideoOverlayComposition *composition;
+  GstIlgnetResult composition_for;
+  gint composition_w, composition_h;
+  gboolean composition_rect;
+
+  /* Guards the worker pointer against flush events from other threads. */
+  GMutex worker_lock;
+  GstIlgnetWorker *worker;
+
+  /* Results, written by the worker thread. */
+  GMutex result_lock;
+  guint caps_cookie;            /* bumped by caps changes */
+  gboolean have_result;
+  GstIlgnetResult result;       /* the latest one */
+  guint64 n_results;
+  gdouble score_sum;
+  gfloat score_max;
+  GstClockTime best_pts;
+  GstClockTime latency;
+  gboolean warned;
+  GstIlgnetSidecar *sidecar;
+};
+
+#define gst_ilgnet_parent_class parent_class
+G_DEFINE_TYPE (GstIlgnet, gst_ilgnet, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (ilgnet, "ilgnet", GST_RANK_NONE,
+    GST_TYPE_ILGNET, gst_ilgnet_register_tags ());
+
+/* Formats put first in the caps, so that a free negotiation picks a common
+ * 8-bit one rather than the first of GStreamer's list (ABGR64_LE). */
+static const GstVideoFormat preferred_formats[] = {
+  GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_NV12, GST_VIDEO_FORMAT_YUY2,
+  GST_VIDEO_FORMAT_UYVY, GST_VIDEO_FORMAT_BGRx, GST_VIDEO_FORMAT_RGBx,
+  GST_VIDEO_FORMAT_xRGB, GST_VIDEO_FORMAT_xBGR, GST_VIDEO_FORMAT_BGRA,
+  GST_VIDEO_FORMAT_RGBA, GST_VIDEO_FORMAT_ARGB, GST_VIDEO_FORMAT_ABGR,
+  GST_VIDEO_FORMAT_RGB, GST_VIDEO_FORMAT_BGR, GST_VIDEO_FORMAT_YV12,
+  GST_VIDEO_FORMAT_NV21, GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_Y444,
+  GST_VIDEO_FORMAT_GRAY8,
+};
+
+/* Every raw format GstVideo knows, in system memory, preferred ones first. */
+static GstCaps *
+gst_ilgnet_template_caps (void)
+{
+  const GstVideoFormat *all;
+  GArray *formats;
+  GstCaps *caps;
+  guint i, j, n_all;
+
+  formats = g_array_new (FALSE, FALSE, sizeof (GstVideoFormat));
+  g_array_append_vals (formats, preferred_formats,
+      G_N_ELEMENTS (preferred_formats));
+  all = gst_video_formats_raw (&n_all);
+  for (i = 0; i < n_all; i++) {
+    for (j = 0; j < G_N_ELEMENTS (preferred_formats); j++)
+      if (all[i] == preferred_formats[j])
+        break;
+    if (j == G_N_ELEMENTS (preferred_formats))
+      g_array_append_val (formats, all[i]);
+  }
+  caps = gst_video_make_raw_caps ((const GstVideoFormat *) formats->data,
+      formats->len);
+  g_array_free (formats, TRUE);
+  return caps;
+}
+
+#define GST_TYPE_ILGNET_MODE (gst_ilgnet_mode_get_type ())
+static GType
+gst_ilgnet_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_ILGNET_MODE_ASYNC, "Never hold buffers; attach the latest result",
+        "async"},
+    {GST_ILGNET_MODE_SYNC, "Hold each analysed buffer until it is scored",
+        "sync"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstIlgnetMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_ILGNET_CROP (gst_ilgnet_crop_get_type ())
+static GType
+gst_ilgnet_crop_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_ILGNET_CROP_SQUASH, "Scale the whole frame to the network's input",
+        "squash"},
+    {GST_ILGNET_CROP_CENTER, "Score the centred square", "center"},
+    {GST_ILGNET_CROP_LETTERBOX, "Whole frame, aspect ratio kept, padded",
+        "letterbox"},
+    {GST_ILGNET_CROP_MULTI, "Score candidate crops; report the best",
+        "multi"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstIlgnetCrop", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_ILGNET_OVERLAY_MODE (gst_ilgnet_overlay_mode_get_type ())
+static GType
+gst_ilgnet_overlay_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_ILGNET_OVERLAY_NONE, "Draw nothing", "none"},
+    {GST_ILGNET_OVERLAY_GAUGE, "Draw a score gauge", "gauge"},
+    {GST_ILGNET_OVERLAY_CROP, "Draw the gauge and the scored crop", "crop"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstIlgnetOverlayMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_ILGNET_FORMAT (gst_ilgnet_format_get_type ())
+static GType
+gst_ilgnet_format_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_ILGNET_SIDECAR_JSONL, "One JSON object a line", "jsonl"},
+    {GST_ILGNET_SIDECAR_CSV, "Comma-separated values with a header", "csv"},
+    {GST_ILGNET_SIDECAR_WEBVTT, "WebVTT subtitles", "webvtt"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstIlgnetFormat", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+void
+gst_ilgnet_register_tags (void)
+{
+  gst_tag_register (GST_ILGNET_TAG_SCORE_MEAN, GST_TAG_FLAG_META,
+      G_TYPE_DOUBLE, "ILGNet mean score",
+      "mean aesthetic quality score (0..1) of the frames analysed by ilgnet",
+      gst_tag_merge_use_first);
+  gst_tag_register (GST_ILGNET_TAG_SCORE_MAX, GST_TAG_FLAG_META,
+      G_TYPE_DOUBLE, "ILGNet best score",
+      "highest aesthetic quality score (0..1) of the frames analysed by "
+      "ilgnet", gst_tag_merge_use_first);
+  gst_tag_register (GST_ILGNET_TAG_BEST_TIMESTAMP, GST_TAG_FLAG_META,
+      G_TYPE_UINT64, "ILGNet best timestamp",
+      "presentation timestamp (ns) of the frame with the highest score",
+      gst_tag_merge_use_first);
+  gst_tag_register (GST_ILGNET_TAG_FRAMES_ANALYSED, GST_TAG_FLAG_META,
+      G_TYPE_UINT, "ILGNet frames analysed",
+      "number of frames the ilgnet summary covers", gst_tag_merge_use_first);
+}
+
+static IlgnetResize
+crop_to_resize (GstIlgnetCrop crop)
+{
+  switch (crop) {
+    case GST_ILGNET_CROP_CENTER:
+      return ILGNET_RESIZE_CENTER;
+    case GST_ILGNET_CROP_LETTERBOX:
+      return ILGNET_RESIZE_LETTERBOX;
+    case GST_ILGNET_CROP_MULTI:
+      return ILGNET_RESIZE_MULTI;
+    case GST_ILGNET_CROP_SQUASH:
+    default:
+      return ILGNET_RESIZE_SQUASH;
+  }
+}
+
+/* ---- Results (worker thread) ------------------------------------------- */
+
+static void
+gst_ilgnet_post_result (GstIlgnet * self, const GstIlgnetResult * r)
+{
+  GstStructure *s;
+
+  s = gst_structure_new ("ilgnet",
+      "timestamp", G_TYPE_UINT64, r->pts,
+      "stream-time", G_TYPE_UINT64, r->stream_time,
+      "running-time", G_TYPE_UINT64, r->running_time,
+      "duration", G_TYPE_UINT64, r->duration,
+      "frame", G_TYPE_UINT64, r->frame,
+      "score", G_TYPE_DOUBLE, (gdouble) r->score,
+      "model", G_TYPE_STRING, self->model_name, NULL);
+  if (r->resize == ILGNET_RESIZE_MULTI)
+    gst_structure_set (s, "crop-x", G_TYPE_INT, r->rect.x,
+        "crop-y", G_TYPE_INT, r->rect.y,
+        "crop-width", G_TYPE_INT, r->rect.w,
+        "crop-height", G_TYPE_INT, r->rect.h, NULL);
+  gst_element_post_message (GST_ELEMENT_CAST (self),
+      gst_message_new_element (GST_OBJECT_CAST (self), s));
+}
+
+static void
+gst_ilgnet_on_result (const GstIlgnetResult * r, gpointer user_data)
+{
+  GstIlgnet *self = user_data;
+  GError *err = NULL;
+  gboolean post, latency_changed = FALSE;
+
+  g_mutex_lock (&self->result_lock);
+  /* A result for a frame of the previous caps is reported, but not put on
+   * frames of the new size. */
+  if (r->cookie == self->caps_cookie) {
+    self->result = *r;
+    self->have_result = TRUE;
+  }
+  if (self->n_results == 0 || r->score > self->score_max) {
+    self->score_max = r->score;
+    self->best_pts = r->pts;
+  }
+  self->n_results++;
+  self->score_sum += r->score;
+  if (self->sidecar && !gst_ilgnet_sidecar_write (self->sidecar, r,
+          r->resize == ILGNET_RESIZE_MULTI, &err)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("Could not write scores: %s", err->message), (NULL));
+    g_clear_error (&err);
+    gst_ilgnet_sidecar_close (self->sidecar, GST_CLOCK_TIME_NONE, NULL);
+    self->sidecar = NULL;
+  }
+  if (self->run_mode == GST_ILGNET_MODE_SYNC &&
+      r->elapsed_ms * GST_MSECOND > self->latency) {
+    /* Headroom so that jitter does not make every frame late. */
+    self->latency = (GstClockTime) (r->elapsed_ms * 1.5 * GST_MSECOND);
+    latency_changed = TRUE;
+  }
+  g_mutex_unlock (&self->result_lock);
+
+  GST_OBJECT_LOCK (self);
+  self->frames_analysed++;
+  self->last_score = r->score;
+  post = self->post_messages;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT " at %" GST_TIME_FORMAT
+      ": score %.4f (%.1f ms)", r->frame, GST_TIME_ARGS (r->pts), r->score,
+      r->elapsed_ms);
+  if (post)
+    gst_ilgnet_post_result (self, r);
+  if (latency_changed)
+    gst_element_post_message (GST_ELEMENT_CAST (self),
+        gst_message_new_latency (GST_OBJECT_CAST (self)));
+}
+
+static void
+gst_ilgnet_on_error (const GError * error, gpointer user_data)
+{
+  GstIlgnet *self = user_data;
+  gboolean warn;
+
+  g_mutex_lock (&self->result_lock);
+  warn = !self->warned;
+  self->warned = TRUE;
+  g_mutex_unlock (&self->result_lock);
+
+  /* Once per run: the same cause usually repeats on every frame. */
+  if (warn)
+    GST_ELEMENT_WARNING (self, STREAM, FAILED,
+        ("Could not score a frame: %s", error->message), (NULL));
+  else
+    GST_DEBUG_OBJECT (self, "could not score a frame: %s", error->message);
+}
+
+static void
+gst_ilgnet_clear_result (GstIlgnet * self)
+{
+  g_mutex_lock (&self->result_lock);
+  self->have_result = FALSE;
+  g_mutex_unlock (&self->result_lock);
+}
+
+/* ---- Start / stop ------------------------------------------------------ */
+
+static gboolean
+gst_ilgnet_start (GstBaseTransform * trans)
+{
+  GstIlgnet *self = GST_ILGNET (trans);
+  gchar *path, *location;
+  gint threads, batch;
+  guint max_queue;
+  GstIlgnetSidecarFormat format;
+  GstIlgnetWorker *worker;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (self->model_path);
+  location = g_strdup (self->location);
+  threads = self->threads;
+  max_queue = self->max_queue;
+  format = self->format;
+  self->run_mode = self->mode;
+  batch = self->crop == GST_ILGNET_CROP_MULTI ? ILGNET_MULTI_BATCH : 1;
+  self->frames_analysed = 0;
+  self->frames_dropped = 0;
+  self->last_score = -1.0;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!path && !(path = ilgnet_default_model_path (&err)))
+    goto no_model;
+
+  GST_DEBUG_OBJECT (self, "loading model %s", path);
+  self->model = ilgnet_model_open (path, &err);
+  if (!self->model)
+    goto open_failed;
+  self->model_name = g_strdup (ilgnet_model_get_name (self->model));
+
+  worker = gst_ilgnet_worker_new (self->model, threads, max_queue, batch,
+      gst_ilgnet_on_result, gst_ilgnet_on_error, self, &err);
+  if (!worker)
+    goto worker_failed;
+
+  g_mutex_lock (&self->result_lock);
+  self->caps_cookie = 0;
+  self->have_result = FALSE;
+  self->n_results = 0;
+  self->score_sum = 0.0;
+  self->score_max = 0.0f;
+  self->best_pts = GST_CLOCK_TIME_NONE;
+  self->warned = FALSE;
+  self->latency = gst_ilgnet_worker_get_warmup_time (worker) * 3 / 2;
+  if (location) {
+    self->sidecar = gst_ilgnet_sidecar_open (location, format,
+        self->model_name, &err);
+    if (!self->sidecar) {
+      g_mutex_unlock (&self->result_lock);
+      gst_ilgnet_worker_free (worker);
+      goto sidecar_failed;
+    }
+  }
+  g_mutex_unlock (&self->result_lock);
+
+  self->have_info = FALSE;
+  self->n_frames = 0;
+  self->next_sample = GST_CLOCK_TIME_NONE;
+  self->last_end = GST_CLOCK_TIME_NONE;
+  g_atomic_int_set (&self->check_allocation, TRUE);
+
+  g_mutex_lock (&self->worker_lock);
+  self->worker = worker;
+  g_mutex_unlock (&self->worker_lock);
+
+  GST_INFO_OBJECT (self, "model \"%s\" (%s), check run %" GST_TIME_FORMAT,
+      self->model_name, path,
+      GST_TIME_ARGS (gst_ilgnet_worker_get_warmup_time (worker)));
+  g_free (path);
+  g_free (location);
+  return TRUE;
+
+  /* ERRORS */
+no_model:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No ILGNet model: set the \"model\" property or $ILGNET_MODEL"),
+        ("%s", err->message));
+    goto failed;
+  }
+open_failed:
+  {
+    if (!g_file_test (path, G_FILE_TEST_EXISTS))
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("ILGNet model \"%s\" not found: %s", path, err->message), (NULL));
+    else if (g_error_matches (err, ILGNET_ERROR, ILGNET_ERROR_IO))
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not read ILGNet model \"%s\": %s", path, err->message),
+          (NULL));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Not a usable ILGNet model \"%s\": %s", path, err->message),
+          (NULL));
+    goto failed;
+  }
+worker_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Cannot run ILGNet model \"%s\": %s", path, err->message), (NULL));
+    goto failed;
+  }
+sidecar_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not open score file: %s", err->message), (NULL));
+    goto failed;
+  }
+failed:
+  {
+    g_clear_error (&err);
+    g_clear_pointer (&self->model, ilgnet_model_unref);
+    g_clear_pointer (&self->model_name, g_free);
+    g_free (path);
+    g_free (location);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_ilgnet_stop (GstBaseTransform * trans)
+{
+  GstIlgnet *self = GST_ILGNET (trans);
+  GstIlgnetWorker *worker;
+  GError *err = NULL;
+
+  g_mutex_lock (&self->worker_lock);
+  worker = self->worker;
+  self->worker = NULL;
+  g_mutex_unlock (&self->worker_lock);
+  /* Joins the thread: no result callback runs after this. */
+  gst_ilgnet_worker_free (worker);
+
+  g_mutex_lock (&self->result_lock);
+  if (self->sidecar && !gst_ilgnet_sidecar_close (self->sidecar,
+          self->last_end, &err)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("Could not write scores: %s", err->message), (NULL));
+    g_clear_error (&err);
+  }
+  self->sidecar = NULL;
+  self->have_result = FALSE;
+  g_mutex_unlock (&self->result_lock);
+
+  g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+  g_clear_pointer (&self->model, ilgnet_model_unref);
+  g_clear_pointer (&self->model_name, g_free);
+  self->have_info = FALSE;
+  return TRUE;
+}
+
+static GstStateChangeReturn
+gst_ilgnet_change_state (GstElement * element, GstStateChange transition)
+{
+  GstIlgnet *self = GST_ILGNET (element);
+
+  /* A buffer waiting for its score (mode=sync) holds the stream lock that
+   * deactivating the pads needs: release it first. */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    g_mutex_lock (&self->worker_lock);
+    if (self->worker)
+      gst_ilgnet_worker_set_flushing (self->worker, TRUE);
+    g_mutex_unlock (&self->worker_lock);
+  }
+
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
+/* ---- Caps, events, queries -------------------------------------------- */
+
+static gboolean
+gst_ilgnet_set_caps (GstBaseTransform * trans, GstCaps * incaps,
+    GstCaps * outcaps)
+{
+  GstIlgnet *self = GST_ILGNET (trans);
+  GstVideoInfo info;
+
+  if (!gst_video_info_from_caps (&info, incaps))
+    goto invalid_caps;
+
+  if (self->have_info && !gst_video_info_is_equal (&info, &self->info)) {
+    /* Results so far describe frames of another size or format. */
+    g_mutex_lock (&self->result_lock);
+    self->caps_cookie++;
+    self->have_result = FALSE;
+    g_mutex_unlock (&self->result_lock);
+    g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+  }
+  self->info = info;
+  self->have_info = TRUE;
+  g_atomic_int_set (&self->check_allocation, TRUE);
+  GST_DEBUG_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
+  return TRUE;
+
+  /* ERRORS */
+invalid_caps:
+  {
+    GST_ERROR_OBJECT (self, "invalid caps %" GST_PTR_FORMAT, incaps);
+    return FALSE;
+  }
+}
+
+static void
+gst_ilgnet_push_summary (GstIlgnet * self)
+{
+  GstTagList *tags = NULL;
+
+  g_mutex_lock (&self->result_lock);
+  if (self->n_results > 0) {
+    tags = gst_tag_list_new (GST_ILGNET_TAG_SCORE_MEAN,
+        self->score_sum / self->n_results,
+        GST_ILGNET_TAG_SCORE_MAX, (gdouble) self->score_max,
+        GST_ILGNET_TAG_FRAMES_ANALYSED, (guint) self->n_results, NULL);
+    if (GST_CLOCK_TIME_IS_VALID (self->best_pts))
+      gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE,
+          GST_ILGNET_TAG_BEST_TIMESTAMP, (guint64) self->best_pts, NULL);
+  }
+  g_mutex_unlock (&self->result_lock);
+
+  if (tags) {
+    GST_DEBUG_OBJECT (self, "summary %" GST_PTR_FORMAT, tags);
+    gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self),
+        gst_event_new_tag (tags));
+  }
+}
+
+static gboolean
+gst_ilgnet_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstIlgnet *self = GST_ILGNET (trans);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START:
+      g_mutex_lock (&self->worker_lock);
+      if (self->worker)
+        gst_ilgnet_worker_set_flushing (self->worker, TRUE);
+      g_mutex_unlock (&self->worker_lock);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      g_mutex_lock (&self->worker_lock);
+      if (self->worker)
+        gst_ilgnet_worker_set_flushing (self->worker, FALSE);
+      g_mutex_unlock (&self->worker_lock);
+      gst_ilgnet_clear_result (self);
+      self->next_sample = GST_CLOCK_TIME_NONE;
+      break;
+    case GST_EVENT_EOS:
+      /* The summary and the score file cover every frame taken. */
+      if (self->worker)
+        gst_ilgnet_worker_drain (self->worker);
+      gst_ilgnet_push_summary (self);
+      break;
+    default:
+      break;
+  }
+
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+gst_ilgnet_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstIlgnet *self = GST_ILGNET (trans);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_RECONFIGURE)
+    g_atomic_int_set (&self->check_allocation, TRUE);
+
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
+}
+
+static gboolean
+gst_ilgnet_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstIlgnet *self = GST_ILGNET (trans);
+  gboolean ret;
+
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+      query);
+
+  if (ret && direction == GST_PAD_SRC
+      && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY
+      && self->run_mode == GST_ILGNET_MODE_SYNC) {
+    gboolean live;
+    GstClockTime min, max, ours;
+
+    g_mutex_lock (&self->result_lock);
+    ours = self->latency;
+    g_mutex_unlock (&self->result_lock);
+
+    gst_query_parse_latency (query, &live, &min, &max);
+    min += ours;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += ours;
+    gst_query_set_latency (query, live, min, max);
+    GST_DEBUG_OBJECT (self, "added %" GST_TIME_FORMAT " of latency",
+        GST_TIME_ARGS (ours));
+  }
+  return ret;
+}
+
+/* ---- Streaming --------------------------------------------------------- */
+
+static gboolean
+gst_ilgnet_should_sample (GstIlgnet * self, GstClockTime rt,
+    GstClockTime interval)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (self->next_sample)) {
+    /* The first frame, and the first after a flush. */
+  } else if (!GST_CLOCK_TIME_IS_VALID (rt)) {
+    return interval == 0;
+  } else if (rt < self->next_sample) {
+    /* Running time went back (a new segment): start the grid again. */
+    if (self->next_sample - rt <= interval)
+      return FALSE;
+  } else if (rt - self->next_sample < interval) {
+    /* On the grid: no drift from frame durations that do not divide it. */
+    self->next_sample += interval;
+    return TRUE;
+  }
+
+  self->next_sample = GST_CLOCK_TIME_IS_VALID (rt) ? rt + interval : 0;
+  return TRUE;
+}
+
+static void
+gst_ilgnet_check_allocation (GstIlgnet * self)
+{
+  GstPad *srcpad = GST_BASE_TRANSFORM_SRC_PAD (self);
+  GstCaps *caps = gst_pad_get_current_caps (srcpad);
+  GstQuery *query;
+
+  self->downstream_composition = FALSE;
+  if (!caps)
+    return;
+  query = gst_query_new_allocation (caps, FALSE);
+  if (gst_pad_peer_query (srcpad, query))
+    self->downstream_composition = gst_query_find_allocation_meta (query,
+        GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_query_unref (query);
+  gst_caps_unref (caps);
+  GST_DEBUG_OBJECT (self, "downstream %s overlay composition meta",
+      self->downstream_composition ? "supports" : "does not support");
+}
+
+static void
+gst_ilgnet_draw_overlay (GstIlgnet * self, GstBuffer * buf,
+    const GstIlgnetResult * r, GstIlgnetOverlayMode overlay)
+{
+  gint w = GST_VIDEO_INFO_WIDTH (&self->info);
+  gint h = GST_VIDEO_INFO_HEIGHT (&self->info);
+  /* A rectangle equal to the frame says nothing: draw it only when it is a
+   * real crop. */
+  gboolean with_rect = overlay == GST_ILGNET_OVERLAY_CROP
+      && (r->rect.x != 0 || r->rect.y != 0 || r->rect.w != w
+      || r->rect.h != h);
+
+  if (g_atomic_int_compare_and_exchange (&self->check_allocation, TRUE,
+          FALSE))
+    gst_ilgnet_check_allocation (self);
+
+  /* Drawing is redone only when the result or the frame size changes. */
+  if (!self->composition || self->composition_w != w
+      || self->composition_h != h || self->composition_rect != with_rect
+      || self->composition_for.score != r->score
+      || memcmp (&self->composition_for.rect, &r->rect, sizeof (r->rect))) {
+    g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+    self->composition = gst_ilgnet_overlay_build (w, h, r->score,
+        with_rect ? &r->rect : NULL);
+    self->composition_for = *r;
+    self->composition_w = w;
+    self->composition_h = h;
+    self->composition_rect = with_rect;
+  }
+  if (!self->composition)
+    return;
+
+  if (self->downstream_composition) {
+    gst_buffer_add_video_overlay_composition_meta (buf, self->composition);
+  } else {
+    GstVideoFrame frame;
+
+    /* Writing may copy the memory if the worker still reads it. */
+    if (!gst_video_frame_map (&frame, &self->info, buf, GST_MAP_READWRITE)) {
+      GST_WARNING_OBJECT (self, "cannot map the frame to draw on it");
+      return;
+    }
+    if (!gst_video_overlay_composition_blend (self->composition, &frame))
+      GST_LOG_OBJECT (self, "cannot blend onto %s",
+          GST_VIDEO_INFO_NAME (&self->info));
+    gst_video_frame_unmap (&frame);
+  }
+}
+
+static void
+gst_ilgnet_attach (GstIlgnet * self, GstBuffer * buf,
+    const GstIlgnetResult * r)
+{
+  gst_buffer_add_ilgnet_meta (buf, r->score, r->pts, r->frame, &r->rect,
+      self->model_name);
+
+#ifdef HAVE_GST_ANALYTICS
+  {
+    GstAnalyticsRelationMeta *rmeta;
+    GstAnalyticsClsMtd cls;
+
+    rmeta = gst_buffer_get_analytics_relation_meta (buf);
+    if (!rmeta)
+      rmeta = gst_buffer_add_analytics_relation_meta (buf);
+    if (rmeta)
+      gst_analytics_relation_meta_add_one_cls_mtd (rmeta, r->score,
+          g_quark_from_static_string ("ilgnet-high-quality"), &cls);
+  }
+#endif
+}
+
+static GstFlowReturn
+gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstIlgnet *self = GST_ILGNET (trans);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime rt = GST_CLOCK_TIME_NONE, st = GST_CLOCK_TIME_NONE;
+  GstClockTime interval;
+  GstIlgnetOverlayMode overlay;
+  GstIlgnetCrop crop;
+  GstIlgnetResult result;
+  gboolean have_result;
+  guint64 frame;
+
+  if (G_UNLIKELY (!self->have_info))
+    goto not_negotiated;
+
+  GST_OBJECT_LOCK (self);
+  interval = self->interval;
+  overlay = self->overlay;
+  crop = self->crop;
+  GST_OBJECT_UNLOCK (self);
+
+  frame = self->n_frames++;
+  if (GST_CLOCK_TIME_IS_VALID (pts) && trans->segment.format == GST_FORMAT_TIME) {
+    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts);
+    st = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, pts);
+    if (GST_CLOCK_TIME_IS_VALID (st))
+      self->last_end = st + (GST_BUFFER_DURATION_IS_VALID (buf) ?
+          GST_BUFFER_DURATION (buf) : 0);
+  }
+
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)
+      && gst_ilgnet_should_sample (self, rt, interval)) {
+    GstIlgnetJob *job = gst_ilgnet_job_new (buf, &self->info);
+    guint64 id;
+    guint dropped;
+
+    job->resize = crop_to_resize (crop);
+    job->pts = pts;
+    job->duration = GST_BUFFER_DURATION (buf);
+    job->running_time = rt;
+    job->stream_time = st;
+    job->frame = frame;
+    g_mutex_lock (&self->result_lock);
+    job->cookie = self->caps_cookie;
+    g_mutex_unlock (&self->result_lock);
+
+    dropped = gst_ilgnet_worker_push (self->worker, job, &id);
+    if (dropped) {
+      GST_OBJECT_LOCK (self);
+      self->frames_dropped += dropped;
+      GST_OBJECT_UNLOCK (self);
+      GST_DEBUG_OBJECT (self, "worker busy, dropped %u frame(s)", dropped);
+    }
+    if (self->run_mode == GST_ILGNET_MODE_SYNC
+        && !gst_ilgnet_worker_wait (self->worker, id))
+      goto flushing;
+  }
+
+  g_mutex_lock (&self->result_lock);
+  have_result = self->have_result;
+  if (have_result)
+    result = self->result;
+  g_mutex_unlock (&self->result_lock);
+
+  if (have_result) {
+    gst_ilgnet_attach (self, buf, &result);
+    if (overlay != GST_ILGNET_OVERLAY_NONE)
+      gst_ilgnet_draw_overlay (self, buf, &result, overlay);
+  }
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+not_negotiated:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("buffer before caps"));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+flushing:
+  {
+    GST_DEBUG_OBJECT (self, "flushing while waiting for a score");
+    return GST_FLOW_FLUSHING;
+  }
+}
+
+/* ---- GObject ------------------------------------------------------------ */
+
+static void
+gst_ilgnet_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstIlgnet *self = GST_ILGNET (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_free (self->model_path);
+      self->model_path = g_value_dup_string (value);
+      break;
+    case PROP_INTERVAL:
+      self->interval = g_value_get_uint64 (value);
+      break;
+    case PROP_MODE:
+      self->mode = g_value_get_enum (value);
+      break;
+    case PROP_CROP:
+      self->crop = g_value_get_enum (value);
+      break;
+    case PROP_OVERLAY:
+      self->overlay = g_value_get_enum (value);
+      g_atomic_int_set (&self->check_allocation, TRUE);
+      break;
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_THREADS:
+      self->threads = g_value_get_int (value);
+      break;
+    case PROP_MAX_QUEUE:
+      self->max_queue = g_value_get_uint (value);
+      break;
+    case PROP_LOCATION:
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      break;
+    case PROP_FORMAT:
+      self->format = g_value_get_enum (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_ilgnet_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstIlgnet *self = GST_ILGNET (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string (value, self->model_path);
+      break;
+    case PROP_INTERVAL:
+      g_value_set_uint64 (value, self->interval);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_CROP:
+      g_value_set_enum (value, self->crop);
+      break;
+    case PROP_OVERLAY:
+      g_value_set_enum (value, self->overlay);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->post_messages);
+      break;
+    case PROP_THREADS:
+      g_value_set_int (value, self->threads);
+      break;
+    case PROP_MAX_QUEUE:
+      g_value_set_uint (value, self->max_queue);
+      break;
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_FORMAT:
+      g_value_set_enum (value, self->format);
+      break;
+    case PROP_FRAMES_ANALYSED:
+      g_value_set_uint64 (value, self->frames_analysed);
+      break;
+    case PROP_FRAMES_DROPPED:
+      g_value_set_uint64 (value, self->frames_dropped);
+      break;
+    case PROP_LAST_SCORE:
+      g_value_set_double (value, self->last_score);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_ilgnet_finalize (GObject * object)
+{
+  GstIlgnet *self = GST_ILGNET (object);
+
+  g_free (self->model_path);
+  g_free (self->location);
+  g_mutex_clear (&self->worker_lock);
+  g_mutex_clear (&self->result_lock);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_ilgnet_class_init (GstIlgnetClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstCaps *caps;
+
+  GST_DEBUG_CATEGORY_INIT (gst_ilgnet_debug, "ilgnet", 0,
+      "ILGNet aesthetic quality scoring");
+
+  gobject_class->set_property = gst_ilgnet_set_property;
+  gobject_class->get_property = gst_ilgnet_get_property;
+  gobject_class->finalize = gst_ilgnet_finalize;
+
+  /**
+   * GstIlgnet:model:
+   *
+   * Path of the .ilgnet model file.  When unset: `$ILGNET_MODEL`, else the
+   * default model of the build tree or of the installation.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Path of the .ilgnet model file (NULL: $ILGNET_MODEL or the "
+          "installed default model)", DEFAULT_MODEL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstIlgnet:interval:
+   *
+   * Running time between two analysed frames.  The first frame is always
+   * analysed, then the first frame at or after each multiple of the interval.
+   * 0 analyses as many frames as the model keeps up with.  Frames without a
+   * timestamp are only analysed with 0.
+   */
+  g_object_class_install_property (gobject_class, PROP_INTERVAL,
+      g_param_spec_uint64 ("interval", "Interval",
+          "Running time between analysed frames, in nanoseconds (0: as many "
+          "as the model keeps up with)", 0, G_MAXUINT64, DEFAULT_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstIlgnet:mode:
+   *
+   * async: buffers never wait; once a result exists every buffer carries the
+   * latest one.  sync: an analysed buffer waits for its own result, and the
+   * scoring time is reported as latency.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "Whether analysed buffers wait for their own result",
+          GST_TYPE_ILGNET_MODE, DEFAULT_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstIlgnet:crop:
+   *
+   * How a frame is fitted to the network's square input.  multi scores
+   * several candidate crops and reports the best one with its rectangle
+   * (slower: one network run per candidate).
+   */
+  g_object_class_install_property (gobject_class, PROP_CROP,
+      g_param_spec_enum ("crop", "Crop",
+          "How a frame is fitted to the network's input",
+          GST_TYPE_ILGNET_CROP, DEFAULT_CROP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstIlgnet:overlay:
+   *
+   * Draws the latest score as a gauge at the bottom left of the video, and
+   * with crop the rectangle it belongs to (the suggested crop with
+   * crop=multi).
+   */
+  g_object_class_install_property (gobject_class, PROP_OVERLAY,
+      g_param_spec_enum ("overlay", "Overlay",
+          "What to draw on the video", GST_TYPE_ILGNET_OVERLAY_MODE,
+          DEFAULT_OVERLAY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstIlgnet:post-messages:
+   *
+   * Post an element message named "ilgnet" on the bus for each result.
+   */
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post an \"ilgnet\" element message for each result",
+          DEFAULT_POST_MESSAGES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstIlgnet:threads:
+   *
+   * Threads one network run may use; 0 uses every core.  Scoring always
+   * happens away from the streaming thread.
+   */
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "Inference threads (0: all cores)", 0, 256, DEFAULT_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstIlgnet:max-queue:
+   *
+   * Frames waiting to be scored.  When full, the oldest waiting frame is
+   * dropped and counted in #GstIlgnet:frames-dropped.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE,
+      g_param_spec_uint ("max-queue", "Max queue",
+          "Frames waiting to be scored before the oldest is dropped", 1, 64,
+          DEFAULT_MAX_QUEUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstIlgnet:location:
+   *
+   * File to write every result to, in #GstIlgnet:format.  Created when the
+   * element starts; NULL writes nothing.
+   */
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "File to write scores with timestamps to (NULL: none)",
+          DEFAULT_LOCATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstIlgnet:format:
+   *
+   * Format of #GstIlgnet:location: JSON lines, CSV or WebVTT.
+   */
+  g_object_class_install_property (gobject_class, PROP_FORMAT,
+      g_param_spec_enum ("format", "Format",
+          "Format of the score file", GST_TYPE_ILGNET_FORMAT, DEFAULT_FORMAT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstIlgnet:frames-analysed:
+   *
+   * Frames scored since the element started.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAMES_ANALYSED,
+      g_param_spec_uint64 ("frames-analysed", "Frames analysed",
+          "Frames scored since the element started", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstIlgnet:frames-dropped:
+   *
+   * Frames taken for scoring but dropped because the model was busy.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAMES_DROPPED,
+      g_param_spec_uint64 ("frames-dropped", "Frames dropped",
+          "Frames dropped from the scoring queue because the model was busy",
+          0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstIlgnet:last-score:
+   *
+   * The latest score, 0..1, or -1 before the first.
+   */
+  g_object_class_install_property (gobject_class, PROP_LAST_SCORE,
+      g_param_spec_double ("last-score", "Last score",
+          "The latest score (0..1; -1: none yet)", -1.0, 1.0, -1.0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  caps = gst_ilgnet_template_caps ();
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
+  gst_caps_unref (caps);
+  gst_element_class_set_static_metadata (element_class,
+      "ILGNet aesthetic quality scorer", "Filter/Analyzer/Video",
+      "Scores the aesthetic quality of video frames with ILGNet in a "
+      "background thread and attaches the scores as metadata",
+      "gst-ilgnet developers");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_ilgnet_change_state);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_ilgnet_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_ilgnet_stop);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_ilgnet_set_caps);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_ilgnet_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_ilgnet_src_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_ilgnet_query);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_ilgnet_transform_ip);
+  trans_class->passthrough_on_same_caps = FALSE;
+  trans_class->transform_ip_on_passthrough = FALSE;
+
+  gst_type_mark_as_plugin_api (GST_TYPE_ILGNET_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_ILGNET_CROP, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_ILGNET_OVERLAY_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_ILGNET_FORMAT, 0);
+}
+
+static void
+gst_ilgnet_init (GstIlgnet * self)
+{
+  self->model_path = g_strdup (DEFAULT_MODEL);
+  self->interval = DEFAULT_INTERVAL;
+  self->mode = DEFAULT_MODE;
+  self->crop = DEFAULT_CROP;
+  self->overlay = DEFAULT_OVERLAY;
+  self->post_messages = DEFAULT_POST_MESSAGES;
+  self->threads = DEFAULT_THREADS;
+  self->max_queue = DEFAULT_MAX_QUEUE;
+  self->location = g_strdup (DEFAULT_LOCATION);
+  self->format = DEFAULT_FORMAT;
+  self->last_score = -1.0;
+  g_mutex_init (&self->worker_lock);
+  g_mutex_init (&self->result_lock);
+
+  /* Buffers leave as they came; only metadata is added (and the overlay
+   * drawn when downstream cannot compose it). */
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
+}

@@ -1,0 +1,340 @@
+/* GStreamer ILGNet element: the score file (JSON lines, CSV, WebVTT)
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "gstilgnetsidecar.h"
+
+/* A cue with no known end lasts this long. */
+#define ILGNET_SIDECAR_MIN_CUE (40 * GST_MSECOND)
+
+struct _GstIlgnetSidecar
+{
+  FILE *file;
+  gchar *location;
+  gchar *model;
+  GstIlgnetSidecarFormat format;
+
+  /* WebVTT: a cue is written once the next result tells where it ends. */
+  gboolean have_cue;
+  GstIlgnetResult cue;
+  gboolean cue_crop;
+  GstClockTime cue_start;
+  guint n_cues;
+};
+
+static GstClockTime
+result_time (const GstIlgnetResult * r)
+{
+  /* Stream time is what a player's position shows. */
+  return GST_CLOCK_TIME_IS_VALID (r->stream_time) ? r->stream_time : r->pts;
+}
+
+static gchar *
+wallclock_now (void)
+{
+  GDateTime *now = g_date_time_new_now_utc ();
+  gchar *s = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
+
+  g_date_time_unref (now);
+  return s;
+}
+
+static gboolean
+sidecar_printf (GstIlgnetSidecar * sidecar, GError ** error,
+    const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+sidecar_printf (GstIlgnetSidecar * sidecar, GError ** error,
+    const gchar * format, ...)
+{
+  va_list args;
+  gint n;
+
+  va_start (args, format);
+  n = vfprintf (sidecar->file, format, args);
+  va_end (args);
+  if (n < 0 || fflush (sidecar->file) != 0) {
+    int e = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+        "cannot write to \"%s\": %s", sidecar->location, g_strerror (e));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GstIlgnetSidecar *
+gst_ilgnet_sidecar_open (const gchar * location,
+    GstIlgnetSidecarFormat format, const gchar * model, GError ** error)
+{
+  GstIlgnetSidecar *sidecar;
+  FILE *file;
+
+  file = g_fopen (location, "w");
+  if (!file) {
+    int e = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+        "cannot create \"%s\": %s", location, g_strerror (e));
+    return NULL;
+  }
+
+  sidecar = g_new0 (GstIlgnetSidecar, 1);
+  sidecar->file = file;
+  sidecar->location = g_strdup (location);
+  sidecar->model = g_strdup (model ? model : "");
+  sidecar->format = format;
+
+  switch (format) {
+    case GST_ILGNET_SIDECAR_CSV:
+      if (!sidecar_printf (sidecar, error, "frame,pts,stream_time,"
+              "running_time,time,score,crop_x,crop_y,crop_width,crop_height,"
+              "model,wallclock\n"))
+        goto failed;
+      break;
+    case GST_ILGNET_SIDECAR_WEBVTT:
+      if (!sidecar_printf (sidecar, error, "WEBVTT\n"))
+        goto failed;
+      break;
+    case GST_ILGNET_SIDECAR_JSONL:
+      break;
+  }
+  return sidecar;
+
+failed:
+  gst_ilgnet_sidecar_close (sidecar, GST_CLOCK_TIME_NONE, NULL);
+  return NULL;
+}
+
+static void
+json_add_time (JsonBuilder * b, const gchar * name, GstClockTime t)
+{
+  json_builder_set_member_name (b, name);
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    json_builder_add_int_value (b, (gint64) t);
+  else
+    json_builder_add_null_value (b);
+}
+
+static gboolean
+write_jsonl (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
+    gboolean with_crop, GError ** error)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonGenerator *gen;
+  JsonNode *root;
+  gchar *line, *wall;
+  GstClockTime t = result_time (r);
+  gboolean ok;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "frame");
+  json_builder_add_int_value (b, (gint64) r->frame);
+  json_add_time (b, "pts", r->pts);
+  json_add_time (b, "stream_time", r->stream_time);
+  json_add_time (b, "running_time", r->running_time);
+  json_builder_set_member_name (b, "time");
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    json_builder_add_double_value (b, (gdouble) t / GST_SECOND);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "score");
+  json_builder_add_double_value (b, r->score);
+  if (with_crop) {
+    json_builder_set_member_name (b, "crop");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "x");
+    json_builder_add_int_value (b, r->rect.x);
+    json_builder_set_member_name (b, "y");
+    json_builder_add_int_value (b, r->rect.y);
+    json_builder_set_member_name (b, "width");
+    json_builder_add_int_value (b, r->rect.w);
+    json_builder_set_member_name (b, "height");
+    json_builder_add_int_value (b, r->rect.h);
+    json_builder_end_object (b);
+  }
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, sidecar->model);
+  wall = wallclock_now ();
+  json_builder_set_member_name (b, "wallclock");
+  json_builder_add_string_value (b, wall);
+  g_free (wall);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  gen = json_generator_new ();
+  json_generator_set_root (gen, root);
+  line = json_generator_to_data (gen, NULL);
+  ok = sidecar_printf (sidecar, error, "%s\n", line);
+  g_free (line);
+  json_node_unref (root);
+  g_object_unref (gen);
+  g_object_unref (b);
+  return ok;
+}
+
+static void
+csv_time (GString * s, GstClockTime t)
+{
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    g_string_append_printf (s, "%" G_GUINT64_FORMAT, t);
+  g_string_append_c (s, ',');
+}
+
+static gboolean
+write_csv (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
+    gboolean with_crop, GError ** error)
+{
+  GString *s = g_string_new (NULL);
+  GstClockTime t = result_time (r);
+  gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+  gchar *wall, *model, **parts;
+  gboolean ok;
+
+  g_string_append_printf (s, "%" G_GUINT64_FORMAT ",", r->frame);
+  csv_time (s, r->pts);
+  csv_time (s, r->stream_time);
+  csv_time (s, r->running_time);
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    g_string_append (s, g_ascii_formatd (num, sizeof (num), "%.6f",
+            (gdouble) t / GST_SECOND));
+  g_string_append_c (s, ',');
+  /* Locale-independent: a decimal comma would break the columns. */
+  g_string_append (s, g_ascii_formatd (num, sizeof (num), "%.6f", r->score));
+  if (with_crop)
+    g_string_append_printf (s, ",%d,%d,%d,%d", r->rect.x, r->rect.y,
+        r->rect.w, r->rect.h);
+  else
+    g_string_append (s, ",,,,");
+  /* Quoted, with quotes doubled, since names are free text. */
+  parts = g_strsplit (sidecar->model, "\"", -1);
+  model = g_strjoinv ("\"\"", parts);
+  g_strfreev (parts);
+  wall = wallclock_now ();
+  g_string_append_printf (s, ",\"%s\",%s\n", model, wall);
+  ok = sidecar_printf (sidecar, error, "%s", s->str);
+  g_free (wall);
+  g_free (model);
+  g_string_free (s, TRUE);
+  return ok;
+}
+
+static void
+vtt_time (gchar * buf, gsize size, GstClockTime t)
+{
+  guint64 ms = t / GST_MSECOND;
+
+  g_snprintf (buf, size, "%02" G_GUINT64_FORMAT ":%02u:%02u.%03u",
+      ms / 3600000, (guint) (ms / 60000 % 60), (guint) (ms / 1000 % 60),
+      (guint) (ms % 1000));
+}
+
+static gboolean
+write_cue (GstIlgnetSidecar * sidecar, GstClockTime end, GError ** error)
+{
+  const GstIlgnetResult *r = &sidecar->cue;
+  gchar from[32], to[32], num[G_ASCII_DTOSTR_BUF_SIZE];
+  gboolean ok;
+
+  /* Cue times have millisecond resolution; an empty cue is invalid. */
+  if (end / GST_MSECOND <= sidecar->cue_start / GST_MSECOND)
+    end = sidecar->cue_start + GST_MSECOND;
+  vtt_time (from, sizeof (from), sidecar->cue_start);
+  vtt_time (to, sizeof (to), end);
+  g_ascii_formatd (num, sizeof (num), "%.3f", r->score);
+  if (sidecar->cue_crop)
+    ok = sidecar_printf (sidecar, error, "\n%u\n%s --> %s\nscore %s\n"
+        "crop %d,%d %dx%d\n", ++sidecar->n_cues, from, to, num, r->rect.x,
+        r->rect.y, r->rect.w, r->rect.h);
+  else
+    ok = sidecar_printf (sidecar, error, "\n%u\n%s --> %s\nscore %s\n",
+        ++sidecar->n_cues, from, to, num);
+  sidecar->have_cue = FALSE;
+  return ok;
+}
+
+static gboolean
+write_webvtt (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
+    gboolean with_crop, GError ** error)
+{
+  GstClockTime start = result_time (r);
+
+  if (!GST_CLOCK_TIME_IS_VALID (start))
+    return TRUE;                /* nowhere to put it */
+
+  if (sidecar->have_cue) {
+    /* Cues must start in increasing order: after a seek backwards, the
+     * later results cannot be written. */
+    if (start / GST_MSECOND <= sidecar->cue_start / GST_MSECOND)
+      return TRUE;
+    if (!write_cue (sidecar, start, error))
+      return FALSE;
+  } else if (sidecar->n_cues > 0 && start <= sidecar->cue_start) {
+    return TRUE;
+  }
+
+  sidecar->cue = *r;
+  sidecar->cue_crop = with_crop;
+  sidecar->cue_start = start;
+  sidecar->have_cue = TRUE;
+  return TRUE;
+}
+
+gboolean
+gst_ilgnet_sidecar_write (GstIlgnetSidecar * sidecar,
+    const GstIlgnetResult * result, gboolean with_crop, GError ** error)
+{
+  switch (sidecar->format) {
+    case GST_ILGNET_SIDECAR_JSONL:
+      return write_jsonl (sidecar, result, with_crop, error);
+    case GST_ILGNET_SIDECAR_CSV:
+      return write_csv (sidecar, result, with_crop, error);
+    case GST_ILGNET_SIDECAR_WEBVTT:
+      return write_webvtt (sidecar, result, with_crop, error);
+  }
+  g_assert_not_reached ();
+  return FALSE;
+}
+
+gboolean
+gst_ilgnet_sidecar_close (GstIlgnetSidecar * sidecar, GstClockTime end,
+    GError ** error)
+{
+  gboolean ok = TRUE;
+
+  if (!sidecar)
+    return TRUE;
+
+  if (sidecar->have_cue) {
+    GstClockTime cue_end = end;
+
+    if (!GST_CLOCK_TIME_IS_VALID (cue_end) || cue_end <= sidecar->cue_start) {
+      GstClockTime d = sidecar->cue.duration;
+      cue_end = sidecar->cue_start + (GST_CLOCK_TIME_IS_VALID (d) && d > 0 ?
+          d : ILGNET_SIDECAR_MIN_CUE);
+    }
+    ok = write_cue (sidecar, cue_end, error);
+  }
+
+  if (fclose (sidecar->file) != 0 && ok) {
+    int e = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+        "cannot write to \"%s\": %s", sidecar->location, g_strerror (e));
+    ok = FALSE;
+  }
+  g_free (sidecar->location);
+  g_free (sidecar->model);
+  g_free (sidecar);
+  return ok;
+}

@@ -1,0 +1,486 @@
+/* GStreamer ILGNet element: the background scoring thread
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+/* One thread owns the libilgnet session.  The streaming thread only queues
+ * jobs (a buffer ref and its video info); converting the frame to the small
+ * BGRx image the network is fed from happens here. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#include "gstilgnetworker.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_ilgnet_debug);
+#define GST_CAT_DEFAULT gst_ilgnet_debug
+
+/* The frame is reduced to at most this many times the network's input size
+ * (shorter side) before the library's own area-averaging resize: enough
+ * detail for crops, cheap to convert. */
+#define ILGNET_WORKER_OVERSAMPLE 2
+#define ILGNET_WORKER_MAX_SIDE 4096
+
+struct _GstIlgnetWorker
+{
+  IlgnetModel *model;
+  IlgnetSession *session;
+  GThread *thread;
+
+  GMutex lock;
+  GCond cond;
+  GQueue queue;                 /* of GstIlgnetJob, oldest first */
+  guint max_queue;
+  gboolean running;             /* a job is being scored */
+  gboolean flushing;
+  gboolean quit;
+  guint epoch;                  /* bumped by each flush */
+  guint64 next_id;              /* ticket of the next pushed job */
+  guint64 done_id;              /* every ticket below this is finished */
+
+  /* Held while a result is handed out, so that a flush can wait for it. */
+  GMutex deliver_lock;
+  GstIlgnetResultFunc result_func;
+  GstIlgnetErrorFunc error_func;
+  gpointer user_data;
+
+  GstClockTime warmup_time;
+
+  /* Worker thread only. */
+  GstVideoConverter *converter;
+  GstVideoInfo conv_in, conv_out;
+  guint8 *image;
+  gsize image_size;
+};
+
+GstIlgnetJob *
+gst_ilgnet_job_new (GstBuffer * buffer, const GstVideoInfo * info)
+{
+  GstIlgnetJob *job = g_new0 (GstIlgnetJob, 1);
+
+  /* A new buffer sharing the memory: the caller's buffer stays writable for
+   * metadata, and buffer pools see the memory is in use and do not recycle
+   * it under us. */
+  job->buffer = gst_buffer_copy (buffer);
+  job->info = *info;
+  job->pts = job->duration = GST_CLOCK_TIME_NONE;
+  job->running_time = job->stream_time = GST_CLOCK_TIME_NONE;
+  return job;
+}
+
+void
+gst_ilgnet_job_free (GstIlgnetJob * job)
+{
+  if (!job)
+    return;
+  gst_clear_buffer (&job->buffer);
+  g_free (job);
+}
+
+/* Size of the BGRx image a frame is converted to: square pixels, shorter
+ * side at most OVERSAMPLE times the network's. */
+static void
+gst_ilgnet_worker_target_size (const IlgnetInputSpec * spec,
+    const GstVideoInfo * info, gint * out_w, gint * out_h)
+{
+  gdouble w = GST_VIDEO_INFO_WIDTH (info);
+  gdouble h = GST_VIDEO_INFO_HEIGHT (info);
+  gdouble par = 1.0, s, lim;
+  gint net_short = MIN (spec->width, spec->height);
+
+  if (GST_VIDEO_INFO_PAR_N (info) > 0 && GST_VIDEO_INFO_PAR_D (info) > 0)
+    par = (gdouble) GST_VIDEO_INFO_PAR_N (info) / GST_VIDEO_INFO_PAR_D (info);
+  if (par > 1.0)
+    w *= par;
+  else
+    h /= par;
+
+  lim = (gdouble) net_short *ILGNET_WORKER_OVERSAMPLE;
+  s = MIN (1.0, lim / MIN (w, h));
+  s = MIN (s, ILGNET_WORKER_MAX_SIDE / MAX (w, h));
+  *out_w = CLAMP ((gint) lround (w * s), 1, ILGNET_WORKER_MAX_SIDE);
+  *out_h = CLAMP ((gint) lround (h * s), 1, ILGNET_WORKER_MAX_SIDE);
+}
+
+static gboolean
+gst_ilgnet_worker_convert (GstIlgnetWorker * worker, GstIlgnetJob * job,
+    IlgnetImage * image, GError ** error)
+{
+  const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (worker->model);
+  GstVideoFrame frame;
+  GstVideoFrame out;
+  GstBuffer *outbuf;
+  gint ow, oh;
+
+  gst_ilgnet_worker_target_size (spec, &job->info, &ow, &oh);
+
+  if (!worker->converter || !gst_video_info_is_equal (&worker->conv_in,
+          &job->info) || GST_VIDEO_INFO_WIDTH (&worker->conv_out) != ow
+      || GST_VIDEO_INFO_HEIGHT (&worker->conv_out) != oh) {
+    GstStructure *config;
+
+    g_clear_pointer (&worker->converter, gst_video_converter_free);
+    worker->conv_in = job->info;
+    /* The converter only changes size and format. */
+    gst_video_info_set_interlaced_format (&worker->conv_out,
+        GST_VIDEO_FORMAT_BGRx, GST_VIDEO_INFO_INTERLACE_MODE (&job->info), ow,
+        oh);
+    GST_VIDEO_INFO_FPS_N (&worker->conv_out) = GST_VIDEO_INFO_FPS_N (&job->info);
+    GST_VIDEO_INFO_FPS_D (&worker->conv_out) = GST_VIDEO_INFO_FPS_D (&job->info);
+    GST_VIDEO_INFO_FIELD_ORDER (&worker->conv_out) =
+        GST_VIDEO_INFO_FIELD_ORDER (&job->info);
+    config = gst_structure_new ("ilgnet-converter",
+        GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, 1,
+        GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
+        GST_VIDEO_DITHER_NONE, NULL);
+    worker->converter = gst_video_converter_new (&job->info,
+        &worker->conv_out, config);
+    if (!worker->converter)
+      goto no_converter;
+    if (GST_VIDEO_INFO_SIZE (&worker->conv_out) > worker->image_size) {
+      g_free (worker->image);
+      worker->image_size = GST_VIDEO_INFO_SIZE (&worker->conv_out);
+      worker->image = g_malloc (worker->image_size);
+    }
+  }
+
+  if (!gst_video_frame_map (&frame, &job->info, job->buffer, GST_MAP_READ))
+    goto map_failed;
+
+  outbuf = gst_buffer_new_wrapped_full (0, worker->image,
+      worker->image_size, 0, GST_VIDEO_INFO_SIZE (&worker->conv_out), NULL,
+      NULL);
+  if (!gst_video_frame_map (&out, &worker->conv_out, outbuf, GST_MAP_WRITE)) {
+    gst_buffer_unref (outbuf);
+    gst_video_frame_unmap (&frame);
+    goto map_failed;
+  }
+  gst_video_converter_frame (worker->converter, &frame, &out);
+  gst_video_frame_unmap (&out);
+  gst_video_frame_unmap (&frame);
+  gst_buffer_unref (outbuf);
+
+  image->data = worker->image;
+  image->width = ow;
+  image->height = oh;
+  image->stride = GST_VIDEO_INFO_PLANE_STRIDE (&worker->conv_out, 0);
+  image->format = ILGNET_PIXEL_BGRX;
+  return TRUE;
+
+  /* ERRORS */
+no_converter:
+  {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "cannot convert %s %dx%d frames for scoring",
+        GST_VIDEO_INFO_NAME (&job->info), GST_VIDEO_INFO_WIDTH (&job->info),
+        GST_VIDEO_INFO_HEIGHT (&job->info));
+    return FALSE;
+  }
+map_failed:
+  {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+        "cannot map a %s %dx%d frame (buffer of %" G_GSIZE_FORMAT
+        " bytes too small?)", GST_VIDEO_INFO_NAME (&job->info),
+        GST_VIDEO_INFO_WIDTH (&job->info), GST_VIDEO_INFO_HEIGHT (&job->info),
+        gst_buffer_get_size (job->buffer));
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_ilgnet_worker_score (GstIlgnetWorker * worker, GstIlgnetJob * job,
+    GstIlgnetResult * result, GError ** error)
+{
+  IlgnetImage image;
+  IlgnetRect best = { 0, 0, 0, 0 };
+  gint fw = GST_VIDEO_INFO_WIDTH (&job->info);
+  gint fh = GST_VIDEO_INFO_HEIGHT (&job->info);
+  gint64 start = g_get_monotonic_time ();
+  float score = 0.0f;
+
+  if (!gst_ilgnet_worker_convert (worker, job, &image, error))
+    return FALSE;
+  if (!ilgnet_score_image (worker->session, &image, job->resize, &score,
+          &best, error))
+    return FALSE;
+
+  memset (result, 0, sizeof (*result));
+  result->score = CLAMP (score, 0.0f, 1.0f);
+  if (best.width <= 0 || best.height <= 0) {
+    result->rect.w = fw;
+    result->rect.h = fh;
+  } else {
+    /* From the small image back to frame pixels. */
+    result->rect.x = gst_util_uint64_scale_int_round (best.x, fw,
+        image.width);
+    result->rect.y = gst_util_uint64_scale_int_round (best.y, fh,
+        image.height);
+    result->rect.w = gst_util_uint64_scale_int_round (best.width, fw,
+        image.width);
+    result->rect.h = gst_util_uint64_scale_int_round (best.height, fh,
+        image.height);
+    result->rect.w = CLAMP (result->rect.w, 1, fw - result->rect.x);
+    result->rect.h = CLAMP (result->rect.h, 1, fh - result->rect.y);
+  }
+  result->pts = job->pts;
+  result->duration = job->duration;
+  result->running_time = job->running_time;
+  result->stream_time = job->stream_time;
+  result->frame = job->frame;
+  result->resize = job->resize;
+  result->cookie = job->cookie;
+  result->elapsed_ms = (g_get_monotonic_time () - start) / 1000.0;
+  return TRUE;
+}
+
+static gpointer
+gst_ilgnet_worker_loop (gpointer data)
+{
+  GstIlgnetWorker *worker = data;
+
+  g_mutex_lock (&worker->lock);
+  for (;;) {
+    GstIlgnetJob *job;
+    GstIlgnetResult result;
+    GError *err = NULL;
+    gboolean ok;
+    guint epoch;
+
+    while (!worker->quit && g_queue_is_empty (&worker->queue))
+      g_cond_wait (&worker->cond, &worker->lock);
+    if (worker->quit)
+      break;
+
+    job = g_queue_pop_head (&worker->queue);
+    worker->running = TRUE;
+    epoch = worker->epoch;
+    g_mutex_unlock (&worker->lock);
+
+    ok = gst_ilgnet_worker_score (worker, job, &result, &err);
+    gst_ilgnet_job_free (job);
+
+    g_mutex_lock (&worker->deliver_lock);
+    g_mutex_lock (&worker->lock);
+    /* A flush while we were scoring makes this result stale. */
+    if (epoch == worker->epoch) {
+      g_mutex_unlock (&worker->lock);
+      if (ok)
+        worker->result_func (&result, worker->user_data);
+      else
+        worker->error_func (err, worker->user_data);
+      g_mutex_lock (&worker->lock);
+    }
+    g_mutex_unlock (&worker->deliver_lock);
+    g_clear_error (&err);
+
+    worker->running = FALSE;
+    /* FIFO: everything older than what is still queued is finished. */
+    if (g_queue_is_empty (&worker->queue))
+      worker->done_id = worker->next_id;
+    else
+      worker->done_id = MAX (worker->done_id, worker->next_id -
+          g_queue_get_length (&worker->queue));
+    g_cond_broadcast (&worker->cond);
+  }
+  g_mutex_unlock (&worker->lock);
+  return NULL;
+}
+
+/* Scores black, mid-grey and white images: proves the model runs and that
+ * what it gives is a probability (a network read at its logits is not a
+ * quality classifier), and tells how long a frame takes (the latency of
+ * mode=sync). */
+static gboolean
+gst_ilgnet_worker_check (GstIlgnetWorker * worker, GError ** error)
+{
+  static const guint8 levels[] = { 128, 0, 255 };
+  const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (worker->model);
+  gsize size = (gsize) spec->width * spec->height * 4;
+  IlgnetImage image;
+  guint8 *pixels;
+  guint i;
+
+  if (spec->channels != 3 || spec->width <= 0 || spec->height <= 0) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
+        "model \"%s\" takes %d-channel input, not a colour image",
+        ilgnet_model_get_name (worker->model), spec->channels);
+    return FALSE;
+  }
+
+  pixels = g_malloc (size);
+  image.data = pixels;
+  image.width = spec->width;
+  image.height = spec->height;
+  image.stride = spec->width * 4;
+  image.format = ILGNET_PIXEL_BGRX;
+  for (i = 0; i < G_N_ELEMENTS (levels); i++) {
+    float score = -1.0f;
+    gint64 start = g_get_monotonic_time ();
+
+    memset (pixels, levels[i], size);
+    if (!ilgnet_score_image (worker->session, &image, ILGNET_RESIZE_SQUASH,
+            &score, NULL, error)) {
+      g_free (pixels);
+      return FALSE;
+    }
+    /* The first run pages the weights in: the next ones are typical. */
+    if (i == 1 || G_N_ELEMENTS (levels) == 1)
+      worker->warmup_time = (g_get_monotonic_time () - start) * GST_USECOND;
+    if (!isfinite (score) || score < 0.0f || score > 1.0f) {
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
+          "model \"%s\" is not a quality classifier: its score %g is not "
+          "a probability", ilgnet_model_get_name (worker->model), score);
+      g_free (pixels);
+      return FALSE;
+    }
+  }
+  g_free (pixels);
+  return TRUE;
+}
+
+GstIlgnetWorker *
+gst_ilgnet_worker_new (IlgnetModel * model, gint threads, guint max_queue,
+    gint batch, GstIlgnetResultFunc result_func,
+    GstIlgnetErrorFunc error_func, gpointer user_data, GError ** error)
+{
+  GstIlgnetWorker *worker;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (result_func != NULL && error_func != NULL, NULL);
+
+  worker = g_new0 (GstIlgnetWorker, 1);
+  worker->model = ilgnet_model_ref (model);
+  worker->max_queue = MAX (max_queue, 1);
+  worker->result_func = result_func;
+  worker->error_func = error_func;
+  worker->user_data = user_data;
+  g_mutex_init (&worker->lock);
+  g_mutex_init (&worker->deliver_lock);
+  g_cond_init (&worker->cond);
+  g_queue_init (&worker->queue);
+
+  worker->session = ilgnet_session_new (model, MAX (batch, 1), threads,
+      error);
+  if (!worker->session || !gst_ilgnet_worker_check (worker, error)) {
+    gst_ilgnet_worker_free (worker);
+    return NULL;
+  }
+
+  worker->thread = g_thread_try_new ("ilgnet-worker", gst_ilgnet_worker_loop,
+      worker, error);
+  if (!worker->thread) {
+    gst_ilgnet_worker_free (worker);
+    return NULL;
+  }
+  return worker;
+}
+
+void
+gst_ilgnet_worker_free (GstIlgnetWorker * worker)
+{
+  if (!worker)
+    return;
+
+  if (worker->thread) {
+    g_mutex_lock (&worker->lock);
+    worker->quit = TRUE;
+    worker->flushing = TRUE;
+    worker->epoch++;
+    g_cond_broadcast (&worker->cond);
+    g_mutex_unlock (&worker->lock);
+    g_thread_join (worker->thread);
+  }
+  g_queue_clear_full (&worker->queue, (GDestroyNotify) gst_ilgnet_job_free);
+  g_clear_pointer (&worker->converter, gst_video_converter_free);
+  g_free (worker->image);
+  g_clear_pointer (&worker->session, ilgnet_session_free);
+  ilgnet_model_unref (worker->model);
+  g_mutex_clear (&worker->lock);
+  g_mutex_clear (&worker->deliver_lock);
+  g_cond_clear (&worker->cond);
+  g_free (worker);
+}
+
+GstClockTime
+gst_ilgnet_worker_get_warmup_time (GstIlgnetWorker * worker)
+{
+  return worker->warmup_time;
+}
+
+guint
+gst_ilgnet_worker_push (GstIlgnetWorker * worker, GstIlgnetJob * job,
+    guint64 * id)
+{
+  guint dropped = 0;
+
+  g_mutex_lock (&worker->lock);
+  if (id)
+    *id = worker->next_id;
+  worker->next_id++;
+  if (worker->flushing) {
+    g_mutex_unlock (&worker->lock);
+    gst_ilgnet_job_free (job);
+    return 1;
+  }
+  while (g_queue_get_length (&worker->queue) >= worker->max_queue) {
+    gst_ilgnet_job_free (g_queue_pop_head (&worker->queue));
+    dropped++;
+  }
+  g_queue_push_tail (&worker->queue, job);
+  g_cond_broadcast (&worker->cond);
+  g_mutex_unlock (&worker->lock);
+  return dropped;
+}
+
+gboolean
+gst_ilgnet_worker_wait (GstIlgnetWorker * worker, guint64 id)
+{
+  gboolean ok;
+
+  g_mutex_lock (&worker->lock);
+  while (!worker->flushing && worker->done_id <= id)
+    g_cond_wait (&worker->cond, &worker->lock);
+  ok = !worker->flushing;
+  g_mutex_unlock (&worker->lock);
+  return ok;
+}
+
+gboolean
+gst_ilgnet_worker_drain (GstIlgnetWorker * worker)
+{
+  gboolean ok;
+
+  g_mutex_lock (&worker->lock);
+  while (!worker->flushing && (worker->running
+          || !g_queue_is_empty (&worker->queue)))
+    g_cond_wait (&worker->cond, &worker->lock);
+  ok = !worker->flushing;
+  g_mutex_unlock (&worker->lock);
+  return ok;
+}
+
+void
+gst_ilgnet_worker_set_flushing (GstIlgnetWorker * worker, gboolean flushing)
+{
+  g_mutex_lock (&worker->lock);
+  worker->flushing = flushing;
+  if (flushing) {
+    worker->epoch++;
+    g_queue_clear_full (&worker->queue, (GDestroyNotify) gst_ilgnet_job_free);
+    worker->done_id = worker->next_id;
+  }
+  g_cond_broadcast (&worker->cond);
+  g_mutex_unlock (&worker->lock);
+
+  /* Wait out a result being handed out right now: after this, the caller
+   * sees no result from before the flush. */
+  if (flushing) {
+    g_mutex_lock (&worker->deliver_lock);
+    g_mutex_unlock (&worker->deliver_lock);
+  }
+}

@@ -1,0 +1,1185 @@
+/* GstHarness tests of the ilgnet element.
+ *
+ * Models (built into the build dir by tests/element/meson.build):
+ *   ILGNET_TEST_TINY  a small ILGNet-shaped net (milliseconds a frame)
+ *   ILGNET_TEST_SLOW  a deliberately slow one (hundreds of ms a frame)
+ *   ILGNET_TEST_LOGITS the tiny net read at its logits: not a quality model
+ *   ILGNET_TEST_REF   scores OpenCV DNN gives the tiny net for solid colours
+ * ILGNET_TEST_CYCLES sets the state-change cycle count (valgrind runs fewer).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+#include "gstilgnetmeta.h"
+
+static const gchar *tiny_model, *slow_model, *logits_model;
+
+/* Solid colours with the tiny model's reference score (OpenCV DNN). */
+typedef struct
+{
+  guint8 r, g, b;
+  gdouble score;
+} RefColour;
+static RefColour ref_colours[8];
+static guint n_ref_colours;
+
+/* A solid colour survives conversion and resizing exactly, so only float
+ * summation order separates libilgnet from OpenCV. */
+#define SCORE_TOLERANCE 1e-4
+
+static void
+load_references (void)
+{
+  const gchar *path = g_getenv ("ILGNET_TEST_REF");
+  gchar *text = NULL, **lines;
+  guint i;
+
+  tiny_model = g_getenv ("ILGNET_TEST_TINY");
+  slow_model = g_getenv ("ILGNET_TEST_SLOW");
+  logits_model = g_getenv ("ILGNET_TEST_LOGITS");
+  /* Runs before any test: check's assertions are not available yet. */
+  if (!tiny_model || !slow_model || !logits_model || !path)
+    g_error ("ILGNET_TEST_* not set: run through meson test");
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    g_error ("cannot read %s", path);
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i] && n_ref_colours < G_N_ELEMENTS (ref_colours); i++) {
+    guint r, g, b;
+    gdouble s;
+
+    if (sscanf (lines[i], "%u %u %u %lf", &r, &g, &b, &s) == 4) {
+      ref_colours[n_ref_colours].r = r;
+      ref_colours[n_ref_colours].g = g;
+      ref_colours[n_ref_colours].b = b;
+      ref_colours[n_ref_colours].score = s;
+      n_ref_colours++;
+    }
+  }
+  g_strfreev (lines);
+  g_free (text);
+  if (n_ref_colours < 3)
+    g_error ("%s: too few reference colours", path);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* An ilgnet element with @props ("name=value ...", no spaces in values)
+ * set, in a harness. */
+static GstHarness *
+harness_new (const gchar * model, const gchar * props)
+{
+  GstElement *e = gst_element_factory_make ("ilgnet", NULL);
+  gchar **kv = g_strsplit (props, " ", -1);
+  GstHarness *h;
+  guint i;
+
+  fail_unless (e != NULL);
+  g_object_set (e, "model", model, "threads", 1, NULL);
+  for (i = 0; kv[i]; i++) {
+    gchar *eq = strchr (kv[i], '=');
+
+    if (!eq)
+      continue;
+    *eq = '\0';
+    gst_util_set_object_arg (G_OBJECT (e), kv[i], eq + 1);
+  }
+  g_strfreev (kv);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  return h;
+}
+
+static GstBus *
+attach_bus (GstElement * element)
+{
+  GstBus *bus = gst_bus_new ();
+
+  gst_element_set_bus (element, bus);
+  return bus;
+}
+
+/* The "ilgnet" element messages posted so far, oldest first. */
+static GList *
+pop_results (GstBus * bus)
+{
+  GList *list = NULL;
+  GstMessage *msg;
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    if (gst_message_has_name (msg, "ilgnet"))
+      list = g_list_append (list,
+          gst_structure_copy (gst_message_get_structure (msg)));
+    gst_message_unref (msg);
+  }
+  return list;
+}
+
+static void
+free_results (GList * list)
+{
+  g_list_free_full (list, (GDestroyNotify) gst_structure_free);
+}
+
+static guint64
+get_u64 (GstHarness * h, const gchar * prop)
+{
+  guint64 v;
+
+  g_object_get (h->element, prop, &v, NULL);
+  return v;
+}
+
+/* Waits (10 s at most) until @n frames were analysed. */
+static void
+wait_analysed (GstHarness * h, guint64 n)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
+  while (get_u64 (h, "frames-analysed") < n) {
+    fail_unless (g_get_monotonic_time () < end, "timed out waiting for "
+        "%" G_GUINT64_FORMAT " results", n);
+    g_usleep (1000);
+  }
+}
+
+static GstBuffer *
+solid_rgb (gint w, gint h, const RefColour * c, GstClockTime pts)
+{
+  GstBuffer *buf;
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  gint x, y;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, w, h);
+  buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE));
+  for (y = 0; y < h; y++) {
+    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+        y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+    for (x = 0; x < w; x++) {
+      row[3 * x] = c->r;
+      row[3 * x + 1] = c->g;
+      row[3 * x + 2] = c->b;
+    }
+  }
+  gst_video_frame_unmap (&frame);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = 40 * GST_MSECOND;
+  return buf;
+}
+
+/* A frame of any format filled with a byte pattern; with @pad, rows and
+ * planes have extra bytes that only a GstVideoMeta describes. */
+static GstBuffer *
+pattern_frame (const GstVideoInfo * caps_info, gboolean pad, guint seed,
+    GstClockTime pts)
+{
+  GstVideoInfo info = *caps_info;
+  GstBuffer *buf;
+  GstMapInfo map;
+  gsize i;
+
+  if (pad) {
+    GstVideoAlignment align;
+
+    gst_video_alignment_reset (&align);
+    align.padding_right = 24;
+    align.padding_bottom = 6;
+    if (!gst_video_info_align (&info, &align))
+      info = *caps_info;
+  }
+  buf = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i++)
+    map.data[i] = (guint8) (i * 31 + seed * 7 + (i >> 7));
+  gst_buffer_unmap (buf, &map);
+  if (pad)
+    gst_buffer_add_video_meta_full (buf, GST_VIDEO_FRAME_FLAG_NONE,
+        GST_VIDEO_INFO_FORMAT (&info), GST_VIDEO_INFO_WIDTH (caps_info),
+        GST_VIDEO_INFO_HEIGHT (caps_info), GST_VIDEO_INFO_N_PLANES (&info),
+        info.offset, info.stride);
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = 40 * GST_MSECOND;
+  return buf;
+}
+
+static gboolean
+same_bytes (GstBuffer * a, GstBuffer * b)
+{
+  GstMapInfo ma, mb;
+  gboolean same;
+
+  gst_buffer_map (a, &ma, GST_MAP_READ);
+  gst_buffer_map (b, &mb, GST_MAP_READ);
+  same = ma.size == mb.size && memcmp (ma.data, mb.data, ma.size) == 0;
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return same;
+}
+
+static void
+set_rgb_caps (GstHarness * h, gint w, gint hh)
+{
+  gchar *caps = g_strdup_printf ("video/x-raw,format=RGB,width=%d,height=%d,"
+      "framerate=25/1", w, hh);
+
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (caps);
+}
+
+/* ---- metadata ----------------------------------------------------------- */
+
+/* mode=sync: each analysed buffer carries its own result, the score is the
+ * network's (OpenCV DNN on the same colour), the pixels are untouched. */
+GST_START_TEST (test_sync_meta)
+{
+  GstHarness *h = harness_new (tiny_model, "mode=sync interval=0");
+  guint i;
+
+  set_rgb_caps (h, 64, 48);
+  for (i = 0; i < 2 * n_ref_colours; i++) {
+    const RefColour *c = &ref_colours[i % n_ref_colours];
+    GstClockTime pts = i * 40 * GST_MSECOND;
+    GstBuffer *in = solid_rgb (64, 48, c, pts);
+    GstBuffer *copy = gst_buffer_copy_deep (in);
+    GstBuffer *out = gst_harness_push_and_pull (h, in);
+    GstIlgnetMeta *meta = gst_buffer_get_ilgnet_meta (out);
+
+    fail_unless (meta != NULL, "no meta on frame %u", i);
+    fail_unless_equals_uint64 (meta->pts, pts);
+    fail_unless_equals_uint64 (meta->frame, i);
+    fail_unless (fabs (meta->score - c->score) < SCORE_TOLERANCE,
+        "colour %u,%u,%u: score %f, OpenCV %f", c->r, c->g, c->b,
+        meta->score, c->score);
+    /* squash scores the whole frame */
+    fail_unless_equals_int (meta->x, 0);
+    fail_unless_equals_int (meta->y, 0);
+    fail_unless_equals_int (meta->width, 64);
+    fail_unless_equals_int (meta->height, 48);
+    fail_unless (meta->model != NULL && meta->model[0] != '\0');
+    fail_unless (same_bytes (out, copy), "frame %u was modified", i);
+    gst_buffer_unref (copy);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_uint64 (get_u64 (h, "frames-analysed"),
+      2 * n_ref_colours);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* mode=async: buffers are not held; once the first frame is scored every
+ * later buffer carries that result, with the analysed frame's PTS. */
+GST_START_TEST (test_async_meta)
+{
+  GstHarness *h = harness_new (tiny_model, "interval=10000000000");
+  const RefColour *c = &ref_colours[1];
+  gdouble last;
+  guint i;
+
+  set_rgb_caps (h, 64, 48);
+  gst_buffer_unref (gst_harness_push_and_pull (h, solid_rgb (64, 48, c,
+              GST_SECOND)));
+  wait_analysed (h, 1);
+  for (i = 1; i < 6; i++) {
+    GstClockTime pts = GST_SECOND + i * 40 * GST_MSECOND;
+    GstBuffer *out = gst_harness_push_and_pull (h, solid_rgb (64, 48,
+            &ref_colours[0], pts));
+    GstIlgnetMeta *meta = gst_buffer_get_ilgnet_meta (out);
+
+    fail_unless (meta != NULL);
+    fail_unless_equals_uint64 (meta->pts, GST_SECOND);
+    fail_unless_equals_uint64 (meta->frame, 0);
+    fail_unless (fabs (meta->score - c->score) < SCORE_TOLERANCE);
+    gst_buffer_unref (out);
+  }
+  /* Only the first frame is due within a 10 s interval. */
+  fail_unless_equals_uint64 (get_u64 (h, "frames-analysed"), 1);
+  g_object_get (h->element, "last-score", &last, NULL);
+  fail_unless (fabs (last - c->score) < SCORE_TOLERANCE);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ---- drop-oldest ---------------------------------------------------------- */
+
+/* A model slower than the stream: the streaming thread never waits, the
+ * oldest waiting frame is dropped, the newest is always scored. */
+GST_START_TEST (test_drop_oldest)
+{
+  GstHarness *h = harness_new (slow_model, "interval=0 max-queue=2");
+  GstBus *bus = attach_bus (h->element);
+  const guint n = 30;
+  guint64 analysed, dropped;
+  GList *results, *l;
+  guint64 prev = 0;
+  gboolean first = TRUE;
+  guint i;
+
+  set_rgb_caps (h, 64, 48);
+  for (i = 0; i < n; i++)
+    gst_buffer_unref (gst_harness_push_and_pull (h, solid_rgb (64, 48,
+                &ref_colours[i % n_ref_colours], i * 40 * GST_MSECOND)));
+  /* All pushed long before the slow model could score them all. */
+  fail_unless (get_u64 (h, "frames-dropped") > 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  analysed = get_u64 (h, "frames-analysed");
+  dropped = get_u64 (h, "frames-dropped");
+  fail_unless_equals_uint64 (analysed + dropped, n);
+  fail_unless (analysed >= 1 && analysed <= n - 1);
+
+  results = pop_results (bus);
+  fail_unless_equals_int (g_list_length (results), analysed);
+  for (l = results; l; l = l->next) {
+    guint64 frame;
+
+    fail_unless (gst_structure_get_uint64 (l->data, "frame", &frame));
+    fail_unless (first || frame > prev, "results out of order");
+    prev = frame;
+    first = FALSE;
+  }
+  /* drop-oldest keeps the newest frame */
+  fail_unless_equals_uint64 (prev, n - 1);
+  free_results (results);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ---- interval sampling --------------------------------------------------- */
+
+/* Which of @pts (running times) an interval grid picks: the first frame,
+ * then the first at or after each multiple of @interval after it (a new
+ * start when a whole interval passed without frames). */
+static gboolean *
+expected_samples (const GstClockTime * rt, guint n, GstClockTime interval)
+{
+  gboolean *take = g_new0 (gboolean, n);
+  GstClockTime next = 0;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    if (i == 0 || rt[i] >= next) {
+      take[i] = TRUE;
+      next = (i > 0 && rt[i] - next < interval) ? next + interval :
+          rt[i] + interval;
+    }
+  }
+  return take;
+}
+
+static void
+check_interval (gboolean live)
+{
+  const GstClockTime interval = 200 * GST_MSECOND;
+  const GstClockTime base = live ? 3600 * GST_SECOND : 0;
+  GstHarness *h;
+  GstClockTime rt[60], pts = 0;
+  gboolean *take;
+  GstSegment segment;
+  gchar *props;
+  guint i, n = G_N_ELEMENTS (rt), n_taken = 0;
+  GRand *rand = g_rand_new_with_seed (live ? 7 : 3);
+
+  props = g_strdup_printf ("mode=sync interval=%" G_GUINT64_FORMAT, interval);
+  h = harness_new (tiny_model, props);
+  g_free (props);
+  gst_harness_set_live (h, live);
+  set_rgb_caps (h, 32, 24);
+  if (live) {
+    /* Live sources stamp buffers with clock times: the segment maps them
+     * to running time from 0. */
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    segment.start = base;
+    segment.time = 0;
+    fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  }
+
+  /* Irregular frame times (variable frame rate, jitter), 15..70 ms apart. */
+  for (i = 0; i < n; i++) {
+    rt[i] = pts;
+    pts += (15 + g_rand_int_range (rand, 0, 56)) * GST_MSECOND;
+  }
+  take = expected_samples (rt, n, interval);
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *out = gst_harness_push_and_pull (h, solid_rgb (32, 24,
+            &ref_colours[0], base + rt[i]));
+    GstIlgnetMeta *meta = gst_buffer_get_ilgnet_meta (out);
+
+    fail_unless (meta != NULL);
+    /* In sync mode a buffer carries its own result iff it was analysed. */
+    fail_unless_equals_int (meta->pts == base + rt[i], take[i]);
+    n_taken += take[i];
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_uint64 (get_u64 (h, "frames-analysed"), n_taken);
+  fail_unless (n_taken >= pts / interval - 1 && n_taken <= pts / interval + 1);
+  g_free (take);
+  g_rand_free (rand);
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_interval_nonlive)
+{
+  check_interval (FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_interval_live)
+{
+  check_interval (TRUE);
+}
+
+GST_END_TEST;
+
+/* ---- latency --------------------------------------------------------------- */
+
+GST_START_TEST (test_latency)
+{
+  GstHarness *h;
+  GstClockTime lat;
+
+  h = harness_new (slow_model, "mode=async");
+  gst_harness_set_live (h, TRUE);
+  gst_harness_set_upstream_latency (h, 10 * GST_MSECOND);
+  set_rgb_caps (h, 32, 24);
+  lat = gst_harness_query_latency (h);
+  fail_unless_equals_uint64 (lat, 10 * GST_MSECOND);
+  gst_harness_teardown (h);
+
+  /* sync holds buffers for a network run: at least the slow model's time
+   * measured when it started. */
+  h = harness_new (slow_model, "mode=sync");
+  gst_harness_set_live (h, TRUE);
+  gst_harness_set_upstream_latency (h, 10 * GST_MSECOND);
+  set_rgb_caps (h, 32, 24);
+  lat = gst_harness_query_latency (h);
+  fail_unless (lat > 10 * GST_MSECOND + 20 * GST_MSECOND,
+      "sync latency %" GST_TIME_FORMAT, GST_TIME_ARGS (lat));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ---- flush, seek, EOS -------------------------------------------------------- */
+
+typedef struct
+{
+  GstHarness *h;
+  GstBuffer *buf;
+  GstFlowReturn ret;
+} PushData;
+
+static gpointer
+push_thread (gpointer data)
+{
+  PushData *pd = data;
+
+  pd->ret = gst_harness_push (pd->h, pd->buf);
+  return NULL;
+}
+
+/* A buffer waiting for its score in sync mode is released by a flush, the
+ * score of the flushed frame is discarded, and the next frame gets its own
+ * score (not a stale one). */
+GST_START_TEST (test_flush_sync)
+{
+  GstHarness *h = harness_new (slow_model, "mode=sync interval=0");
+  GstBus *bus = attach_bus (h->element);
+  PushData pd;
+  GThread *thread;
+  GstBuffer *out;
+  GstIlgnetMeta *meta;
+  GList *results, *l;
+  GstSegment segment;
+
+  set_rgb_caps (h, 32, 24);
+  pd.h = h;
+  pd.buf = solid_rgb (32, 24, &ref_colours[0], 0);
+  pd.ret = GST_FLOW_OK;
+  thread = g_thread_new ("push", push_thread, &pd);
+  /* Let the frame reach the worker; the slow model takes far longer. */
+  g_usleep (50 * 1000);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  g_thread_join (thread);
+  fail_unless_equals_int (pd.ret, GST_FLOW_FLUSHING);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+
+  out = gst_harness_push_and_pull (h, solid_rgb (32, 24, &ref_colours[1],
+          5 * GST_SECOND));
+  meta = gst_buffer_get_ilgnet_meta (out);
+  fail_unless (meta != NULL);
+  fail_unless_equals_uint64 (meta->pts, 5 * GST_SECOND);
+  gst_buffer_unref (out);
+
+  results = pop_results (bus);
+  for (l = results; l; l = l->next) {
+    guint64 ts;
+    gst_structure_get_uint64 (l->data, "timestamp", &ts);
+    fail_unless (ts != 0, "the flushed frame's score was posted");
+  }
+  fail_unless_equals_int (g_list_length (results), 1);
+  free_results (results);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A seek (flush + new segment) in async mode: no buffer after it carries a
+ * result from before it. */
+GST_START_TEST (test_seek_async)
+{
+  GstHarness *h = harness_new (tiny_model, "interval=0");
+  GstSegment segment;
+  GstBuffer *out;
+  GstIlgnetMeta *meta;
+  guint i;
+
+  set_rgb_caps (h, 32, 24);
+  for (i = 0; i < 5; i++)
+    gst_buffer_unref (gst_harness_push_and_pull (h, solid_rgb (32, 24,
+                &ref_colours[0], i * 40 * GST_MSECOND)));
+  wait_analysed (h, 1);
+
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.start = segment.time = 60 * GST_SECOND;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+
+  for (i = 0; i < 20; i++) {
+    GstClockTime pts = 60 * GST_SECOND + i * 40 * GST_MSECOND;
+
+    out = gst_harness_push_and_pull (h, solid_rgb (32, 24, &ref_colours[1],
+            pts));
+    meta = gst_buffer_get_ilgnet_meta (out);
+    if (meta)
+      fail_unless (meta->pts >= 60 * GST_SECOND && meta->pts <= pts,
+          "stale result %" GST_TIME_FORMAT " after seek",
+          GST_TIME_ARGS (meta->pts));
+    gst_buffer_unref (out);
+    if (i == 0)
+      wait_analysed (h, get_u64 (h, "frames-analysed") + 1);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* EOS waits for pending scores and sends a summary tag event that agrees
+ * with the posted results. */
+GST_START_TEST (test_eos_summary)
+{
+  GstHarness *h = harness_new (tiny_model, "interval=0 max-queue=64");
+  GstBus *bus = attach_bus (h->element);
+  GstEvent *ev;
+  GstTagList *tags = NULL;
+  GList *results, *l;
+  gdouble mean, max, sum = 0.0, best = -1.0;
+  guint64 best_ts = 0, ts;
+  guint n = 12, count, i;
+
+  set_rgb_caps (h, 32, 24);
+  for (i = 0; i < n; i++)
+    gst_buffer_unref (gst_harness_push_and_pull (h, solid_rgb (32, 24,
+                &ref_colours[i % n_ref_colours], i * 40 * GST_MSECOND)));
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  /* max-queue=64: nothing dropped, all scored before EOS went on. */
+  fail_unless_equals_uint64 (get_u64 (h, "frames-analysed"), n);
+
+  while ((ev = gst_harness_try_pull_event (h))) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_TAG) {
+      GstTagList *t;
+      gst_event_parse_tag (ev, &t);
+      if (gst_tag_list_get_tag_size (t, "ilgnet-score-mean") > 0)
+        tags = gst_tag_list_copy (t);
+    }
+    gst_event_unref (ev);
+  }
+  fail_unless (tags != NULL, "no summary tags");
+
+  results = pop_results (bus);
+  fail_unless_equals_int (g_list_length (results), n);
+  for (l = results; l; l = l->next) {
+    gdouble s;
+    gst_structure_get_double (l->data, "score", &s);
+    gst_structure_get_uint64 (l->data, "timestamp", &ts);
+    sum += s;
+    if (s > best) {
+      best = s;
+      best_ts = ts;
+    }
+  }
+  fail_unless (gst_tag_list_get_double (tags, "ilgnet-score-mean", &mean));
+  fail_unless (gst_tag_list_get_double (tags, "ilgnet-score-max", &max));
+  fail_unless (gst_tag_list_get_uint (tags, "ilgnet-frames-analysed",
+          &count));
+  fail_unless (gst_tag_list_get_uint64 (tags, "ilgnet-best-timestamp", &ts));
+  fail_unless (fabs (mean - sum / n) < 1e-6);
+  fail_unless (fabs (max - best) < 1e-6);
+  fail_unless_equals_uint64 (ts, best_ts);
+  fail_unless_equals_int (count, n);
+
+  gst_tag_list_unref (tags);
+  free_results (results);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ---- renegotiation ------------------------------------------------------------ */
+
+GST_START_TEST (test_renegotiate)
+{
+  static const struct
+  {
+    const gchar *format;
+    gint w, h;
+  } steps[] = {
+    {"RGB", 64, 48}, {"I420", 33, 17}, {"GRAY8", 640, 360}, {"NV12", 64, 48},
+  };
+  GstHarness *h = harness_new (tiny_model, "mode=sync interval=0");
+  guint s, i, frame = 0;
+
+  for (s = 0; s < G_N_ELEMENTS (steps); s++) {
+    GstVideoInfo info;
+    gchar *caps = g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
+        "framerate=25/1", steps[s].format, steps[s].w, steps[s].h);
+
+    gst_harness_set_src_caps_str (h, caps);
+    g_free (caps);
+    gst_video_info_set_format (&info,
+        gst_video_format_from_string (steps[s].format), steps[s].w,
+        steps[s].h);
+    for (i = 0; i < 3; i++, frame++) {
+      GstClockTime pts = frame * 40 * GST_MSECOND;
+      GstBuffer *out = gst_harness_push_and_pull (h, pattern_frame (&info,
+              FALSE, frame, pts));
+      GstIlgnetMeta *meta = gst_buffer_get_ilgnet_meta (out);
+
+      fail_unless (meta != NULL);
+      fail_unless_equals_uint64 (meta->pts, pts);
+      fail_unless_equals_int (meta->width, steps[s].w);
+      fail_unless_equals_int (meta->height, steps[s].h);
+      fail_unless (meta->score >= 0.0f && meta->score <= 1.0f);
+      gst_buffer_unref (out);
+    }
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ---- every raw format, odd sizes, padded strides ------------------------------- */
+
+GST_START_TEST (test_all_formats)
+{
+  static const gint sizes[][2] = { {1, 1}, {7, 5}, {64, 48} };
+  GstHarness *h = harness_new (tiny_model, "mode=sync interval=0");
+  GstCaps *templ = gst_pad_get_pad_template_caps (GST_PAD_PEER (h->srcpad));
+  const GValue *formats = gst_structure_get_value (gst_caps_get_structure
+      (templ, 0), "format");
+  guint f, s, n_formats = gst_value_list_get_size (formats), tested = 0;
+  guint64 frame = 0;
+  GString *failed = g_string_new (NULL);
+
+  fail_unless (n_formats > 80, "only %u formats in the template", n_formats);
+  for (f = 0; f < n_formats; f++) {
+    const gchar *name = g_value_get_string (gst_value_list_get_value (formats,
+            f));
+    GstVideoFormat format = gst_video_format_from_string (name);
+
+    for (s = 0; s < G_N_ELEMENTS (sizes); s++) {
+      gint pad;
+
+      for (pad = 0; pad <= (sizes[s][0] > 1); pad++) {
+        GstVideoInfo info;
+        GstBuffer *in, *copy, *out;
+        GstIlgnetMeta *meta;
+        GstClockTime pts = frame * 40 * GST_MSECOND;
+        GstCaps *caps;
+
+        /* Tiled formats only exist in whole tiles. */
+        if (!gst_video_info_set_format (&info, format, sizes[s][0],
+                sizes[s][1]))
+          continue;
+        caps = gst_video_info_to_caps (&info);
+        gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, 25, 1,
+            NULL);
+        gst_harness_set_src_caps (h, caps);
+
+        in = pattern_frame (&info, pad, f, pts);
+        copy = gst_buffer_copy_deep (in);
+        out = gst_harness_push_and_pull (h, in);
+        meta = gst_buffer_get_ilgnet_meta (out);
+        if (!meta || meta->pts != pts || !(meta->score >= 0.0f
+                && meta->score <= 1.0f))
+          g_string_append_printf (failed, " %s/%dx%d%s", name, sizes[s][0],
+              sizes[s][1], pad ? "/padded" : "");
+        fail_unless (same_bytes (out, copy), "%s %dx%d modified", name,
+            sizes[s][0], sizes[s][1]);
+        gst_buffer_unref (copy);
+        gst_buffer_unref (out);
+        frame++;
+        tested++;
+      }
+    }
+  }
+  GST_INFO ("%u format/size combinations", tested);
+  fail_unless (failed->len == 0, "not scored:%s", failed->str);
+  fail_unless (tested > 2 * n_formats);
+  g_string_free (failed, TRUE);
+  gst_caps_unref (templ);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ---- overlay -------------------------------------------------------------------- */
+
+/* How many bytes differ between two frames, in the rows [y0, y1). */
+static guint
+count_changed (GstBuffer * a, GstBuffer * b, gint stride, gint y0, gint y1)
+{
+  GstMapInfo ma, mb;
+  guint n = 0;
+  gsize i;
+
+  gst_buffer_map (a, &ma, GST_MAP_READ);
+  gst_buffer_map (b, &mb, GST_MAP_READ);
+  for (i = (gsize) y0 * stride; i < (gsize) y1 * stride && i < ma.size; i++)
+    n += ma.data[i] != mb.data[i];
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return n;
+}
+
+GST_START_TEST (test_overlay_blend)
+{
+  GstHarness *h = harness_new (tiny_model, "mode=sync overlay=gauge");
+  GstBuffer *in, *copy, *out;
+  gint stride = GST_ROUND_UP_4 (320 * 3);
+
+  set_rgb_caps (h, 320, 240);
+  in = solid_rgb (320, 240, &ref_colours[0], 0);
+  copy = gst_buffer_copy_deep (in);
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (gst_buffer_get_ilgnet_meta (out) != NULL);
+  fail_if (gst_buffer_get_video_overlay_composition_meta (out));
+  /* The gauge sits at the bottom left: the top half is untouched, the
+   * bottom quarter has a few thousand changed bytes. */
+  fail_unless_equals_int (count_changed (out, copy, stride, 0, 120), 0);
+  fail_unless (count_changed (out, copy, stride, 180, 240) > 1000);
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_overlay_meta)
+{
+  GstHarness *h = harness_new (tiny_model, "mode=sync overlay=gauge");
+  GstBuffer *in, *copy, *out;
+  GstVideoOverlayCompositionMeta *cmeta;
+  GstVideoOverlayRectangle *rect;
+  gint x, y;
+  guint w, hh;
+
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  set_rgb_caps (h, 320, 240);
+  in = solid_rgb (320, 240, &ref_colours[0], 0);
+  copy = gst_buffer_copy_deep (in);
+  out = gst_harness_push_and_pull (h, in);
+  cmeta = gst_buffer_get_video_overlay_composition_meta (out);
+  fail_unless (cmeta != NULL, "downstream composes, but no meta");
+  fail_unless (same_bytes (out, copy), "pixels drawn on anyway");
+  fail_unless (gst_video_overlay_composition_n_rectangles (cmeta->overlay)
+      >= 1);
+  rect = gst_video_overlay_composition_get_rectangle (cmeta->overlay, 0);
+  gst_video_overlay_rectangle_get_render_rectangle (rect, &x, &y, &w, &hh);
+  fail_unless (x >= 0 && y >= 120 && x + w <= 320 && y + hh <= 240);
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ---- score file ---------------------------------------------------------------- */
+
+static gchar *
+run_with_sidecar (const gchar * format, GList ** results)
+{
+  gchar *dir = g_dir_make_tmp ("ilgnet-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "scores", NULL);
+  gchar *props = g_strdup_printf ("mode=sync interval=100000000 format=%s "
+      "location=%s", format, path);
+  GstHarness *h = harness_new (tiny_model, props);
+  GstBus *bus = attach_bus (h->element);
+  gchar *text = NULL;
+  guint i;
+
+  set_rgb_caps (h, 32, 24);
+  for (i = 0; i < 25; i++)
+    gst_buffer_unref (gst_harness_push_and_pull (h, solid_rgb (32, 24,
+                &ref_colours[i % n_ref_colours], i * 40 * GST_MSECOND)));
+  gst_harness_push_event (h, gst_event_new_eos ());
+  *results = pop_results (bus);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);   /* closes the file */
+
+  fail_unless (g_file_get_contents (path, &text, NULL, NULL));
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (props);
+  g_free (path);
+  g_free (dir);
+  return text;
+}
+
+GST_START_TEST (test_sidecar_jsonl)
+{
+  GList *results, *l;
+  gchar *text = run_with_sidecar ("jsonl", &results);
+  gchar **lines = g_strsplit (text, "\n", -1);
+  guint i = 0;
+
+  fail_unless (g_list_length (results) >= 9);
+  for (l = results; l; l = l->next, i++) {
+    gdouble s, fs;
+    guint64 ts, frame;
+    GstStructure *parsed;
+    gchar *expect;
+
+    fail_unless (lines[i] != NULL && lines[i][0] == '{', "line %u", i);
+    gst_structure_get_double (l->data, "score", &s);
+    gst_structure_get_uint64 (l->data, "timestamp", &ts);
+    gst_structure_get_uint64 (l->data, "frame", &frame);
+    /* Exact field checks without a JSON dependency in the test: the
+     * writer's number formatting is plain. */
+    expect = g_strdup_printf ("\"frame\":%" G_GUINT64_FORMAT ",\"pts\":%"
+        G_GUINT64_FORMAT ",", frame, ts);
+    fail_unless (strstr (lines[i], expect) != NULL, "%s not in %s", expect,
+        lines[i]);
+    g_free (expect);
+    fail_unless (sscanf (strstr (lines[i], "\"score\":"), "\"score\":%lf",
+            &fs) == 1);
+    fail_unless (fabs (fs - s) < 1e-6);
+    fail_unless (strstr (lines[i], "\"wallclock\":\"") != NULL);
+    parsed = NULL;
+    (void) parsed;
+  }
+  fail_unless (lines[i] == NULL || lines[i][0] == '\0');
+  g_strfreev (lines);
+  g_free (text);
+  free_results (results);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sidecar_csv)
+{
+  GList *results, *l;
+  gchar *text = run_with_sidecar ("csv", &results);
+  gchar **lines = g_strsplit (text, "\n", -1);
+  guint i = 1;
+
+  fail_unless (g_str_has_prefix (lines[0], "frame,pts,"));
+  for (l = results; l; l = l->next, i++) {
+    gchar **cols = g_strsplit (lines[i], ",", -1);
+    gdouble s;
+    guint64 ts, frame;
+
+    gst_structure_get_double (l->data, "score", &s);
+    gst_structure_get_uint64 (l->data, "timestamp", &ts);
+    gst_structure_get_uint64 (l->data, "frame", &frame);
+    fail_unless (g_strv_length (cols) == 12, "line %s", lines[i]);
+    fail_unless_equals_uint64 (g_ascii_strtoull (cols[0], NULL, 10), frame);
+    fail_unless_equals_uint64 (g_ascii_strtoull (cols[1], NULL, 10), ts);
+    fail_unless (fabs (g_ascii_strtod (cols[5], NULL) - s) < 1e-5);
+    g_strfreev (cols);
+  }
+  fail_unless (lines[i] == NULL || lines[i][0] == '\0');
+  g_strfreev (lines);
+  g_free (text);
+  free_results (results);
+}
+
+GST_END_TEST;
+
+static GstClockTime
+parse_vtt_time (const gchar * s)
+{
+  guint hh, mm, ss, ms;
+
+  fail_unless (sscanf (s, "%u:%u:%u.%u", &hh, &mm, &ss, &ms) == 4, "%s", s);
+  return ((hh * 3600 + mm * 60 + ss) * 1000 + ms) * GST_MSECOND;
+}
+
+GST_START_TEST (test_sidecar_webvtt)
+{
+  GList *results, *l;
+  gchar *text = run_with_sidecar ("webvtt", &results);
+  gchar **lines = g_strsplit (text, "\n", -1);
+  GstClockTime prev_end = GST_CLOCK_TIME_NONE;
+  guint i, cues = 0;
+
+  fail_unless_equals_string (lines[0], "WEBVTT");
+  l = results;
+  for (i = 1; lines[i]; i++) {
+    gchar *arrow = strstr (lines[i], " --> ");
+    GstClockTime start, end;
+    guint64 ts;
+    gdouble s, cs;
+
+    if (!arrow)
+      continue;
+    start = parse_vtt_time (lines[i]);
+    end = parse_vtt_time (arrow + 5);
+    fail_unless (end > start);
+    /* each cue lasts until the next result */
+    if (GST_CLOCK_TIME_IS_VALID (prev_end))
+      fail_unless_equals_uint64 (prev_end, start);
+    prev_end = end;
+    fail_unless (l != NULL);
+    gst_structure_get_uint64 (l->data, "stream-time", &ts);
+    gst_structure_get_double (l->data, "score", &s);
+    fail_unless_equals_uint64 (start, ts / GST_MSECOND * GST_MSECOND);
+    fail_unless (sscanf (lines[i + 1], "score %lf", &cs) == 1);
+    fail_unless (fabs (cs - s) < 1e-3);
+    l = l->next;
+    cues++;
+  }
+  fail_unless_equals_int (cues, g_list_length (results));
+  /* the last cue ends with the stream: 25 frames of 40 ms */
+  fail_unless_equals_uint64 (prev_end, 1000 * GST_MSECOND);
+  g_strfreev (lines);
+  g_free (text);
+  free_results (results);
+}
+
+GST_END_TEST;
+
+/* ---- bad models ---------------------------------------------------------------- */
+
+/* Starting fails with an error message naming the file, not a crash. */
+static void
+check_start_fails (const gchar * model, const gchar * expect)
+{
+  GstElement *e = gst_element_factory_make ("ilgnet", NULL);
+  GstBus *bus = attach_bus (e);
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *debug = NULL;
+
+  g_object_set (e, "model", model, NULL);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error message for %s", model);
+  gst_message_parse_error (msg, &err, &debug);
+  fail_unless (strstr (err->message, model) != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, expect) != NULL, "'%s' not in '%s'",
+      expect, err->message);
+  fail_unless (strchr (err->message, '\n') == NULL);
+  g_clear_error (&err);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_START_TEST (test_bad_models)
+{
+  gchar *dir = g_dir_make_tmp ("ilgnet-XXXXXX", NULL);
+  gchar *missing = g_build_filename (dir, "missing.ilgnet", NULL);
+  gchar *truncated = g_build_filename (dir, "truncated.ilgnet", NULL);
+  gchar *garbage = g_build_filename (dir, "garbage.ilgnet", NULL);
+  gchar *data;
+  gsize len;
+
+  /* half of a good file, and a text file */
+  fail_unless (g_file_get_contents (tiny_model, &data, &len, NULL));
+  fail_unless (g_file_set_contents (truncated, data, len / 2, NULL));
+  fail_unless (g_file_set_contents (garbage, "not a model\n", -1, NULL));
+  g_free (data);
+
+  check_start_fails (missing, "not found");
+  check_start_fails (truncated, "ILGNet model");
+  check_start_fails (garbage, "ILGNet model");
+  check_start_fails (logits_model, "not a quality classifier");
+
+  g_unlink (truncated);
+  g_unlink (garbage);
+  g_rmdir (dir);
+  g_free (missing);
+  g_free (truncated);
+  g_free (garbage);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* ---- state changes under load ----------------------------------------------------- */
+
+/* Threads of this process whose name starts with @prefix. */
+static guint
+count_threads (const gchar * prefix)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+  guint n = 0;
+
+  if (!dir)
+    return 0;
+  while ((tid = g_dir_read_name (dir))) {
+    gchar *path = g_build_filename ("/proc/self/task", tid, "comm", NULL);
+    gchar *comm = NULL;
+
+    if (g_file_get_contents (path, &comm, NULL, NULL)
+        && g_str_has_prefix (comm, prefix))
+      n++;
+    g_free (comm);
+    g_free (path);
+  }
+  g_dir_close (dir);
+  return n;
+}
+
+static guint
+count_fds (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  if (!dir)
+    return 0;
+  while (g_dir_read_name (dir))
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+static gsize
+rss_kb (void)
+{
+  gchar *text = NULL, *p;
+  gsize kb = 0;
+
+  if (g_file_get_contents ("/proc/self/status", &text, NULL, NULL)
+      && (p = strstr (text, "VmRSS:")))
+    kb = g_ascii_strtoull (p + 6, NULL, 10);
+  g_free (text);
+  return kb;
+}
+
+/* NULL -> PLAYING -> NULL many times while frames stream and are scored:
+ * no deadlock, no thread or file left behind, no memory growth. */
+GST_START_TEST (test_state_cycles)
+{
+  const gchar *env = g_getenv ("ILGNET_TEST_CYCLES");
+  guint cycles = env ? atoi (env) : 200, i;
+  gchar *line;
+  GstElement *pipe, *ilgnet;
+  guint fds0 = 0;
+  gsize rss0 = 0;
+
+  line = g_strdup_printf ("videotestsrc is-live=%s ! video/x-raw,width=160,"
+      "height=120,framerate=300/1 ! ilgnet name=i model=\"%s\" threads=1 "
+      "interval=0 overlay=gauge ! fakesink sync=false", "false", tiny_model);
+  pipe = gst_parse_launch (line, NULL);
+  g_free (line);
+  fail_unless (pipe != NULL);
+  ilgnet = gst_bin_get_by_name (GST_BIN (pipe), "i");
+
+  for (i = 0; i < cycles; i++) {
+    guint64 analysed = 0;
+    gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
+    fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+        GST_STATE_CHANGE_FAILURE);
+    /* Stop while frames are queued and being scored, at varying points. */
+    while (analysed < 1 + i % 3) {
+      fail_unless (g_get_monotonic_time () < end, "cycle %u: no results", i);
+      g_usleep (500);
+      g_object_get (ilgnet, "frames-analysed", &analysed, NULL);
+    }
+    fail_unless (count_threads ("ilgnet-worker") == 1);
+    fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+    if (i == MIN (cycles - 1, 9)) {
+      /* After warm-up: allocator pools and caches have settled. */
+      fds0 = count_fds ();
+      rss0 = rss_kb ();
+    }
+  }
+  /* Each worker thread was joined. */
+  fail_unless_equals_int (count_threads ("ilgnet"), 0);
+  fail_unless_equals_int (count_fds (), fds0);
+  /* A leak of one small frame a cycle would be > 4 MB over 200 cycles. */
+  if (cycles >= 100)
+    fail_unless (rss_kb () < rss0 + 4096, "RSS grew from %" G_GSIZE_FORMAT
+        " to %" G_GSIZE_FORMAT " kB", rss0, rss_kb ());
+  gst_object_unref (ilgnet);
+  gst_object_unref (pipe);
+}
+
+GST_END_TEST;
+
+static Suite *
+ilgnet_suite (void)
+{
+  Suite *s = suite_create ("ilgnet");
+  TCase *tc = tcase_create ("general");
+
+  load_references ();
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_sync_meta);
+  tcase_add_test (tc, test_async_meta);
+  tcase_add_test (tc, test_drop_oldest);
+  tcase_add_test (tc, test_interval_nonlive);
+  tcase_add_test (tc, test_interval_live);
+  tcase_add_test (tc, test_latency);
+  tcase_add_test (tc, test_flush_sync);
+  tcase_add_test (tc, test_seek_async);
+  tcase_add_test (tc, test_eos_summary);
+  tcase_add_test (tc, test_renegotiate);
+  tcase_add_test (tc, test_all_formats);
+  tcase_add_test (tc, test_overlay_blend);
+  tcase_add_test (tc, test_overlay_meta);
+  tcase_add_test (tc, test_sidecar_jsonl);
+  tcase_add_test (tc, test_sidecar_csv);
+  tcase_add_test (tc, test_sidecar_webvtt);
+  tcase_add_test (tc, test_bad_models);
+  tcase_add_test (tc, test_state_cycles);
+  return s;
+}
+
+GST_CHECK_MAIN (ilgnet);
