@@ -275,8 +275,15 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
     if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
       GError *err = NULL;
       gst_message_parse_error (m, &err, NULL);
-      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-          "cannot decode %s: %s", opt->uri, err->message);
+      /* Only video is decoded, so an audio-only file "misses a plug-in". */
+      if (!s.have_video && g_error_matches (err, GST_CORE_ERROR,
+              GST_CORE_ERROR_MISSING_PLUGIN))
+        g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+            "%s has no video stream that can be decoded (%s)", opt->uri,
+            err->message);
+      else
+        g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+            "cannot decode %s: %s", opt->uri, err->message);
       g_clear_error (&err);
       ok = FALSE;
     }
