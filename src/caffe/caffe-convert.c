@@ -139,7 +139,8 @@ layer_params (const IlgnetCaffeLayer * l)
       json_object_set_int_member (p, "local_size", l->local_size);
       json_object_set_double_member (p, "alpha", l->alpha);
       json_object_set_double_member (p, "beta", l->beta);
-      json_object_set_double_member (p, "k", l->k);
+      /* Caffe's WITHIN_CHANNEL LRN ignores k and always adds 1. */
+      json_object_set_double_member (p, "k", l->within ? 1.0 : l->k);
       json_object_set_string_member (p, "region",
           l->within ? "within" : "across");
       break;

@@ -104,11 +104,14 @@ shape_str (const IlgnetCaffeShape * s)
 /* ---- Parameters ---------------------------------------------------------- */
 
 /* A kernel/pad/stride/dilation pair: "NAME: v" (repeated up to twice) or
- * NAME_h / NAME_w (HW_BASE_h, HW_BASE_w). */
+ * HW_BASE_h / HW_BASE_w.  Caffe needs both of _h and _w for pooling and
+ * for a convolution's kernel (@required or @both); a convolution's missing
+ * pad_w or stride_w takes the default. */
 static gboolean
 get_pair (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
     const char *name, const char *hw_base, gint64 min, gint64 max,
-    gint64 def, gboolean required, int out[2], GError ** error)
+    gint64 def, gboolean required, gboolean both, int out[2],
+    GError ** error)
 {
   guint n = ilgnet_pb_msg_count (p, name);
   char *hn = hw_base ? g_strdup_printf ("%s_h", hw_base) : NULL;
@@ -126,7 +129,7 @@ get_pair (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
           l->line, l->column, l->name, name, hn, wn);
       goto out;
     }
-    if (required && !(has_h && has_w)) {
+    if ((required || both) && !(has_h && has_w)) {
       g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
           "%s:%d:%d: layer '%s': both %s and %s are needed", ctx->what,
           l->line, l->column, l->name, hn, wn);
@@ -181,13 +184,13 @@ parse_params (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
         LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "num_output is required");
       l->num_output = v;
       if (!get_pair (ctx, l, p, "kernel_size", "kernel", 1, MAX_KERNEL, 0,
-              TRUE, l->kernel, error)
+              TRUE, TRUE, l->kernel, error)
           || !get_pair (ctx, l, p, "stride", "stride", 1, MAX_KERNEL, 1,
-              FALSE, l->stride, error)
+              FALSE, FALSE, l->stride, error)
           || !get_pair (ctx, l, p, "pad", "pad", 0, MAX_KERNEL, 0, FALSE,
-              l->pad, error)
+              FALSE, l->pad, error)
           || !get_pair (ctx, l, p, "dilation", NULL, 1, MAX_KERNEL, 1, FALSE,
-              l->dilation, error))
+              FALSE, l->dilation, error))
         return FALSE;
       if (!ilgnet_pb_msg_int (p, "group", 1, MAX_CHANNELS, 1, &v, w, error))
         return FALSE;
@@ -234,11 +237,11 @@ parse_params (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
       if (!ilgnet_pb_msg_bool (p, "global_pooling", FALSE, &l->global, w,
               error)
           || !get_pair (ctx, l, p, "kernel_size", "kernel", 1, MAX_KERNEL, 0,
-              !l->global, l->kernel, error)
+              !l->global, TRUE, l->kernel, error)
           || !get_pair (ctx, l, p, "stride", "stride", 1, MAX_KERNEL, 1,
-              FALSE, l->stride, error)
+              FALSE, TRUE, l->stride, error)
           || !get_pair (ctx, l, p, "pad", "pad", 0, MAX_KERNEL, 0, FALSE,
-              l->pad, error))
+              TRUE, l->pad, error))
         return FALSE;
       if (!l->global && (l->pad[0] >= l->kernel[0]
               || l->pad[1] >= l->kernel[1]))

@@ -406,7 +406,8 @@ def infer_shapes(net):
             axis = int(p.get("axis", 1))
             o = int(p.get("num_output"))
             k = int(np.prod(bs[0][axis:]))
-            ps.append([o, k])
+            # transpose: true stores the weight as [K, O]
+            ps.append([k, o] if _bool(p.get("transpose"), False) else [o, k])
             if _bool(p.get("bias_term"), True):
                 ps.append([o])
             out = bs[0][:axis] + [o]
@@ -487,6 +488,9 @@ def random_weights(prototxt_text, seed=0, bias_scale=0.05, gain=math.sqrt(2)):
         if l.type in ("Convolution", "InnerProduct"):
             w = ps[0]
             fan_in = int(np.prod(w[1:]))
+            if l.type == "InnerProduct" and _bool(
+                    l.param("inner_product_param").get("transpose"), False):
+                fan_in = w[0]
             arrs.append((rng.standard_normal(w, dtype=np.float32)
                          * np.float32(gain / math.sqrt(fan_in))))
             for s in ps[1:]:
