@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Best thumbnails from a video, from a fresh Debian 12 checkout:
+#
+#   examples/quickstart.sh [VIDEO] [ilgnet-thumbs options...]
+#
+# Installs what is missing and builds (src/tools/setup-build.sh), then runs
+# ilgnet-thumbs.  Without VIDEO it first makes a sample clip with moments a
+# good picker must avoid (fades, a black gap, a cross-fade, a blurred shot):
+# a photo from the Debian package lomiri-wallpapers (fetched once with
+# `apt-get download` into ~/.cache/gst-ilgnet; it is not in the model's
+# training photos) and generated scenes.
+# Environment: ILGNET_BUILD_DIR (default: build), ILGNET_QUICKSTART_OUT
+# (default: ./ilgnet-quickstart), ILGNET_MODEL (default: the shipped model).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${ILGNET_BUILD_DIR:-$top/build}
+out=${ILGNET_QUICKSTART_OUT:-$PWD/ilgnet-quickstart}
+
+"$top/src/tools/setup-build.sh" "$build"
+export GST_PLUGIN_PATH="$build/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+mkdir -p "$out"
+
+video=
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+  video=$1
+  shift
+fi
+
+if [ -z "$video" ]; then
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/gst-ilgnet
+  photo=$cache/lomiri/usr/share/backgrounds/warty-final-ubuntu.png
+  if [ ! -f "$photo" ]; then
+    mkdir -p "$cache"
+    echo "quickstart: fetching a photo (apt-get download lomiri-wallpapers)" >&2
+    if (cd "$cache" && apt-get download lomiri-wallpapers >/dev/null 2>&1 &&
+        dpkg-deb -x lomiri-wallpapers_*.deb lomiri); then :; else
+      echo "quickstart: no photo available; using generated scenes only" >&2
+    fi
+  fi
+  photo_arg=()
+  [ -f "$photo" ] && photo_arg=(--photo "$photo")
+  video=$out/sample.webm
+  "$build/examples/ilgnet-sample-clip" "$video" \
+    --truth "$out/sample-timeline.json" "${photo_arg[@]}" >&2
+  echo "quickstart: sample clip $video; its timeline (where the fades," \
+    "black gap and blur are) is in $out/sample-timeline.json" >&2
+fi
+
+"$build/examples/ilgnet-thumbs" "$video" -o "$out/thumbs" "$@"
+echo
+echo "Thumbnails:  $out/thumbs/thumb-*.jpg (thumb-01 = best)"
+echo "Details:     $out/thumbs/thumbs.json"
+echo "Score plot:  $out/thumbs/scores.png"
