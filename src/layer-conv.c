@@ -13,18 +13,20 @@ typedef struct
   const IlgnetLayerParams *p;
 } Im2col;
 
-/* Rows of the column matrix for input channel @task. */
+/* Rows of the column matrix for input channel task / kh, kernel row
+ * task % kh (tasks this small keep both threads busy on 3-channel input). */
 static void
-im2col_channel (int task, gpointer data)
+im2col_rows (int task, gpointer data)
 {
   const Im2col *a = data;
   const IlgnetLayerParams *p = a->p;
-  const float *src = a->src + (gsize) task * a->h * a->w;
+  int c = task / p->kh, ki = task % p->kh;
+  const float *src = a->src + (gsize) c * a->h * a->w;
   gsize ohw = (gsize) a->oh * a->ow;
-  float *dst = a->cols + (gsize) task * p->kh * p->kw * ohw;
-  int ki, kj, oy, ox;
+  float *dst = a->cols + ((gsize) c * p->kh + ki) * p->kw * ohw;
+  int kj, oy, ox;
 
-  for (ki = 0; ki < p->kh; ki++) {
+  {
     for (kj = 0; kj < p->kw; kj++) {
       int xoff = kj * p->dw - p->pw;
       /* ox range whose input column lies inside the image */
@@ -81,7 +83,7 @@ ilgnet_layer_conv (IlgnetSession * s, const IlgnetNode * node,
       Im2col a = { src, s->scratch, in->shape.c, in->shape.h, in->shape.w,
         out->shape.h, out->shape.w, p
       };
-      ilgnet_pool_run (s->pool, in->shape.c, im2col_channel, &a);
+      ilgnet_pool_run (s->pool, in->shape.c * p->kh, im2col_rows, &a);
       cols = s->scratch;
       ldb = ohw;
     }

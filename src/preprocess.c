@@ -145,7 +145,7 @@ gboolean
 ilgnet_preprocess (const IlgnetInputSpec * spec, const IlgnetImage * image,
     const IlgnetRect * roi, IlgnetResize mode, float *dst, GError ** error)
 {
-  int W, H, bpp, pos[3], plane_of_byte[4], c, i, j, y;
+  int W, H, bpp = 4, pos[3], plane_of_byte[4], c, i, j, y;
   IlgnetRect src, out;
   Axis ax, ay;
   float *rows, *conv, *px4 = NULL;
