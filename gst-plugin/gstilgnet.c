@@ -532,17 +532,16 @@ no_model:
   }
 open_failed:
   {
+    /* libilgnet's messages name the file. */
     if (!g_file_test (path, G_FILE_TEST_EXISTS))
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("ILGNet model \"%s\" not found: %s", path, err->message), (NULL));
+          ("ILGNet model not found: %s", err->message), (NULL));
     else if (g_error_matches (err, ILGNET_ERROR, ILGNET_ERROR_IO))
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not read ILGNet model \"%s\": %s", path, err->message),
-          (NULL));
+          ("Could not read ILGNet model: %s", err->message), (NULL));
     else
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("Not a usable ILGNet model \"%s\": %s", path, err->message),
-          (NULL));
+          ("Not a usable ILGNet model: %s", err->message), (NULL));
     goto failed;
   }
 worker_failed:

@@ -22,7 +22,7 @@
 #define GLYPH_W 5
 #define GLYPH_H 7
 static const guint8 digit_glyphs[10][GLYPH_H] = {
-  {0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e},   /* 0 */
+  {0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e},   /* 0 */
   {0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e},   /* 1 */
   {0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f},   /* 2 */
   {0x1e, 0x01, 0x01, 0x0e, 0x01, 0x01, 0x1e},   /* 3 */
@@ -138,7 +138,7 @@ gauge_rectangle (gint frame_w, gint frame_h, gfloat score)
 
   /* Sized from the frame so that it reads the same at any resolution. */
   margin = MAX (frame_h / 30, 2);
-  w = CLAMP (frame_w * 2 / 5, 40, 640);
+  w = CLAMP (frame_w * 2 / 5, 40, 400);
   w = MIN (w, frame_w - 2 * margin);
   h = MAX (w / 6, 11);
   if (w < 40 || h + 2 * margin > frame_h)
