@@ -826,7 +826,26 @@ gst_ilgnet_draw_overlay (GstIlgnet * self, GstBuffer * buf,
     return;
 
   if (self->downstream_composition) {
-    gst_buffer_add_video_overlay_composition_meta (buf, self->composition);
+    GstVideoOverlayCompositionMeta *upstream =
+        gst_buffer_get_video_overlay_composition_meta (buf);
+
+    if (upstream) {
+      /* Keep what upstream drew (subtitles, ...): one composition for all. */
+      GstVideoOverlayComposition *merged =
+          gst_video_overlay_composition_copy (upstream->overlay);
+      guint i, n = gst_video_overlay_composition_n_rectangles
+          (self->composition);
+
+      for (i = 0; i < n; i++)
+        gst_video_overlay_composition_add_rectangle (merged,
+            gst_video_overlay_composition_get_rectangle (self->composition,
+                i));
+      gst_buffer_remove_meta (buf, (GstMeta *) upstream);
+      gst_buffer_add_video_overlay_composition_meta (buf, merged);
+      gst_video_overlay_composition_unref (merged);
+    } else {
+      gst_buffer_add_video_overlay_composition_meta (buf, self->composition);
+    }
   } else {
     GstVideoFrame frame;
 
@@ -1090,8 +1109,8 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model",
-          "Path of the .ilgnet model file (NULL: $ILGNET_MODEL or the "
-          "installed default model)", DEFAULT_MODEL,
+          "Path of the .ilgnet model file (NULL: $ILGNET_MODEL, else the "
+          "default model of the build tree or installation)", DEFAULT_MODEL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -1105,8 +1124,9 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_INTERVAL,
       g_param_spec_uint64 ("interval", "Interval",
-          "Running time between analysed frames, in nanoseconds (0: as many "
-          "as the model keeps up with)", 0, G_MAXUINT64, DEFAULT_INTERVAL,
+          "Running time between analysed frames, in ns; the first frame is "
+          "always analysed (0: as many as the model keeps up with; frames "
+          "without timestamps only then)", 0, G_MAXUINT64, DEFAULT_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
@@ -1119,7 +1139,8 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_MODE,
       g_param_spec_enum ("mode", "Mode",
-          "Whether analysed buffers wait for their own result",
+          "async: buffers never wait and carry the latest result; sync: an "
+          "analysed buffer waits for its own result (adds latency)",
           GST_TYPE_ILGNET_MODE, DEFAULT_MODE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -1133,7 +1154,8 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_CROP,
       g_param_spec_enum ("crop", "Crop",
-          "How a frame is fitted to the network's input",
+          "How a frame is fitted to the network's input (multi: score "
+          "candidate crops, report the best and its rectangle)",
           GST_TYPE_ILGNET_CROP, DEFAULT_CROP,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -1147,7 +1169,8 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_OVERLAY,
       g_param_spec_enum ("overlay", "Overlay",
-          "What to draw on the video", GST_TYPE_ILGNET_OVERLAY_MODE,
+          "What to draw on the video (composed downstream when supported, "
+          "else blended into the frame)", GST_TYPE_ILGNET_OVERLAY_MODE,
           DEFAULT_OVERLAY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -1184,7 +1207,8 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUE,
       g_param_spec_uint ("max-queue", "Max queue",
-          "Frames waiting to be scored before the oldest is dropped", 1, 64,
+          "Frames waiting to be scored; when full the oldest is dropped "
+          "(see frames-dropped)", 1, 64,
           DEFAULT_MAX_QUEUE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -1197,7 +1221,8 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
-          "File to write scores with timestamps to (NULL: none)",
+          "File to write every score with its timestamps to, in \"format\" "
+          "(NULL: none)",
           DEFAULT_LOCATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -1254,6 +1279,27 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
       "Scores the aesthetic quality of video frames with ILGNet in a "
       "background thread and attaches the scores as metadata",
       "gst-ilgnet developers");
+  /* gst-inspect-1.0 prints every metadata key: a short manual. */
+  gst_element_class_add_static_metadata (element_class, "usage",
+      "one frame per `interval` of running time is scored (0..1, P(high "
+      "aesthetic quality)) by a background thread; video passes untouched");
+  gst_element_class_add_static_metadata (element_class, "results",
+      "GstIlgnetMeta on buffers (score, pts of the analysed frame, frame, "
+      "crop rectangle, model; gst_buffer_get_ilgnet_meta() in "
+      "libgstilgnetmeta-1.0), an `ilgnet` element message per result, "
+      "`location`+`format` score file, summary tags at EOS");
+  gst_element_class_add_static_metadata (element_class, "message",
+      "ilgnet: timestamp, stream-time, running-time, duration, frame "
+      "(guint64), score (gdouble), model (string); crop-x, crop-y, "
+      "crop-width, crop-height (gint) with crop=multi");
+  gst_element_class_add_static_metadata (element_class, "tags",
+      "at EOS: ilgnet-score-mean, ilgnet-score-max (gdouble), "
+      "ilgnet-best-timestamp (guint64 pts), ilgnet-frames-analysed (guint)");
+  gst_element_class_add_static_metadata (element_class, "example",
+      "gst-launch-1.0 -m videotestsrc num-buffers=300 ! ilgnet ! fakesink | "
+      "... ! ilgnet mode=sync location=scores.jsonl ! fakesink | "
+      "v4l2src ! videoconvert ! ilgnet overlay=crop crop=multi ! "
+      "videoconvert ! autovideosink");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_ilgnet_change_state);
 

@@ -18,6 +18,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
+#include <json-glib/json-glib.h>
 
 #include "gstilgnetmeta.h"
 
@@ -828,6 +829,93 @@ GST_START_TEST (test_overlay_meta)
 
 GST_END_TEST;
 
+/* ---- crop=multi ------------------------------------------------------------------ */
+
+/* The best of the candidate crops scores at least as well as the whole
+ * frame (which is one of the candidates); the message, the meta and the
+ * drawn rectangle agree on where it is. */
+GST_START_TEST (test_multi_crop)
+{
+  GstHarness *hs = harness_new (tiny_model, "mode=sync interval=0");
+  GstHarness *hm = harness_new (tiny_model,
+      "mode=sync interval=0 crop=multi overlay=crop");
+  GstBus *bus = attach_bus (hm->element);
+  const RefColour *best = &ref_colours[0], *worst = &ref_colours[0];
+  GstBuffer *in, *copy, *out_s, *out_m;
+  GstIlgnetMeta *ms, *mm;
+  GstMapInfo map, orig;
+  GList *results;
+  gint x, y, cx, cy, cw, ch;
+  const gint w = 160, h = 90;
+  guint i;
+
+  for (i = 0; i < n_ref_colours; i++) {
+    if (ref_colours[i].score > best->score)
+      best = &ref_colours[i];
+    if (ref_colours[i].score < worst->score)
+      worst = &ref_colours[i];
+  }
+  /* The best colour on the left two thirds, the worst on the right. */
+  in = solid_rgb (w, h, best, 0);
+  gst_buffer_map (in, &map, GST_MAP_WRITE);
+  for (y = 0; y < h; y++)
+    for (x = w * 2 / 3; x < w; x++) {
+      guint8 *p = map.data + y * GST_ROUND_UP_4 (w * 3) + 3 * x;
+      p[0] = worst->r;
+      p[1] = worst->g;
+      p[2] = worst->b;
+    }
+  gst_buffer_unmap (in, &map);
+  copy = gst_buffer_copy_deep (in);
+
+  set_rgb_caps (hs, w, h);
+  set_rgb_caps (hm, w, h);
+  out_s = gst_harness_push_and_pull (hs, gst_buffer_copy_deep (in));
+  out_m = gst_harness_push_and_pull (hm, in);
+  ms = gst_buffer_get_ilgnet_meta (out_s);
+  mm = gst_buffer_get_ilgnet_meta (out_m);
+  fail_unless (ms != NULL && mm != NULL);
+  fail_unless (mm->score >= ms->score - 1e-6, "multi %f < squash %f",
+      mm->score, ms->score);
+  fail_unless (mm->x >= 0 && mm->y >= 0 && mm->width > 0 && mm->height > 0
+      && mm->x + mm->width <= w && mm->y + mm->height <= h);
+  /* Cutting away the worst colour must pay off here. */
+  fail_unless (mm->score > ms->score + 1e-4 && mm->width < w,
+      "no better crop: %f vs %f, %dx%d", mm->score, ms->score, mm->width,
+      mm->height);
+
+  results = pop_results (bus);
+  fail_unless_equals_int (g_list_length (results), 1);
+  fail_unless (gst_structure_get_int (results->data, "crop-x", &cx));
+  fail_unless (gst_structure_get_int (results->data, "crop-y", &cy));
+  fail_unless (gst_structure_get_int (results->data, "crop-width", &cw));
+  fail_unless (gst_structure_get_int (results->data, "crop-height", &ch));
+  fail_unless (cx == mm->x && cy == mm->y && cw == mm->width
+      && ch == mm->height);
+  free_results (results);
+
+  /* The rectangle is drawn: its left edge changed the frame. */
+  gst_buffer_map (out_m, &map, GST_MAP_READ);
+  gst_buffer_map (copy, &orig, GST_MAP_READ);
+  {
+    gsize off = (mm->y + mm->height / 2) * GST_ROUND_UP_4 (w * 3) +
+        3 * mm->x;
+    fail_unless (memcmp (map.data + off, orig.data + off, 3) != 0);
+  }
+  gst_buffer_unmap (copy, &orig);
+  gst_buffer_unmap (out_m, &map);
+
+  gst_buffer_unref (copy);
+  gst_buffer_unref (out_s);
+  gst_buffer_unref (out_m);
+  gst_element_set_bus (hm->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+  gst_harness_teardown (hm);
+}
+
+GST_END_TEST;
+
 /* ---- score file ---------------------------------------------------------------- */
 
 static gchar *
@@ -870,28 +958,36 @@ GST_START_TEST (test_sidecar_jsonl)
 
   fail_unless (g_list_length (results) >= 9);
   for (l = results; l; l = l->next, i++) {
-    gdouble s, fs;
-    guint64 ts, frame;
-    GstStructure *parsed;
-    gchar *expect;
+    JsonNode *node;
+    JsonObject *obj;
+    gdouble s;
+    guint64 ts, st, frame;
+    GError *err = NULL;
 
-    fail_unless (lines[i] != NULL && lines[i][0] == '{', "line %u", i);
+    fail_unless (lines[i] != NULL, "fewer lines than results");
+    node = json_from_string (lines[i], &err);
+    fail_unless (node != NULL && JSON_NODE_HOLDS_OBJECT (node), "line %u: %s",
+        i, err ? err->message : lines[i]);
+    obj = json_node_get_object (node);
     gst_structure_get_double (l->data, "score", &s);
     gst_structure_get_uint64 (l->data, "timestamp", &ts);
+    gst_structure_get_uint64 (l->data, "stream-time", &st);
     gst_structure_get_uint64 (l->data, "frame", &frame);
-    /* Exact field checks without a JSON dependency in the test: the
-     * writer's number formatting is plain. */
-    expect = g_strdup_printf ("\"frame\":%" G_GUINT64_FORMAT ",\"pts\":%"
-        G_GUINT64_FORMAT ",", frame, ts);
-    fail_unless (strstr (lines[i], expect) != NULL, "%s not in %s", expect,
-        lines[i]);
-    g_free (expect);
-    fail_unless (sscanf (strstr (lines[i], "\"score\":"), "\"score\":%lf",
-            &fs) == 1);
-    fail_unless (fabs (fs - s) < 1e-6);
-    fail_unless (strstr (lines[i], "\"wallclock\":\"") != NULL);
-    parsed = NULL;
-    (void) parsed;
+    fail_unless_equals_uint64 (json_object_get_int_member (obj, "frame"),
+        frame);
+    fail_unless_equals_uint64 (json_object_get_int_member (obj, "pts"), ts);
+    fail_unless_equals_uint64 (json_object_get_int_member (obj,
+            "stream_time"), st);
+    fail_unless (fabs (json_object_get_double_member (obj, "time") -
+            (gdouble) st / GST_SECOND) < 1e-9);
+    fail_unless (fabs (json_object_get_double_member (obj, "score") - s) <
+        1e-6);
+    fail_unless_equals_string (json_object_get_string_member (obj, "model"),
+        "element-tiny");
+    fail_unless (g_str_has_suffix (json_object_get_string_member (obj,
+                "wallclock"), "Z"));
+    fail_if (json_object_has_member (obj, "crop"));
+    json_node_unref (node);
   }
   fail_unless (lines[i] == NULL || lines[i][0] == '\0');
   g_strfreev (lines);
@@ -1174,6 +1270,7 @@ ilgnet_suite (void)
   tcase_add_test (tc, test_all_formats);
   tcase_add_test (tc, test_overlay_blend);
   tcase_add_test (tc, test_overlay_meta);
+  tcase_add_test (tc, test_multi_crop);
   tcase_add_test (tc, test_sidecar_jsonl);
   tcase_add_test (tc, test_sidecar_csv);
   tcase_add_test (tc, test_sidecar_webvtt);
