@@ -133,6 +133,11 @@ ilgnet_model_open (const char *path, GError ** error)
 
   if (!ilgnet_model_parse_header (model,
           (const char *) model->map + PREAMBLE_SIZE, hlen, &err)) {
+    char *p;
+    /* messages quote parts of the header: keep them on one line */
+    for (p = err->message; *p; p++)
+      if ((guchar) * p < 0x20)
+        *p = ' ';
     g_set_error (error, ILGNET_ERROR, err->code, "%s: %s", path, err->message);
     g_clear_error (&err);
     goto fail;
