@@ -649,6 +649,73 @@ GST_START_TEST (test_eos_summary)
 
 GST_END_TEST;
 
+/* A flushing seek in a real pipeline: after it, no buffer carries a result
+ * from before it, and results come again. */
+typedef struct
+{
+  GMutex lock;
+  guint after, with_meta, stale;
+} SeekCheck;
+
+static void
+on_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, SeekCheck * c)
+{
+  GstIlgnetMeta *meta = gst_buffer_get_ilgnet_meta (buf);
+
+  if (GST_BUFFER_PTS (buf) < 5 * GST_SECOND)
+    return;
+  g_mutex_lock (&c->lock);
+  c->after++;
+  if (meta) {
+    c->with_meta++;
+    if (meta->pts < 5 * GST_SECOND || meta->pts > GST_BUFFER_PTS (buf))
+      c->stale++;
+  }
+  g_mutex_unlock (&c->lock);
+}
+
+GST_START_TEST (test_pipeline_seek)
+{
+  gchar *line = g_strdup_printf ("videotestsrc ! video/x-raw,width=64,"
+      "height=48,framerate=30/1 ! ilgnet model=\"%s\" threads=1 interval=0 "
+      "! identity sleep-time=5000 ! fakesink name=sink signal-handoffs=true "
+      "sync=false", tiny_model);
+  GstElement *pipe = gst_parse_launch (line, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  GstMessage *msg;
+  SeekCheck c = { 0, };
+
+  g_free (line);
+  g_mutex_init (&c.lock);
+  g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &c);
+  /* Prerolled on the first frame (analysed: the first always is), then
+   * seek, then play. */
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (gst_element_get_state (pipe, NULL, NULL, GST_CLOCK_TIME_NONE)
+      == GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_seek (pipe, 1.0, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET, 5 * GST_SECOND,
+          GST_SEEK_TYPE_SET, 8 * GST_SECOND));
+  fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+
+  /* 3 s at 30 fps after the seek (5 ms each: time for results to come). */
+  fail_unless_equals_int (c.after, 90);
+  fail_unless (c.with_meta > 0);
+  fail_unless_equals_int (c.stale, 0);
+  g_mutex_clear (&c.lock);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+}
+
+GST_END_TEST;
+
 /* ---- renegotiation ------------------------------------------------------------ */
 
 GST_START_TEST (test_renegotiate)
@@ -1266,6 +1333,7 @@ ilgnet_suite (void)
   tcase_add_test (tc, test_flush_sync);
   tcase_add_test (tc, test_seek_async);
   tcase_add_test (tc, test_eos_summary);
+  tcase_add_test (tc, test_pipeline_seek);
   tcase_add_test (tc, test_renegotiate);
   tcase_add_test (tc, test_all_formats);
   tcase_add_test (tc, test_overlay_blend);
