@@ -50,8 +50,9 @@ load_binaryproto (const char *path, const guint8 * data, gsize len,
     return FALSE;
   per = per_channel (&blob.shape, channels);
   if (!per || blob.count == 0) {
+    bad_shape (path, &blob.shape, channels, error);
     ilgnet_caffe_blob_clear (&blob);
-    return bad_shape (path, &blob.shape, channels, error);
+    return FALSE;
   }
   row = g_new (float, per);
   for (c = 0; c < (guint64) channels; c++) {

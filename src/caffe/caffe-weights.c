@@ -147,6 +147,17 @@ parse_layer (IlgnetWireReader * r, gboolean v1, IlgnetCaffeWeightsLayer * l,
   return TRUE;
 }
 
+static gboolean
+looks_like_text (const guint8 * p, gsize len)
+{
+  gsize i, n = MIN (len, 256);
+
+  for (i = 0; i < n; i++)
+    if (!g_ascii_isprint (p[i]) && !g_ascii_isspace (p[i]))
+      return FALSE;
+  return n > 0;
+}
+
 IlgnetCaffeWeights *
 ilgnet_caffe_weights_open (const char *path, GError ** error)
 {
@@ -160,6 +171,11 @@ ilgnet_caffe_weights_open (const char *path, GError ** error)
   w->path = g_strdup (path);
   w->layers = g_ptr_array_new_with_free_func (layer_free);
   w->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: is a directory",
+        path);
+    goto fail;
+  }
   w->map = g_mapped_file_new (path, FALSE, &e);
   if (!w->map) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: %s", path,
@@ -184,7 +200,14 @@ ilgnet_caffe_weights_open (const char *path, GError ** error)
     g_hash_table_insert (w->by_name, l->name, l);
   }
   if (e) {
-    g_propagate_error (error, e);
+    /* A prototxt passed by mistake fails here; say so. */
+    if (looks_like_text (base, len)) {
+      g_clear_error (&e);
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
+          "%s: not a binary caffemodel (it looks like a text file)", path);
+    } else {
+      g_propagate_error (error, e);
+    }
     goto fail;
   }
   if (w->layers->len == 0) {
