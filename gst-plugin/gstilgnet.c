@@ -1117,10 +1117,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
   /**
    * GstIlgnet:interval:
    *
-   * Running time between two analysed frames.  The first frame is always
-   * analysed, then the first frame at or after each multiple of the interval.
-   * 0 analyses as many frames as the model keeps up with.  Frames without a
-   * timestamp are only analysed with 0.
+   * Running time between two analysed frames.  The first frame (and the
+   * first after a flush) is always analysed, then the first frame at or
+   * after each further interval, on a grid that starts at that first frame
+   * and does not drift with frame durations.  0 analyses as many frames as
+   * the model keeps up with.  Frames without a timestamp are only analysed
+   * with 0.
    */
   g_object_class_install_property (gobject_class, PROP_INTERVAL,
       g_param_spec_uint64 ("interval", "Interval",

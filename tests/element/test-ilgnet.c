@@ -896,6 +896,48 @@ GST_START_TEST (test_overlay_meta)
 
 GST_END_TEST;
 
+/* The gauge is blended into frames of every format downstream cannot
+ * compose for. */
+GST_START_TEST (test_overlay_all_formats)
+{
+  GstHarness *h = harness_new (tiny_model, "mode=sync interval=0 overlay=gauge");
+  GstCaps *templ = gst_pad_get_pad_template_caps (GST_PAD_PEER (h->srcpad));
+  const GValue *formats = gst_structure_get_value (gst_caps_get_structure
+      (templ, 0), "format");
+  guint f, n_formats = gst_value_list_get_size (formats);
+  GString *unchanged = g_string_new (NULL);
+
+  for (f = 0; f < n_formats; f++) {
+    const gchar *name = g_value_get_string (gst_value_list_get_value (formats,
+            f));
+    GstVideoInfo info;
+    GstBuffer *in, *copy, *out;
+    GstCaps *caps;
+
+    fail_unless (gst_video_info_set_format (&info,
+            gst_video_format_from_string (name), 128, 96));
+    caps = gst_video_info_to_caps (&info);
+    gst_caps_set_simple (caps, "framerate", GST_TYPE_FRACTION, 25, 1, NULL);
+    gst_harness_set_src_caps (h, caps);
+    in = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+    gst_buffer_memset (in, 0, 0x10, GST_VIDEO_INFO_SIZE (&info));
+    GST_BUFFER_PTS (in) = f * 40 * GST_MSECOND;
+    copy = gst_buffer_copy_deep (in);
+    out = gst_harness_push_and_pull (h, in);
+    fail_unless (gst_buffer_get_ilgnet_meta (out) != NULL);
+    if (same_bytes (out, copy))
+      g_string_append_printf (unchanged, " %s", name);
+    gst_buffer_unref (copy);
+    gst_buffer_unref (out);
+  }
+  fail_unless (unchanged->len == 0, "no gauge drawn on:%s", unchanged->str);
+  g_string_free (unchanged, TRUE);
+  gst_caps_unref (templ);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* ---- crop=multi ------------------------------------------------------------------ */
 
 /* The best of the candidate crops scores at least as well as the whole
@@ -1338,6 +1380,7 @@ ilgnet_suite (void)
   tcase_add_test (tc, test_all_formats);
   tcase_add_test (tc, test_overlay_blend);
   tcase_add_test (tc, test_overlay_meta);
+  tcase_add_test (tc, test_overlay_all_formats);
   tcase_add_test (tc, test_multi_crop);
   tcase_add_test (tc, test_sidecar_jsonl);
   tcase_add_test (tc, test_sidecar_csv);
