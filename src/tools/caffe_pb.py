@@ -30,7 +30,6 @@ V1LayerParameter, BlobProto, BlobShape).
 
 import math
 import mmap
-import struct
 import sys
 
 import numpy as np
@@ -519,8 +518,6 @@ def calibrate_last_layer(prototxt_path, layers, blobs, inputs,
     deviation ``target_std`` and mean 0: scores then spread over (0, 1)
     instead of sticking to 0 or 1.  Uses OpenCV DNN to get the features.
     Returns the scale applied."""
-    import cv2
-
     ips = [l for l in layers if l.type == "InnerProduct"]
     if not ips:
         return 1.0

@@ -90,7 +90,10 @@ parse_mean (const char *s, double mean[3])
 static const char *
 human_size (guint64 bytes, char *buf, gsize size)
 {
-  g_snprintf (buf, size, "%.1f MB", bytes / 1e6);
+  if (bytes < 1000000)
+    g_snprintf (buf, size, "%.1f kB", bytes / 1e3);
+  else
+    g_snprintf (buf, size, "%.1f MB", bytes / 1e6);
   return buf;
 }
 

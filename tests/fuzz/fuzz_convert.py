@@ -35,11 +35,21 @@ def main():
     P = lambda name: os.path.join(tmp, name)  # noqa: E731
     out = P("out.ilgnet")
 
+    have_valgrind = shutil.which("valgrind") is not None
+    counter = [0]
+
     def convert(proto, model, what, must_fail, *opts, pattern=None,
                 output=out):
         if os.path.exists(output):
             os.unlink(output)
         cmd = [a.convert_tool, proto, model, "-o", output, "-q"] + list(opts)
+        # Every 20th case also under valgrind (memory errors, not only
+        # crashes).
+        counter[0] += 1
+        if have_valgrind and counter[0] % 20 == 3:
+            judge.run(cmd, "valgrind: " + what, must_fail, valgrind=True)
+            if os.path.exists(output):
+                os.unlink(output)
         ok = judge.run(cmd, what, must_fail, prefix="ilgnet-convert: ")
         if not ok:
             return

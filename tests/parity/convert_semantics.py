@@ -21,7 +21,6 @@ DNN (every blob) and numpy:
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 
 import numpy as np

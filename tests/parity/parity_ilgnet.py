@@ -20,7 +20,6 @@ saturated scores would make the score comparisons meaningless.
 
 import argparse
 import os
-import sys
 import tempfile
 
 import numpy as np
