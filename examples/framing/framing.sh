@@ -57,8 +57,12 @@ case $mode in
     # One screenshot every 2 s of video.
     gst-launch-1.0 -q $src ! videoconvert ! $ilgnet mode=sync ! \
       videoconvert ! videorate drop-only=true ! video/x-raw,framerate=1/2 ! \
-      identity eos-after="$n" ! pngenc ! \
+      identity eos-after="$((n + 1))" ! pngenc ! \
       multifilesink location="$out/framing-%02d.png" index=1
+    # eos-after counts differently for some sources: keep exactly N.
+    for ((i = n + 1; i <= n + 2; i++)); do
+      rm -f "$out/framing-$(printf %02d $i).png"
+    done
     echo "wrote $(ls "$out"/framing-*.png | wc -l) screenshots to $out"
     ;;
   *)
