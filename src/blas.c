@@ -26,11 +26,3 @@ ilgnet_sgemm (gboolean trans_b, int m, int n, int k, const float *a, int lda,
       CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, accumulate ? 1.0f : 0.0f,
       c, ldc);
 }
-
-void
-ilgnet_sgemv (int m, int k, const float *a, int lda, const float *x,
-    gboolean accumulate, float *y)
-{
-  cblas_sgemv (CblasRowMajor, CblasNoTrans, m, k, 1.0f, a, lda, x, 1,
-      accumulate ? 1.0f : 0.0f, y, 1);
-}

@@ -95,8 +95,6 @@ gboolean ilgnet_session_blob_clobbered (const IlgnetSession * s, int blob);
 void ilgnet_blas_set_threads (int n);
 void ilgnet_sgemm (gboolean trans_b, int m, int n, int k, const float *a,
     int lda, const float *b, int ldb, gboolean accumulate, float *c, int ldc);
-void ilgnet_sgemv (int m, int k, const float *a, int lda, const float *x,
-    gboolean accumulate, float *y);
 
 /* Kernels: one per layer family, dispatched from session.c */
 void ilgnet_layer_conv (IlgnetSession * s, const IlgnetNode * node,
@@ -130,9 +128,12 @@ void ilgnet_bias_relu (IlgnetSession * s, float *data, int channels,
     gsize len, gsize row_stride, const float *bias, gboolean relu,
     float slope);
 
-/* gemv-lowp.c: y[n][o] = sum_k W[o][k] x[n][k] (+ bias) for f16 / i8 W */
-void ilgnet_gemv_lowp (IlgnetSession * s, const IlgnetTensor * w,
-    const float *x, gsize x_stride, int n_vec, float *y, gsize y_stride);
+/* gemv-stream.c: y[v][o] = sum_k W[o][k] x[v][k] for n_vec vectors, W
+ * rows x k in f32, f16 or i8 (times scales[o]), streamed once per group of
+ * up to 8 vectors */
+void ilgnet_gemv_stream (IlgnetSession * s, IlgnetDtype dtype, const void *w,
+    const float *scales, int rows, gsize k, const float *x, gsize x_stride,
+    int n_vec, float *y, gsize y_stride);
 
 G_END_DECLS
 

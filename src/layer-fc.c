@@ -1,7 +1,9 @@
-/* InnerProduct: f32 weights through BLAS (GEMV at one image, GEMM above);
- * f16 / i8 weights through the bandwidth-bound kernels of gemv-lowp.c,
- * reading the mapped file directly. */
+/* InnerProduct.  Up to STREAM_MAX_BATCH images, and always for f16 / i8
+ * weights, the streaming kernels of gemv-stream.c read the weights straight
+ * from the mapping once per 8 images; larger f32 batches go to SGEMM. */
 #include "ilgnet-session-private.h"
+
+#define STREAM_MAX_BATCH 32
 
 void
 ilgnet_layer_inner_product (IlgnetSession * s, const IlgnetNode * node,
@@ -11,11 +13,11 @@ ilgnet_layer_inner_product (IlgnetSession * s, const IlgnetNode * node,
   int o = out->shape.c, i, j;
   gsize k = ilgnet_blob_shape_size (&in->shape);
 
-  if (node->fc_kind != ILGNET_FC_F32) {
-    ilgnet_gemv_lowp (s, l->weight, in->data, in->bstride, n, out->data,
-        out->bstride);
-  } else if (n == 1) {
-    ilgnet_sgemv (o, k, node->w, k, in->data, FALSE, out->data);
+  if (node->fc_kind != ILGNET_FC_F32 || n <= STREAM_MAX_BATCH) {
+    ilgnet_gemv_stream (s, l->weight->dtype, node->fc_kind == ILGNET_FC_F32 ?
+        (const void *) node->w : l->weight->data, l->weight->scales ?
+        l->weight->scales->data : NULL, o, k, in->data, in->bstride, n,
+        out->data, out->bstride);
   } else {
     ilgnet_sgemm (TRUE, n, o, k, in->data, in->bstride, node->w, k, FALSE,
         out->data, out->bstride);
