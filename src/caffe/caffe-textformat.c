@@ -159,6 +159,9 @@ lex_next (Lexer * lx, GError ** error)
       if (!lex_string (lx, error))
         return FALSE;
     }
+    /* Names end up in the model's JSON header, which must be UTF-8. */
+    if (!g_utf8_validate (lx->text->str, lx->text->len, NULL))
+      LEX_FAIL (lx, lx->tline, lx->tcol, "string is not valid UTF-8");
     return TRUE;
   }
   if (is_word_char (*lx->p)) {

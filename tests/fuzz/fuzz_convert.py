@@ -106,6 +106,21 @@ def main():
         bad_text("name is not quoted", text.replace('name: "fc2"',
                                                     "name: fc2"))
         bad_text("layer is a scalar", "layer: 5\n" + text)
+        bad_text("name not UTF-8", text.replace('name: "fc2"',
+                                                'name: "fc\\377"'))
+
+        # Odd but valid names (quotes, backslashes, UTF-8) must convert,
+        # and the model must load (checked by ilgnet-convert itself).
+        odd = text.replace('"fc2"', '"f\\"c\\\\2 é"')
+        path = P("odd.prototxt")
+        open(path, "w").write(odd)
+        lay_o, blo_o = caffe_pb.random_weights(odd, 2)
+        caffe_pb.write_caffemodel(P("odd.caffemodel"), lay_o, blo_o)
+        before = judge.accepted
+        convert(path, P("odd.caffemodel"), "names with quotes and UTF-8",
+                False)
+        if judge.accepted != before + 1:
+            judge.fail("names with quotes and UTF-8", "not converted")
 
         # ---- prototxt: semantic errors ------------------------------------
         def bad_net(desc, new_text, pattern=None):
