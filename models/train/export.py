@@ -71,7 +71,7 @@ def convert(convert_bin, prototxt_path, caffemodel_path, out, dtype, name,
     cmd = [convert_bin, prototxt_path, caffemodel_path, "-o", out,
            "--dtype", dtype,
            "--mean-bgr", ",".join("%.2f" % m for m in net.MEAN_BGR),
-           "--scale", "1",
+           "--scale", "1", "--resize", "squash", "--strip-dropout",
            "--name", name, "--description", description,
            "--provenance", provenance, "--architecture", arch]
     subprocess.run(cmd, check=True)
@@ -106,6 +106,7 @@ def main():
     else:
         model, st = load_checkpoint(a.checkpoint)
         info = "trained by models/train/train.py, step %d" % st["step"]
+    os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
     base = os.path.splitext(a.output)[0]
     prototxt_path = a.prototxt or base + ".prototxt"
     caffemodel_path = base + ".caffemodel"

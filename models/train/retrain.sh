@@ -1,0 +1,33 @@
+#!/bin/sh
+# Retrains models/default.ilgnet from scratch, end to end, in one command:
+#   models/train/retrain.sh [WORKDIR]        (default WORKDIR: ../ilgnet-train)
+# Fetches the Debian wallpaper packages (apt-get download; needs Debian's
+# apt sources), caches the photos, trains (resumable: rerun after an
+# interruption and it continues from WORKDIR/ckpt/last.pt), evaluates on
+# the held-out lomiri photos, exports to models/default.ilgnet through
+# caffe_pb.py + ilgnet-convert and draws the video plot.
+# Needs python3-torch, python3-opencv, python3-matplotlib and a build of
+# the tree (BUILD, default: build) for ilgnet-convert and ilgnet-score.
+# About 80 min of training on 2 cores.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+work=${1:-$top/../ilgnet-train}
+build=${BUILD:-$top/build}
+py=/usr/bin/python3
+mkdir -p "$work"
+[ -f "$build/build.ninja" ] || "$top/src/tools/setup-build.sh" "$build"
+ninja -C "$build" src/tools/ilgnet-convert src/tools/ilgnet-score
+
+[ -f "$work/cache/val.npz" ] || $py "$here/photos.py" "$work"
+nice -n 19 $py "$here/train.py" "$work" --steps-low 2400 --steps-high 500 \
+  2>&1 | tee -a "$work/train.log"
+$py "$here/export.py" "$work/ckpt/last.pt" -o "$top/models/default.ilgnet" \
+  --dtype f16 --prototxt "$top/models/ilgnet-compact.prototxt" \
+  --convert "$build/src/tools/ilgnet-convert"
+rm -f "$top/models/default.caffemodel"
+$py "$here/evaluate.py" "$work" --checkpoint "$work/ckpt/last.pt" \
+  --model "$top/models/default.ilgnet" --score "$build/src/tools/ilgnet-score" \
+  --json "$work/eval.json"
+$py "$here/video_plot.py" "$work" --model "$top/models/default.ilgnet" \
+  --score "$build/src/tools/ilgnet-score" -o "$top/models/video-score.png"
