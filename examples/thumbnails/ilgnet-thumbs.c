@@ -85,7 +85,7 @@ write_json (const char *path, const char *video, const Options * o,
     json_builder_set_member_name (b, "rank");
     json_builder_add_int_value (b, i + 1);
     json_builder_set_member_name (b, "timestamp");
-    json_builder_add_double_value (b, f->pts / 1e9);
+    json_builder_add_double_value (b, f->time / 1e9);
     json_builder_set_member_name (b, "score");
     json_builder_add_double_value (b, f->score);
     json_builder_set_member_name (b, "file");
@@ -117,12 +117,12 @@ static gboolean
 write_frames_csv (const char *path, const IlgnetThumbsScan * scan,
     const IlgnetThumbsResult * r, GError ** error)
 {
-  GString *s = g_string_new ("pts,score,luma,contrast,uniformity,sharpness,blur,"
+  GString *s = g_string_new ("time,score,luma,contrast,uniformity,sharpness,blur,"
       "cut,ecr,fade,drift,motion,shot,hard,reject,soft\n");
   for (int i = 0; i < scan->n_frames; i++) {
     const IlgnetThumbsFrame *f = &scan->frames[i];
     g_string_append_printf (s, "%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,"
-        "%.4f,%.4f,%.4f,%.4f,%d,%s,%s,%s\n", f->pts / 1e9, f->score, f->luma,
+        "%.4f,%.4f,%.4f,%.4f,%d,%s,%s,%s\n", f->time / 1e9, f->score, f->luma,
         f->contrast, f->uniformity, f->sharpness, f->blur, f->cut, f->ecr, f->fade,
         f->drift, f->motion, r->shot[i], ilgnet_thumbs_flaw_name (r->hard[i]),
         ilgnet_thumbs_flaw_name (r->reject[i]),
@@ -165,6 +165,7 @@ run (const char *video, Options * o)
     goto failed;
   }
   so.uri = uri;
+  so.name = video;
   if (!ilgnet_thumbs_scan (&so, &scan, &error))
     goto failed;
   if (scan.n_scored == 0) {
@@ -180,7 +181,7 @@ run (const char *video, Options * o)
   for (int i = 0; i < r->n_picks; i++) {
     files[i] = g_strdup_printf ("thumb-%02d.jpg", i + 1);
     paths[i] = g_build_filename (o->out_dir, files[i], NULL);
-    pts[i] = scan.frames[r->picks[i].frame].pts;
+    pts[i] = scan.frames[r->picks[i].frame].time;
   }
   gint64 t_grab = g_get_monotonic_time ();
   if (!ilgnet_thumbs_grab (uri, pts, (const char *const *) paths, r->n_picks,
@@ -204,8 +205,8 @@ run (const char *video, Options * o)
         scan.seconds > 0 ? len / scan.seconds : 0, grab_s);
     for (int i = 0; i < r->n_picks; i++) {
       const IlgnetThumbsFrame *f = &scan.frames[r->picks[i].frame];
-      char *t = ilgnet_progress_format_time (f->pts / 1e9);
-      printf ("  %d  %s (%.2f s)  score %.3f  %s%s\n", i + 1, t, f->pts / 1e9,
+      char *t = ilgnet_progress_format_time (f->time / 1e9);
+      printf ("  %d  %s (%.2f s)  score %.3f  %s%s\n", i + 1, t, f->time / 1e9,
           f->score, paths[i], r->picks[i].same_shot ?
           "  (same shot as another: too few shots)" : "");
       g_free (t);

@@ -177,7 +177,7 @@ ilgnet_thumbs_analyser_add (IlgnetThumbsAnalyser * a, const guint8 * rgb,
   Past cur = { 0 };
 
   memset (out, 0, sizeof (*out));
-  out->pts = pts;
+  out->pts = out->time = pts;
   out->score = -1.f;
 
   cur.pts = pts;

@@ -24,7 +24,8 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  GstClockTime pts;
+  GstClockTime pts;     /* buffer timestamp (matches the element's) */
+  GstClockTime time;    /* stream time: what players show and seeks use */
   float luma;          /* mean luminance, 0..1 */
   float contrast;      /* standard deviation of luminance, 0..1 */
   float uniformity;    /* share of pixels in the 5 % fullest of 128 grey bins */

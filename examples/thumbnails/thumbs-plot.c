@@ -111,7 +111,7 @@ ilgnet_thumbs_plot_write (const char *path, const IlgnetThumbsFrame * f,
 {
   Canvas c = { g_malloc (W * H * 3) };
   int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
-  double t0 = n ? f[0].pts / 1e9 : 0, t1 = n ? f[n - 1].pts / 1e9 : 1;
+  double t0 = n ? f[0].time / 1e9 : 0, t1 = n ? f[n - 1].time / 1e9 : 1;
   double span = MAX (t1 - t0, 1e-3);
   gboolean ok;
 
@@ -124,7 +124,7 @@ ilgnet_thumbs_plot_write (const char *path, const IlgnetThumbsFrame * f,
     guint8 fl = r->hard[i] & ~ILGNET_THUMBS_ENDS;
     if (!fl)
       continue;
-    double a = f[i].pts / 1e9, b = i + 1 < n ? f[i + 1].pts / 1e9 : a;
+    double a = f[i].time / 1e9, b = i + 1 < n ? f[i + 1].time / 1e9 : a;
     box (&c, X_OF (a), TOP, MAX (X_OF (a), X_OF (b) - 1), TOP + ph - 1,
         flaw_colour (fl));
   }
@@ -164,7 +164,7 @@ ilgnet_thumbs_plot_write (const char *path, const IlgnetThumbsFrame * f,
   for (int i = 0; i < n; i++) {
     if (f[i].score < 0)
       continue;
-    int x = X_OF (f[i].pts / 1e9), y = Y_OF (CLAMP (f[i].score, 0.f, 1.f));
+    int x = X_OF (f[i].time / 1e9), y = Y_OF (CLAMP (f[i].score, 0.f, 1.f));
     if (px >= 0)
       line (&c, px, py, x, y, 0x2060c0, 2);
     box (&c, x - 1, y - 1, x + 1, y + 1, 0x2060c0);
@@ -175,7 +175,7 @@ ilgnet_thumbs_plot_write (const char *path, const IlgnetThumbsFrame * f,
   /* Picks: a red line, a dot on the curve and the rank on top. */
   for (int p = 0; p < r->n_picks; p++) {
     const IlgnetThumbsFrame *pf = &f[r->picks[p].frame];
-    int x = X_OF (pf->pts / 1e9), y = Y_OF (CLAMP (pf->score, 0.f, 1.f));
+    int x = X_OF (pf->time / 1e9), y = Y_OF (CLAMP (pf->score, 0.f, 1.f));
     char label[8];
     line (&c, x, TOP + 14, x, TOP + ph - 1, 0xd02020, 1);
     box (&c, x - 3, y - 3, x + 3, y + 3, 0xd02020);

@@ -98,9 +98,17 @@ on_sample (GstAppSink * sink, Scan * s)
             0), GST_VIDEO_FRAME_WIDTH (&vf), GST_VIDEO_FRAME_HEIGHT (&vf),
         GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), pts, &frame);
     gst_video_frame_unmap (&vf);
+    /* Files whose timestamps do not start at 0 (MPEG-TS, cut recordings)
+     * are reported and seeked in stream time. */
+    const GstSegment *seg = gst_sample_get_segment (sample);
+    GstClockTime st = seg && seg->format == GST_FORMAT_TIME ?
+        gst_segment_to_stream_time (seg, GST_FORMAT_TIME, pts) :
+        GST_CLOCK_TIME_NONE;
+    if (GST_CLOCK_TIME_IS_VALID (st))
+      frame.time = st;
     g_mutex_lock (&s->lock);
     g_array_append_val (s->frames, frame);
-    s->last_pts = pts;
+    s->last_pts = frame.time;
     g_mutex_unlock (&s->lock);
   }
   gst_sample_unref (sample);
@@ -183,6 +191,7 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
   GstElement *pipe, *dec;
   Scan s = { 0 };
   gboolean ok = TRUE, done = FALSE;
+  const char *name = opt->name ? opt->name : opt->uri;
   gint64 start = g_get_monotonic_time ();
 
   memset (out, 0, sizeof (*out));
@@ -249,8 +258,13 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
     GError *err = NULL;
     if (m)
       gst_message_parse_error (m, &err, NULL);
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-        "cannot open %s: %s", opt->uri, err ? err->message : "failed to start");
+    if (m && GST_MESSAGE_SRC (m) == GST_OBJECT (s.ilgnet))
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+          "%s", err->message);  /* the model: it names the file */
+    else
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+          "cannot open %s: %s", name, err ? err->message :
+          "failed to start");
     g_clear_error (&err);
     if (m)
       gst_message_unref (m);
@@ -279,11 +293,14 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
       if (!s.have_video && g_error_matches (err, GST_CORE_ERROR,
               GST_CORE_ERROR_MISSING_PLUGIN))
         g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
-            "%s has no video stream that can be decoded (%s)", opt->uri,
+            "%s has no video stream that can be decoded (%s)", name,
             err->message);
+      else if (GST_MESSAGE_SRC (m) == GST_OBJECT (s.ilgnet))
+        g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+            "%s", err->message);
       else
         g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-            "cannot decode %s: %s", opt->uri, err->message);
+            "cannot decode %s: %s", name, err->message);
       g_clear_error (&err);
       ok = FALSE;
     }
@@ -299,11 +316,11 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
 
   if (ok && !s.have_video) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
-        "%s has no video stream", opt->uri);
+        "%s has no video stream", name);
     ok = FALSE;
   } else if (ok && s.frames->len == 0) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-        "no video frame could be decoded from %s", opt->uri);
+        "no video frame could be decoded from %s", name);
     ok = FALSE;
   }
 
@@ -317,7 +334,7 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
     out->width = s.width;
     out->height = s.height;
     if (!GST_CLOCK_TIME_IS_VALID (out->duration) && out->n_frames)
-      out->duration = out->frames[out->n_frames - 1].pts;
+      out->duration = out->frames[out->n_frames - 1].time;
   }
   out->seconds = (g_get_monotonic_time () - start) / 1e6;
 

@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   const char *uri;
+  const char *name;             /* how errors name the video (the path) */
   const char *model;            /* NULL: the element's default */
   double interval;              /* seconds between scored frames */
   IlgnetProgressMode progress;

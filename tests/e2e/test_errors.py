@@ -1,6 +1,6 @@
 """Bad input gives one clear line on stderr and a non-zero exit, never a
 crash: missing file, directory, random bytes, text, truncated video,
-audio only, bad options."""
+audio only, missing or broken model, bad options."""
 import argparse
 import os
 import shutil
@@ -36,6 +36,8 @@ cases = [
     ("text", [w("text.webm")], 1, None),
     ("truncated", [w("truncated.webm")], 1, None),
     ("audio only", [w("audio.wav")], 1, "no video"),
+    ("missing model", [a.clip, "--model", w("nope.ilgnet")], 1, "nope.ilgnet"),
+    ("not a model", [a.clip, "--model", w("text.webm")], 1, "model"),
     ("k=0", [a.clip, "-k", "0"], 2, "-k"),
     ("bad interval", [a.clip, "--interval", "-1"], 2, "interval"),
     ("no argument", [], 2, "usage"),
