@@ -92,6 +92,7 @@ IlgnetView ilgnet_session_view (const IlgnetSession * s, int blob);
 gboolean ilgnet_session_blob_clobbered (const IlgnetSession * s, int blob);
 
 /* blas.c: the only caller of BLAS.  Row-major C = A * op(B) (+ C). */
+gboolean ilgnet_blas_init (GError ** error);
 void ilgnet_blas_set_threads (int n);
 void ilgnet_sgemm (gboolean trans_b, int m, int n, int k, const float *a,
     int lda, const float *b, int ldb, gboolean accumulate, float *c, int ldc);

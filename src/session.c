@@ -114,6 +114,8 @@ ilgnet_session_new_full (IlgnetModel * model, int batch, int threads,
         "batch %d is out of range 1..%d", batch, MAX_BATCH);
     return NULL;
   }
+  if (!ilgnet_blas_init (error))
+    return NULL;
   s = g_new0 (IlgnetSession, 1);
   s->model = ilgnet_model_ref (model);
   s->batch = batch;
