@@ -330,6 +330,38 @@ def test_bn_zero_factor(ctx):
                 "BatchNorm factor 0 gives zero mean and variance")
 
 
+def test_int8_zero_channels(ctx):
+    net = """
+    input: "data" input_dim: 1 input_dim: 3 input_dim: 6 input_dim: 6
+    layer { name: "c" type: "Convolution" bottom: "data" top: "c"
+      convolution_param { num_output: 4 kernel_size: 3 } }
+    layer { name: "fc" type: "InnerProduct" bottom: "c" top: "fc"
+      inner_product_param { num_output: 3 } }
+    layer { name: "prob" type: "Softmax" bottom: "fc" top: "prob" }
+    """
+    proto = ctx.path("z.prototxt")
+    open(proto, "w").write(net)
+    layers, blobs = caffe_pb.random_weights(net, 1)
+    blobs["c"][0][1] = 0
+    blobs["fc"][0][2] = 0
+    cm = ctx.path("z.caffemodel")
+    caffe_pb.write_caffemodel(cm, layers, blobs)
+    out = ctx.path("z.ilgnet")
+    ctx.convert(proto, cm, out, "--dtype", "int8")
+    h, d = pc.read_ilgnet(out)
+    ctx.c.check(pc.ilgnet_tensor(h, d, "c.weight")[1][1] == 0
+                and pc.ilgnet_tensor(h, d, "fc.weight")[1][2] == 0,
+                "int8: an all-zero output channel gets scale 0")
+    x = caffe_pb.sample_inputs((3, 6, 6), 2, 1) / np.float32(30)
+    blobs_l = ["c", "fc", "prob"]
+    ref = pc.opencv_blobs(proto, cm, x, blobs_l, {b: b for b in blobs_l})
+    got = pc.ilgnet_dump(ctx.a.dump_tool, out, x, 2, blobs_l, ctx.tmp, "z")
+    errs = [pc.rel_err(got[b], ref[b]) for b in blobs_l]
+    ctx.c.check(max(errs) <= 2e-2, "int8 model with zero channels within "
+                "2e-2 of OpenCV fp32 (%s)" % ", ".join("%.1e" % e
+                                                      for e in errs))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--convert-tool", required=True)
@@ -347,6 +379,7 @@ def main():
         test_header(ctx)
         test_f16_rounding(ctx)
         test_bn_zero_factor(ctx)
+        test_int8_zero_channels(ctx)
     finally:
         shutil.rmtree(tmp)
     ctx.c.exit()
