@@ -114,9 +114,12 @@ def main():
     ap.add_argument("--score", default="ilgnet-score", help="ilgnet-score binary")
     ap.add_argument("--json")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--photos", type=int, default=0, help="use only the first N (quick look)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     val, names = photos.load(os.path.join(a.workdir, "cache", "val.npz"))
+    if a.photos:
+        val = val[:a.photos]
     x, meta = eval_set(val)
     print("eval set: %d photos, %d images" % (len(val), len(x)))
     out = {}

@@ -137,6 +137,21 @@ def lr_at(step, a):
     return a.lr * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * t)))
 
 
+def adjust_schedule(a, path):
+    """Lets a running job be shortened or lengthened when the shared
+    machine turns out slower or faster than planned: {"steps_low": N,
+    "steps_high": M} in CKPTDIR/schedule.json replaces the step counts."""
+    try:
+        with open(path) as f:
+            s = json.load(f)
+    except (OSError, ValueError):
+        return
+    for k in ("steps_low", "steps_high"):
+        if k in s and int(s[k]) != getattr(a, k):
+            print("schedule: %s %d -> %d" % (k, getattr(a, k), int(s[k])), flush=True)
+            setattr(a, k, int(s[k]))
+
+
 def save(path, state):
     tmp = path + ".tmp"
     torch.save(state, tmp)
@@ -183,6 +198,7 @@ def main():
         opt.load_state_dict(st["opt"])
         step = st["step"]
         print("resumed at step %d" % step, flush=True)
+    adjust_schedule(a, os.path.join(os.path.dirname(ckpt_path), "schedule.json"))
     total = a.steps_low + a.steps_high
     rng = np.random.default_rng([a.seed, step])
     val_cache = {}
@@ -213,6 +229,8 @@ def main():
         run_loss = 0.98 * run_loss + 0.02 * float(total_loss)
         run_acc = 0.98 * run_acc + 0.02 * float((logits.argmax(1) == y).float().mean())
         if step % 20 == 0:
+            adjust_schedule(a, os.path.join(os.path.dirname(ckpt_path), "schedule.json"))
+            total = a.steps_low + a.steps_high
             now = time.time()
             rate = n_img / (now - t_rate)
             n_img, t_rate = 0, now
