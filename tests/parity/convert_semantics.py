@@ -330,6 +330,57 @@ def test_bn_zero_factor(ctx):
                 "BatchNorm factor 0 gives zero mean and variance")
 
 
+SYNTAX_PLAIN = """
+name: "syntax"
+input: "data"
+input_shape { dim: 1 dim: 3 dim: 9 dim: 9 }
+layer { name: "c1" type: "Convolution" bottom: "data" top: "c1"
+  convolution_param { num_output: 4 kernel_size: 3 pad: 1 } }
+layer { name: "c2" type: "Convolution" bottom: "data" top: "c2"
+  convolution_param { num_output: 4 kernel_size: 1 } }
+layer { name: "cat" type: "Concat" bottom: "c1" bottom: "c2" top: "cat" }
+layer { name: "fc" type: "InnerProduct" bottom: "cat" top: "fc"
+  inner_product_param { num_output: 2 } }
+layer { name: "prob" type: "Softmax" bottom: "fc" top: "prob" }
+"""
+
+# The same net in other legal spellings of the text format: comments
+# (also after values and with '#' inside strings), "field: { }", "< >",
+# list syntax, ';' and ',' separators, single quotes, adjacent strings,
+# escapes, a byte order mark, hex and float suffix forms.
+SYNTAX_ODD = """\ufeff# a comment line
+name: 'syn' "tax"   # adjacent strings concatenate
+input: "data"; input_shape: < dim: 1, dim: 0x3 dim: [9, 9] >
+layer: { name: "c1" type: "Convolution" bottom: 'data' top: "c1",
+  convolution_param < num_output: 4 kernel_size: 3 pad: 1 > }
+layer {name:"c2"type:"Convolution"bottom:"data"top:"c2"
+  convolution_param{num_output:4 kernel_size:1}}
+layer { name: "c\x61t" type: "Concat" bottom: ["c1", "c2"] top: "cat" }
+layer { name: "fc" type: "InnerProduct" bottom: "cat" top: "fc"  # "x"
+  inner_product_param { num_output: 2 bias_term: true } }
+layer { name: "prob" type: "Softmax" bottom: "fc" top: "prob"
+  softmax_param { axis: -1 } }
+"""
+
+
+def test_syntax_variants(ctx):
+    plain, odd = ctx.path("plain.prototxt"), ctx.path("odd.prototxt")
+    open(plain, "w").write(SYNTAX_PLAIN)
+    open(odd, "w", encoding="utf-8").write(SYNTAX_ODD)
+    layers, blobs = caffe_pb.random_weights(SYNTAX_PLAIN, 6)
+    cm = ctx.path("syntax.caffemodel")
+    caffe_pb.write_caffemodel(cm, layers, blobs)
+    outs = []
+    for p in (plain, odd):
+        out = p.replace(".prototxt", ".ilgnet")
+        ctx.convert(p, cm, out, "--name", "n", "--provenance", "p",
+                    "--description", "d")
+        outs.append(pc.read_ilgnet(out))
+    (h1, d1), (h2, d2) = outs
+    ctx.c.check(h1 == h2 and np.array_equal(d1, d2),
+                "other spellings of the text format give the same model")
+
+
 def test_int8_zero_channels(ctx):
     net = """
     input: "data" input_dim: 1 input_dim: 3 input_dim: 6 input_dim: 6
@@ -380,6 +431,7 @@ def main():
         test_f16_rounding(ctx)
         test_bn_zero_factor(ctx)
         test_int8_zero_channels(ctx)
+        test_syntax_variants(ctx)
     finally:
         shutil.rmtree(tmp)
     ctx.c.exit()
