@@ -331,9 +331,13 @@ dist2 (const float *a, const float *b)
 static void
 cluster (float *feat, const float *quality, int m, int k, int *label)
 {
-  float *centre = g_new0 (float, k * FEAT_DIM);
-  float *nearest = g_new (float, m);
+  float *centre, *nearest;
   int first = 0;
+
+  if (m <= 0 || k <= 0 || k > m)
+    return;
+  centre = g_new0 (float, (gsize) k * FEAT_DIM);
+  nearest = g_new (float, m);
 
   for (int i = 1; i < m; i++)
     if (quality[i] > quality[first])
@@ -436,41 +440,15 @@ fill (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n, int k,
   }
 }
 
-IlgnetThumbsResult *
-ilgnet_thumbs_pick (const IlgnetThumbsFrame * f, int n, int k)
+/* One pick per shot (per cluster of shots when there are more than K),
+ * then more from the same shots if needed, using frames of @tier. */
+static void
+choose (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n, int k,
+    int tier)
 {
-  IlgnetThumbsResult *r = g_new0 (IlgnetThumbsResult, 1);
-  r->n_frames = n;
-  r->hard = g_new0 (guint8, MAX (n, 1));
-  r->reject = g_new0 (guint8, MAX (n, 1));
-  r->soft = g_new0 (guint8, MAX (n, 1));
-  r->shot = g_new0 (int, MAX (n, 1));
-  r->picks = g_new0 (IlgnetThumbsPick, MAX (k, 1));
-  if (n == 0 || k <= 0)
-    return r;
-
-  apply_guards (r, f, n);
-  find_shots (r, f, n);
-
-  /* Shots that offer a frame passing the hard guards; if too few, accept
-   * frames that pass the capped (soft) guards. */
-  int tier = 0, m = 0;
+  int m = 0;
   int *best = g_new (int, MAX (r->n_shots, 1));
-  for (int t = 0; t <= 1; t++) {
-    int count = 0;
-    for (int s = 0; s < r->n_shots; s++)
-      count += best_in_shot (r, f, n, s, t) >= 0;
-    if (t == 0 || count > m) {
-      tier = t;
-      m = count;
-    }
-    if (m >= k)
-      break;
-  }
-  r->relaxed = tier > 0;
-
   int *shots = g_new (int, MAX (r->n_shots, 1));
-  m = 0;
   for (int s = 0; s < r->n_shots; s++) {
     int b = best_in_shot (r, f, n, s, tier);
     if (b >= 0) {
@@ -505,17 +483,40 @@ ilgnet_thumbs_pick (const IlgnetThumbsFrame * f, int n, int k)
       r->picks[r->n_picks++] = (IlgnetThumbsPick) {
       best[i], shots[i], f[best[i]].score, FALSE};
   }
-
   if (r->n_picks < k)
     fill (r, f, n, k, tier);
-  if (r->n_picks == 0) {
-    /* Nothing survives: take what there is, still spread in time. */
-    r->relaxed = TRUE;
-    fill (r, f, n, k, 2);
-  }
-  qsort (r->picks, r->n_picks, sizeof (IlgnetThumbsPick), cmp_pick_score);
   g_free (best);
   g_free (shots);
+}
+
+IlgnetThumbsResult *
+ilgnet_thumbs_pick (const IlgnetThumbsFrame * f, int n, int k)
+{
+  IlgnetThumbsResult *r = g_new0 (IlgnetThumbsResult, 1);
+  r->n_frames = n;
+  r->hard = g_new0 (guint8, MAX (n, 1));
+  r->reject = g_new0 (guint8, MAX (n, 1));
+  r->soft = g_new0 (guint8, MAX (n, 1));
+  r->shot = g_new0 (int, MAX (n, 1));
+  r->picks = g_new0 (IlgnetThumbsPick, MAX (k, 1));
+  if (n == 0 || k <= 0)
+    return r;
+
+  apply_guards (r, f, n);
+  find_shots (r, f, n);
+
+  /* Frames the guards accept first; only if they cannot give K picks
+   * (even several per shot), frames passing the capped guards too. */
+  choose (r, f, n, k, 0);
+  if (r->n_picks < k) {
+    r->n_picks = 0;
+    r->relaxed = TRUE;
+    choose (r, f, n, k, 1);
+  }
+  if (r->n_picks == 0)
+    /* Nothing survives: take what there is, still spread in time. */
+    fill (r, f, n, k, 2);
+  qsort (r->picks, r->n_picks, sizeof (IlgnetThumbsPick), cmp_pick_score);
   return r;
 }
 
