@@ -150,6 +150,16 @@ ilgnet_blob_shape_size (const IlgnetBlobShape * s)
 gboolean ilgnet_image_check (const IlgnetImage * image, const IlgnetRect * roi,
     GError ** error);
 
+/* Elementwise kernels built for several instruction sets, picked at load
+ * time (ifunc), so they vectorize with AVX2 / AVX-512 where available while
+ * the library still runs on any x86-64. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+#define ILGNET_SIMD_CLONES \
+  __attribute__((target_clones ("avx512f", "avx2", "default")))
+#else
+#define ILGNET_SIMD_CLONES
+#endif
+
 /* fp16 helpers */
 float ilgnet_half_to_float (guint16 h);
 guint16 ilgnet_float_to_half (float f);

@@ -7,23 +7,51 @@
 #include <math.h>
 #include <string.h>
 
-#define CHUNK 256
+#define CHUNK 512
 
 typedef struct
 {
   const IlgnetView *in, *out;
   const IlgnetLayerParams *p;
-  int chunks_per_image, n_tasks;
+  int chunks_per_image;
 } LrnJob;
 
-static inline float
-pow_neg_beta (float v, float beta)
+/* y = x * s^-beta; GoogLeNet's beta 0.75 without pow() */
+ILGNET_SIMD_CLONES static void
+apply_scale (const float *restrict x, const float *restrict s,
+    float *restrict y, int len, float beta)
 {
+  int i;
+
   if (beta == 0.75f) {
-    float r = 1.0f / sqrtf (v);
-    return r * sqrtf (r);       /* v^-0.5 * v^-0.25 */
+    for (i = 0; i < len; i++) {
+      float r = 1.0f / sqrtf (s[i]);
+      y[i] = x[i] * r * sqrtf (r);
+    }
+  } else {
+    for (i = 0; i < len; i++)
+      y[i] = x[i] * expf (-beta * logf (s[i]));
   }
-  return expf (-beta * logf (v));
+}
+
+ILGNET_SIMD_CLONES static void
+add_square (float *restrict acc, const float *restrict x, int len, float sign)
+{
+  int i;
+
+  for (i = 0; i < len; i++)
+    acc[i] += sign * x[i] * x[i];
+}
+
+ILGNET_SIMD_CLONES static void
+make_scale (const float *restrict acc, float *restrict s, int len, float k,
+    float a)
+{
+  int i;
+
+  /* the running sum can dip below zero by rounding */
+  for (i = 0; i < len; i++)
+    s[i] = k + a * MAX (acc[i], 0.0f);
 }
 
 static void
@@ -37,25 +65,20 @@ lrn_across_task (int task, gpointer data)
   int len = MIN (CHUNK, hw - p0), C = j->in->shape.c, half = p->local_size / 2;
   const float *x = ilgnet_view_image (j->in, img) + p0;
   float *y = ilgnet_view_image (j->out, img) + p0;
-  float acc[CHUNK];
+  float acc[CHUNK], scale[CHUNK];
   float a = p->alpha / p->local_size;
-  int c, i;
+  int c;
 
   memset (acc, 0, sizeof (acc));
   for (c = 0; c < MIN (half, C); c++)
-    for (i = 0; i < len; i++)
-      acc[i] += x[c * hw + i] * x[c * hw + i];
+    add_square (acc, x + c * hw, len, 1.0f);
   for (c = 0; c < C; c++) {
-    int add = c + half, sub = c - half - 1;
-    if (add < C)
-      for (i = 0; i < len; i++)
-        acc[i] += x[add * hw + i] * x[add * hw + i];
-    if (sub >= 0)
-      for (i = 0; i < len; i++)
-        acc[i] -= x[sub * hw + i] * x[sub * hw + i];
-    for (i = 0; i < len; i++)
-      y[c * hw + i] = x[c * hw + i] * pow_neg_beta (p->k + a * MAX (acc[i],
-              0.0f), p->beta);
+    if (c + half < C)
+      add_square (acc, x + (c + half) * hw, len, 1.0f);
+    if (c - half - 1 >= 0)
+      add_square (acc, x + (c - half - 1) * hw, len, -1.0f);
+    make_scale (acc, scale, len, p->k, a);
+    apply_scale (x + c * hw, scale, y + c * hw, len, p->beta);
   }
 }
 
@@ -69,24 +92,27 @@ lrn_within_task (int task, gpointer data)
   const float *x = ilgnet_view_image (j->in, img) + (gsize) c * H * W;
   float *y = ilgnet_view_image (j->out, img) + (gsize) c * H * W;
   float a = p->alpha / (p->local_size * p->local_size);
+  float *scale = g_new (float, W);
   int yy, xx, u, v;
 
-  for (yy = 0; yy < H; yy++)
+  for (yy = 0; yy < H; yy++) {
     for (xx = 0; xx < W; xx++) {
       float sum = 0;
       for (u = MAX (yy - half, 0); u <= MIN (yy + half, H - 1); u++)
         for (v = MAX (xx - half, 0); v <= MIN (xx + half, W - 1); v++)
           sum += x[u * W + v] * x[u * W + v];
-      y[yy * W + xx] = x[yy * W + xx] * pow_neg_beta (p->k + a * sum,
-          p->beta);
+      scale[xx] = p->k + a * sum;
     }
+    apply_scale (x + yy * W, scale, y + yy * W, W, p->beta);
+  }
+  g_free (scale);
 }
 
 void
 ilgnet_layer_lrn (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n)
 {
-  LrnJob j = { in, out, &node->layer->p, 0, 0 };
+  LrnJob j = { in, out, &node->layer->p, 0 };
   gsize hw = (gsize) in->shape.h * in->shape.w;
 
   if (j.p->lrn_within) {
