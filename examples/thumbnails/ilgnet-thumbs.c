@@ -208,7 +208,7 @@ run (const char *video, Options * o)
       char *t = ilgnet_progress_format_time (f->time / 1e9);
       printf ("  %d  %s (%.2f s)  score %.3f  %s%s\n", i + 1, t, f->time / 1e9,
           f->score, paths[i], r->picks[i].same_shot ?
-          "  (same shot as another: too few shots)" : "");
+          "  (extra: fewer usable shots than K)" : "");
       g_free (t);
     }
     if (r->relaxed)

@@ -37,6 +37,65 @@ bus_error (GstElement * pipe, const char *uri, GError ** error)
   return FALSE;
 }
 
+static gboolean
+write_sample (GstSample * sample, const char *path, GError ** error)
+{
+  GstBuffer *buf = gst_sample_get_buffer (sample);
+  GstMapInfo map;
+  gboolean ok = FALSE;
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    ok = g_file_set_contents (path, (const char *) map.data, map.size, error);
+    gst_buffer_unmap (buf, &map);
+  }
+  return ok;
+}
+
+static GstClockTime
+sample_time (GstSample * sample)
+{
+  GstClockTime pts = GST_BUFFER_PTS (gst_sample_get_buffer (sample));
+  const GstSegment *seg = gst_sample_get_segment (sample);
+  GstClockTime t = seg && seg->format == GST_FORMAT_TIME ?
+      gst_segment_to_stream_time (seg, GST_FORMAT_TIME, pts) :
+      GST_CLOCK_TIME_NONE;
+  return GST_CLOCK_TIME_IS_VALID (t) ? t : pts;
+}
+
+/* For inputs that cannot seek (a still image, some streams): decode from
+ * the start and keep the frames asked for. */
+static gboolean
+grab_linear (GstElement * pipe, GstElement * sink, const char *uri,
+    const GstClockTime * pts, const char *const *paths, int n,
+    GstClockTime * got, GError ** error)
+{
+  gboolean *done = g_new0 (gboolean, n);
+  int left = n;
+  gboolean ok = TRUE;
+
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while (ok && left > 0) {
+    GstSample *sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        30 * GST_SECOND);
+    if (!sample)
+      break;
+    GstClockTime t = sample_time (sample);
+    for (int i = 0; ok && i < n; i++)
+      if (!done[i] && (!GST_CLOCK_TIME_IS_VALID (t)
+              || t + GST_MSECOND >= pts[i])) {
+        ok = write_sample (sample, paths[i], error);
+        if (got)
+          got[i] = t;
+        done[i] = TRUE;
+        left--;
+      }
+    gst_sample_unref (sample);
+  }
+  if (ok && left > 0)
+    ok = bus_error (pipe, uri, error);
+  g_free (done);
+  return ok;
+}
+
 gboolean
 ilgnet_thumbs_grab (const char *uri, const GstClockTime * pts,
     const char *const *paths, int n, int quality, GstClockTime * got,
@@ -74,6 +133,10 @@ ilgnet_thumbs_grab (const char *uri, const GstClockTime * pts,
   for (int i = 0; ok && i < n; i++) {
     if (!gst_element_seek_simple (pipe, GST_FORMAT_TIME,
             GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, pts[i])) {
+      if (i == 0) {
+        ok = grab_linear (pipe, sink, uri, pts, paths, n, got, error);
+        break;
+      }
       g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
           "cannot seek in %s to write the thumbnails", uri);
       ok = FALSE;
@@ -85,15 +148,9 @@ ilgnet_thumbs_grab (const char *uri, const GstClockTime * pts,
       ok = bus_error (pipe, uri, error);
       break;
     }
-    GstBuffer *buf = gst_sample_get_buffer (sample);
-    GstMapInfo map;
     if (got)
-      got[i] = GST_BUFFER_PTS (buf);
-    if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
-      ok = g_file_set_contents (paths[i], (const char *) map.data, map.size,
-          error);
-      gst_buffer_unmap (buf, &map);
-    }
+      got[i] = sample_time (sample);
+    ok = write_sample (sample, paths[i], error);
     gst_sample_unref (sample);
   }
 
