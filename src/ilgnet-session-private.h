@@ -123,12 +123,6 @@ void ilgnet_layer_concat (IlgnetSession * s, const IlgnetNode * node,
 void ilgnet_layer_eltwise (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * ins, const IlgnetView * out, int n);
 
-/* Adds bias[c] (may be NULL) to each of @channels rows of @len floats and
- * applies leaky ReLU when @relu; shared by conv and FC. */
-void ilgnet_bias_relu (IlgnetSession * s, float *data, int channels,
-    gsize len, gsize row_stride, const float *bias, gboolean relu,
-    float slope);
-
 /* gemv-stream.c: y[v][o] = sum_k W[o][k] x[v][k] for n_vec vectors, W
  * rows x k in f32, f16 or i8 (times scales[o]), streamed once per group of
  * up to 8 vectors */

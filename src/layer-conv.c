@@ -1,9 +1,15 @@
 /* Convolution: im2col + SGEMM per image and group; 1x1 stride-1 unpadded
- * convolutions multiply the input directly.  Bias and a following ReLU are
- * applied in one pass over the output. */
+ * convolutions multiply the input directly.  The GEMMs are split by output
+ * columns over the session's threads (OpenBLAS itself runs single-threaded,
+ * so no second set of spinning threads competes with ours), and each task
+ * adds the bias and applies a following ReLU to its block while it is in
+ * cache. */
 #include "ilgnet-session-private.h"
 
 #include <string.h>
+
+/* Columns per task at least: smaller GEMMs lose more than they gain. */
+#define MIN_COLS 128
 
 typedef struct
 {
@@ -26,38 +32,85 @@ im2col_rows (int task, gpointer data)
   float *dst = a->cols + ((gsize) c * p->kh + ki) * p->kw * ohw;
   int kj, oy, ox;
 
-  {
-    for (kj = 0; kj < p->kw; kj++) {
-      int xoff = kj * p->dw - p->pw;
-      /* ox range whose input column lies inside the image */
-      int ox0 = 0, ox1 = a->ow;
-      while (ox0 < a->ow && ox0 * p->sw + xoff < 0)
-        ox0++;
-      while (ox1 > ox0 && (ox1 - 1) * p->sw + xoff >= a->w)
-        ox1--;
-      for (oy = 0; oy < a->oh; oy++) {
-        int iy = oy * p->sh - p->ph + ki * p->dh;
-        float *d = dst + (gsize) oy * a->ow;
-        if (iy < 0 || iy >= a->h) {
-          memset (d, 0, a->ow * sizeof (float));
-          continue;
-        }
-        for (ox = 0; ox < ox0; ox++)
-          d[ox] = 0;
-        if (p->sw == 1) {
-          memcpy (d + ox0, src + (gsize) iy * a->w + ox0 + xoff,
-              (ox1 - ox0) * sizeof (float));
-        } else {
-          const float *s = src + (gsize) iy * a->w + xoff;
-          for (ox = ox0; ox < ox1; ox++)
-            d[ox] = s[ox * p->sw];
-        }
-        for (ox = ox1; ox < a->ow; ox++)
-          d[ox] = 0;
+  for (kj = 0; kj < p->kw; kj++) {
+    int xoff = kj * p->dw - p->pw;
+    /* ox range whose input column lies inside the image */
+    int ox0 = 0, ox1 = a->ow;
+    while (ox0 < a->ow && ox0 * p->sw + xoff < 0)
+      ox0++;
+    while (ox1 > ox0 && (ox1 - 1) * p->sw + xoff >= a->w)
+      ox1--;
+    for (oy = 0; oy < a->oh; oy++) {
+      int iy = oy * p->sh - p->ph + ki * p->dh;
+      float *d = dst + (gsize) oy * a->ow;
+      if (iy < 0 || iy >= a->h) {
+        memset (d, 0, a->ow * sizeof (float));
+        continue;
       }
-      dst += ohw;
+      for (ox = 0; ox < ox0; ox++)
+        d[ox] = 0;
+      if (p->sw == 1) {
+        memcpy (d + ox0, src + (gsize) iy * a->w + ox0 + xoff,
+            (ox1 - ox0) * sizeof (float));
+      } else {
+        const float *s = src + (gsize) iy * a->w + xoff;
+        for (ox = ox0; ox < ox1; ox++)
+          d[ox] = s[ox * p->sw];
+      }
+      for (ox = ox1; ox < a->ow; ox++)
+        d[ox] = 0;
     }
+    dst += ohw;
   }
+}
+
+typedef struct
+{
+  const IlgnetNode *node;
+  const float *b;               /* column matrix (or the input) */
+  gsize ldb, b_group_stride;    /* floats between groups' row blocks */
+  float *dst;
+  int og, k, group;
+  gsize ohw;
+  gsize chunk;
+} GemmJob;
+
+ILGNET_SIMD_CLONES static void
+bias_relu_block (float *restrict d, gsize n, float b, gboolean relu,
+    float slope)
+{
+  gsize i;
+
+  if (relu && slope == 0.0f) {
+    for (i = 0; i < n; i++)
+      d[i] = MAX (d[i] + b, 0.0f);
+  } else if (relu) {
+    for (i = 0; i < n; i++) {
+      float v = d[i] + b;
+      d[i] = v > 0 ? v : v * slope;
+    }
+  } else {
+    for (i = 0; i < n; i++)
+      d[i] += b;
+  }
+}
+
+static void
+gemm_task (int task, gpointer data)
+{
+  const GemmJob *j = data;
+  const IlgnetNode *node = j->node;
+  gsize c0 = task * j->chunk, n = MIN (j->chunk, j->ohw - c0);
+  int g, o;
+
+  for (g = 0; g < j->group; g++)
+    ilgnet_sgemm (FALSE, j->og, n, j->k, node->w + (gsize) g * j->og * j->k,
+        j->k, j->b + g * j->b_group_stride + c0, j->ldb, FALSE,
+        j->dst + (gsize) g * j->og * j->ohw + c0, j->ohw);
+  if (node->b || node->fuse_relu)
+    for (o = 0; o < j->og * j->group; o++)
+      bias_relu_block (j->dst + o * j->ohw + c0, n, node->b ? node->b[o] : 0,
+          node->fuse_relu, node->relu_slope);
 }
 
 void
@@ -65,37 +118,43 @@ ilgnet_layer_conv (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n)
 {
   const IlgnetLayerParams *p = &node->layer->p;
-  int g, i;
-  int cg = in->shape.c / p->group, og = out->shape.c / p->group;
-  int k = cg * p->kh * p->kw;
+  int i, tasks, nt = ilgnet_pool_get_n_threads (s->pool);
+  int cg = in->shape.c / p->group;
   gsize ihw = (gsize) in->shape.h * in->shape.w;
   gsize ohw = (gsize) out->shape.h * out->shape.w;
   gboolean direct = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1
       && p->ph == 0 && p->pw == 0;
+  GemmJob j;
+
+  j.node = node;
+  j.og = out->shape.c / p->group;
+  j.k = cg * p->kh * p->kw;
+  j.group = p->group;
+  j.ohw = ohw;
+  tasks = MAX (1, MIN (nt, (int) (ohw / MIN_COLS)));
+  /* whole 16-column blocks per task keep the kernels' stores aligned */
+  j.chunk = ((ohw + tasks - 1) / tasks + 15) / 16 * 16;
+  tasks = (ohw + j.chunk - 1) / j.chunk;
 
   for (i = 0; i < n; i++) {
     const float *src = ilgnet_view_image (in, i);
-    float *dst = ilgnet_view_image (out, i);
-    const float *cols = src;
-    int ldb = ihw;
 
-    if (!direct) {
+    if (direct) {
+      /* group g reads input channels g*cg.. */
+      j.b = src;
+      j.ldb = ihw;
+      j.b_group_stride = (gsize) cg * ihw;
+    } else {
       Im2col a = { src, s->scratch, in->shape.c, in->shape.h, in->shape.w,
         out->shape.h, out->shape.w, p
       };
       ilgnet_pool_run (s->pool, in->shape.c * p->kh, im2col_rows, &a);
-      cols = s->scratch;
-      ldb = ohw;
+      /* group g reads rows g*k.. of the column matrix */
+      j.b = s->scratch;
+      j.ldb = ohw;
+      j.b_group_stride = (gsize) j.k * ohw;
     }
-    for (g = 0; g < p->group; g++) {
-      /* direct: group g reads channels g*cg.. of the input; im2col: rows
-       * g*k.. of the column matrix */
-      const float *b = direct ? cols + (gsize) g * cg * ihw :
-          cols + (gsize) g * k * ohw;
-      ilgnet_sgemm (FALSE, og, ohw, k, node->w + (gsize) g * og * k, k, b,
-          ldb, FALSE, dst + (gsize) g * og * ohw, ohw);
-    }
-    ilgnet_bias_relu (s, dst, out->shape.c, ohw, ohw, node->b,
-        node->fuse_relu, node->relu_slope);
+    j.dst = ilgnet_view_image (out, i);
+    ilgnet_pool_run (s->pool, tasks, gemm_task, &j);
   }
 }

@@ -1,69 +1,10 @@
 /* Cheap per-element and per-channel layers: ReLU, PReLU, BatchNorm, Scale,
  * Eltwise, Softmax, Concat (copying only inputs not already produced in
- * place), and the bias+ReLU pass shared by conv and FC. */
+ * place). */
 #include "ilgnet-session-private.h"
 
 #include <math.h>
 #include <string.h>
-
-/* Below this many floats a loop runs on the caller: waking the pool costs
- * more than it saves. */
-#define PARALLEL_MIN 32768
-
-typedef struct
-{
-  float *data;
-  gsize len, row_stride;
-  const float *bias;
-  gboolean relu;
-  float slope;
-  int rows_per_task, rows;
-} BiasJob;
-
-static void
-bias_task (int task, gpointer data)
-{
-  const BiasJob *j = data;
-  int r0 = task * j->rows_per_task, r1 = MIN (r0 + j->rows_per_task, j->rows);
-  int r;
-  gsize i;
-
-  for (r = r0; r < r1; r++) {
-    float *d = j->data + r * j->row_stride;
-    float b = j->bias ? j->bias[r] : 0.0f;
-    if (j->relu && j->slope == 0.0f) {
-      for (i = 0; i < j->len; i++)
-        d[i] = MAX (d[i] + b, 0.0f);
-    } else if (j->relu) {
-      for (i = 0; i < j->len; i++) {
-        float v = d[i] + b;
-        d[i] = v > 0 ? v : v * j->slope;
-      }
-    } else if (j->bias) {
-      for (i = 0; i < j->len; i++)
-        d[i] += b;
-    }
-  }
-}
-
-void
-ilgnet_bias_relu (IlgnetSession * s, float *data, int channels, gsize len,
-    gsize row_stride, const float *bias, gboolean relu, float slope)
-{
-  BiasJob j = { data, len, row_stride, bias, relu, slope, channels, channels };
-  int tasks;
-
-  if (!bias && !relu)
-    return;
-  if ((gsize) channels * len < PARALLEL_MIN) {
-    bias_task (0, &j);
-    return;
-  }
-  tasks = MIN (channels, 4 * ilgnet_pool_get_n_threads (s->pool));
-  j.rows_per_task = (channels + tasks - 1) / tasks;
-  tasks = (channels + j.rows_per_task - 1) / j.rows_per_task;
-  ilgnet_pool_run (s->pool, tasks, bias_task, &j);
-}
 
 void
 ilgnet_layer_relu (IlgnetSession * s, const IlgnetNode * node,

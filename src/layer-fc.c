@@ -5,6 +5,27 @@
 
 #define STREAM_MAX_BATCH 32
 
+typedef struct
+{
+  const IlgnetNode *node;
+  const IlgnetView *in, *out;
+  gsize k;
+  int n, rows_per_task;
+} FcJob;
+
+/* Large batches: a block of output features for all images. */
+static void
+fc_gemm_task (int task, gpointer data)
+{
+  const FcJob *j = data;
+  int o0 = task * j->rows_per_task;
+  int m = MIN (j->rows_per_task, j->out->shape.c - o0);
+
+  ilgnet_sgemm (TRUE, j->n, m, j->k, j->in->data, j->in->bstride,
+      j->node->w + (gsize) o0 * j->k, j->k, FALSE, j->out->data + o0,
+      j->out->bstride);
+}
+
 void
 ilgnet_layer_inner_product (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n)
@@ -19,8 +40,10 @@ ilgnet_layer_inner_product (IlgnetSession * s, const IlgnetNode * node,
         l->weight->scales->data : NULL, o, k, in->data, in->bstride, n,
         out->data, out->bstride);
   } else {
-    ilgnet_sgemm (TRUE, n, o, k, in->data, in->bstride, node->w, k, FALSE,
-        out->data, out->bstride);
+    int nt = ilgnet_pool_get_n_threads (s->pool);
+    FcJob j = { node, in, out, k, n, (o + 2 * nt - 1) / (2 * nt) };
+    ilgnet_pool_run (s->pool, (o + j.rows_per_task - 1) / j.rows_per_task,
+        fc_gemm_task, &j);
   }
 
   for (i = 0; i < n; i++) {

@@ -256,7 +256,8 @@ ilgnet_session_run (IlgnetSession * s, int n, GError ** error)
         "cannot run %d images in a session of batch %d", n, s->batch);
     return FALSE;
   }
-  ilgnet_blas_set_threads (s->threads);
+  /* our pool splits the GEMMs; OpenBLAS runs each part on its caller */
+  ilgnet_blas_set_threads (1);
   for (i = 0; i < s->model->n_layers; i++) {
     IlgnetNode *node = &s->nodes[i];
     gint64 t0 = 0;

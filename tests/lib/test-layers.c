@@ -463,7 +463,8 @@ test_inner_product (void)
 
   for (ci = 0; ci < G_N_ELEMENTS (Ks); ci++)
     for (di = 0; di < 3; di++) {
-      int C = Ks[ci][0], H = Ks[ci][1], O = Ks[ci][2], n = 6, i;
+      /* 40 images: batches over 32 take the SGEMM path */
+      int C = Ks[ci][0], H = Ks[ci][1], O = Ks[ci][2], n = 40, i;
       int K = C * H;
       gint64 ws[2] = { O, K }, bs = O;
       float *w = g_new (float, (gsize) O * K), *b = g_new (float, O);
@@ -471,7 +472,7 @@ test_inner_product (void)
       ModelBuilder *mb = model_builder_new (C, H, 1);
       const char *wn, *bn;
       char *param, *path, *what;
-      static const int batches[] = { 1, 4, 5, 6 };
+      static const int batches[] = { 1, 4, 5, 6, 8, 13, 40 };
       guint bi;
 
       fill_random (rnd, w, (gsize) O * K, -1, 1);
