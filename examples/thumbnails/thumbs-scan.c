@@ -135,6 +135,8 @@ on_bus_sync (GstBus * bus, GstMessage * msg, Scan * s)
       s->model_name = g_strdup (model);
     g_mutex_unlock (&s->lock);
   }
+  /* A sync handler that drops a message owns it. */
+  gst_message_unref (msg);
   return GST_BUS_DROP;
 }
 
