@@ -481,7 +481,7 @@ gst_ilgnet_start (GstBaseTransform * trans)
   self->model_name = g_strdup (ilgnet_model_get_name (self->model));
 
   worker = gst_ilgnet_worker_new (self->model, threads, max_queue, batch,
-      gst_ilgnet_on_result, gst_ilgnet_on_error, self, &err);
+      self->run_mode == GST_ILGNET_MODE_ASYNC, gst_ilgnet_on_result, gst_ilgnet_on_error, self, &err);
   if (!worker)
     goto worker_failed;
 

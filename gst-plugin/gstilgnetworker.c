@@ -12,8 +12,14 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "gstilgnetworker.h"
 
@@ -25,6 +31,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_ilgnet_debug);
  * detail for crops, cheap to convert. */
 #define ILGNET_WORKER_OVERSAMPLE 2
 #define ILGNET_WORKER_MAX_SIDE 4096
+/* How much nicer than the streaming threads the scorer runs in async mode. */
+#define ILGNET_WORKER_NICE 5
 
 struct _GstIlgnetWorker
 {
@@ -50,6 +58,12 @@ struct _GstIlgnetWorker
   gpointer user_data;
 
   GstClockTime warmup_time;
+
+  /* Start-up, done on the thread itself (see gst_ilgnet_worker_new). */
+  gint threads, batch;
+  gboolean background;
+  gboolean started;
+  GError *start_error;
 
   /* Worker thread only. */
   GstVideoConverter *converter;
@@ -238,12 +252,52 @@ gst_ilgnet_worker_score (GstIlgnetWorker * worker, GstIlgnetJob * job,
   return TRUE;
 }
 
+static gboolean gst_ilgnet_worker_check (GstIlgnetWorker * worker,
+    GError ** error);
+
+/* Lowers the calling thread's priority: in async mode scoring must yield
+ * the CPU to the streaming threads.  Threads libilgnet creates from here
+ * inherit it. */
+static void
+gst_ilgnet_worker_lower_priority (void)
+{
+#ifdef __linux__
+  errno = 0;
+  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid),
+          getpriority (PRIO_PROCESS, 0) + ILGNET_WORKER_NICE) < 0)
+    GST_DEBUG ("cannot lower the worker's priority: %s", g_strerror (errno));
+#endif
+}
+
+static gboolean
+gst_ilgnet_worker_setup (GstIlgnetWorker * worker, GError ** error)
+{
+  if (worker->background)
+    gst_ilgnet_worker_lower_priority ();
+  worker->session = ilgnet_session_new (worker->model, MAX (worker->batch,
+          1), worker->threads, error);
+  return worker->session && gst_ilgnet_worker_check (worker, error);
+}
+
 static gpointer
 gst_ilgnet_worker_loop (gpointer data)
 {
   GstIlgnetWorker *worker = data;
+  GError *err = NULL;
+  gboolean ok;
 
+  /* The session is made here so that it belongs to this thread (and its
+   * helper threads to its priority). */
+  ok = gst_ilgnet_worker_setup (worker, &err);
   g_mutex_lock (&worker->lock);
+  worker->started = TRUE;
+  worker->start_error = err;
+  g_cond_broadcast (&worker->cond);
+  if (!ok) {
+    g_mutex_unlock (&worker->lock);
+    return NULL;
+  }
+
   for (;;) {
     GstIlgnetJob *job;
     GstIlgnetResult result;
@@ -345,7 +399,7 @@ gst_ilgnet_worker_check (GstIlgnetWorker * worker, GError ** error)
 
 GstIlgnetWorker *
 gst_ilgnet_worker_new (IlgnetModel * model, gint threads, guint max_queue,
-    gint batch, GstIlgnetResultFunc result_func,
+    gint batch, gboolean background, GstIlgnetResultFunc result_func,
     GstIlgnetErrorFunc error_func, gpointer user_data, GError ** error)
 {
   GstIlgnetWorker *worker;
@@ -356,6 +410,9 @@ gst_ilgnet_worker_new (IlgnetModel * model, gint threads, guint max_queue,
   worker = g_new0 (GstIlgnetWorker, 1);
   worker->model = ilgnet_model_ref (model);
   worker->max_queue = MAX (max_queue, 1);
+  worker->threads = threads;
+  worker->batch = batch;
+  worker->background = background;
   worker->result_func = result_func;
   worker->error_func = error_func;
   worker->user_data = user_data;
@@ -364,16 +421,22 @@ gst_ilgnet_worker_new (IlgnetModel * model, gint threads, guint max_queue,
   g_cond_init (&worker->cond);
   g_queue_init (&worker->queue);
 
-  worker->session = ilgnet_session_new (model, MAX (batch, 1), threads,
-      error);
-  if (!worker->session || !gst_ilgnet_worker_check (worker, error)) {
+  worker->thread = g_thread_try_new ("ilgnet-scorer", gst_ilgnet_worker_loop,
+      worker, error);
+  if (!worker->thread) {
     gst_ilgnet_worker_free (worker);
     return NULL;
   }
 
-  worker->thread = g_thread_try_new ("ilgnet-worker", gst_ilgnet_worker_loop,
-      worker, error);
-  if (!worker->thread) {
+  /* Wait for the session and the check run: their errors are the caller's
+   * (a model that cannot run fails the state change). */
+  g_mutex_lock (&worker->lock);
+  while (!worker->started)
+    g_cond_wait (&worker->cond, &worker->lock);
+  g_mutex_unlock (&worker->lock);
+  if (worker->start_error) {
+    g_propagate_error (error, worker->start_error);
+    worker->start_error = NULL;
     gst_ilgnet_worker_free (worker);
     return NULL;
   }

@@ -46,9 +46,14 @@ typedef void (*GstIlgnetErrorFunc) (const GError * error, gpointer user_data);
 
 typedef struct _GstIlgnetWorker GstIlgnetWorker;
 
+/* Starts the scoring thread, which makes a session of @batch images and
+ * @threads threads for @model and scores test images once; fails (with
+ * @error) when the model cannot run or is not a quality classifier.
+ * @background runs the thread at a lower priority than the caller's. */
 GstIlgnetWorker *gst_ilgnet_worker_new (IlgnetModel * model, gint threads,
-    guint max_queue, gint batch, GstIlgnetResultFunc result_func,
-    GstIlgnetErrorFunc error_func, gpointer user_data, GError ** error);
+    guint max_queue, gint batch, gboolean background,
+    GstIlgnetResultFunc result_func, GstIlgnetErrorFunc error_func,
+    gpointer user_data, GError ** error);
 void gst_ilgnet_worker_free (GstIlgnetWorker * worker);
 
 /* How long the check run done by gst_ilgnet_worker_new() took, in ns. */

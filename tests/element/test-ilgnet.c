@@ -1312,12 +1312,12 @@ GST_START_TEST (test_state_cycles)
   guint cycles = env ? atoi (env) : 200, i;
   gchar *line;
   GstElement *pipe, *ilgnet;
-  guint fds0 = 0;
+  guint fds0 = 0, threads0 = 0, playing;
   gsize rss0 = 0;
 
-  line = g_strdup_printf ("videotestsrc is-live=%s ! video/x-raw,width=160,"
-      "height=120,framerate=300/1 ! ilgnet name=i model=\"%s\" threads=1 "
-      "interval=0 overlay=gauge ! fakesink sync=false", "false", tiny_model);
+  line = g_strdup_printf ("videotestsrc ! video/x-raw,width=160,height=120,"
+      "framerate=300/1 ! ilgnet name=i model=\"%s\" threads=1 interval=0 "
+      "overlay=gauge ! fakesink sync=false", tiny_model);
   pipe = gst_parse_launch (line, NULL);
   g_free (line);
   fail_unless (pipe != NULL);
@@ -1335,17 +1335,23 @@ GST_START_TEST (test_state_cycles)
       g_usleep (500);
       g_object_get (ilgnet, "frames-analysed", &analysed, NULL);
     }
-    fail_unless (count_threads ("ilgnet-worker") == 1);
+    playing = count_threads ("ilgnet");
     fail_unless_equals_int (gst_element_set_state (pipe, GST_STATE_NULL),
         GST_STATE_CHANGE_SUCCESS);
+    /* The scorer is joined at each stop.  Threads a library starts once
+     * from it (OpenBLAS) keep its name: count from after the first stop. */
+    if (i == 0) {
+      threads0 = count_threads ("ilgnet");
+    } else {
+      fail_unless (playing > threads0, "no scorer thread while playing");
+      fail_unless_equals_int (count_threads ("ilgnet"), threads0);
+    }
     if (i == MIN (cycles - 1, 9)) {
       /* After warm-up: allocator pools and caches have settled. */
       fds0 = count_fds ();
       rss0 = rss_kb ();
     }
   }
-  /* Each worker thread was joined. */
-  fail_unless_equals_int (count_threads ("ilgnet"), 0);
   fail_unless_equals_int (count_fds (), fds0);
   /* A leak of one small frame a cycle would be > 4 MB over 200 cycles. */
   if (cycles >= 100)
