@@ -61,7 +61,9 @@
  * `crop=multi`), `model` and `wallclock` (UTC, ISO 8601).  `format=csv`
  * writes the same columns after a header line.  `format=webvtt` writes
  * subtitles: one cue a result, from its stream time until the next result
- * (the last one until the end of the stream), with the text "score 0.734".
+ * (the last one until the end of the stream), with the text "score 0.734";
+ * cues must be in time order, so results from before a backward seek's
+ * position are left out.
  *
  * ## Example launch lines
  * |[

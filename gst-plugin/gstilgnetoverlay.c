@@ -71,8 +71,10 @@ draw_glyph (guint32 * pixels, gint width, gint height, gint stride, gint x,
   return glyph_w * px;
 }
 
-gint
-gst_ilgnet_overlay_draw_score (guint32 * pixels, gint width, gint height,
+/* Draws @score with two decimals ("0.73") with its top-left corner at @x,@y,
+ * @px pixels per font dot.  Returns the width drawn. */
+static gint
+draw_score (guint32 * pixels, gint width, gint height,
     gint stride, gint x, gint y, gint px, gfloat score, guint32 colour)
 {
   gchar text[8];
@@ -160,7 +162,7 @@ gauge_rectangle (gint frame_w, gint frame_h, gfloat score)
   /* Dark translucent panel, score digits, bar frame, bar fill. */
   fill_rect (pixels, w, h, w * 4, 0, 0, w, h, ARGB (170, 16, 16, 16));
   y = (h - GLYPH_H * px) / 2;
-  gst_ilgnet_overlay_draw_score (pixels, w, h, w * 4, pad, y, px, score,
+  draw_score (pixels, w, h, w * 4, pad, y, px, score,
       ARGB (255, 255, 255, 255));
   x = bar_x;
   y = pad;

@@ -20,12 +20,6 @@ G_BEGIN_DECLS
 GstVideoOverlayComposition *gst_ilgnet_overlay_build (gint width,
     gint height, gfloat score, const GstVideoRectangle * rect);
 
-/* Draws "@score" with two decimals, e.g. "0.73", into a 0xAARRGGBB image
- * (native-endian words, @stride in bytes) with its top-left corner at @x,@y
- * and digits @px pixels per font dot.  Returns the width drawn. */
-gint gst_ilgnet_overlay_draw_score (guint32 * pixels, gint width, gint height,
-    gint stride, gint x, gint y, gint px, gfloat score, guint32 colour);
-
 G_END_DECLS
 
 #endif /* __GST_ILGNET_OVERLAY_H__ */
