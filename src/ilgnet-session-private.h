@@ -125,7 +125,7 @@ void ilgnet_layer_eltwise (IlgnetSession * s, const IlgnetNode * node,
 
 /* gemv-stream.c: y[v][o] = sum_k W[o][k] x[v][k] for n_vec vectors, W
  * rows x k in f32, f16 or i8 (times scales[o]), streamed once per group of
- * up to 8 vectors */
+ * up to 4 vectors */
 void ilgnet_gemv_stream (IlgnetSession * s, IlgnetDtype dtype, const void *w,
     const float *scales, int rows, gsize k, const float *x, gsize x_stride,
     int n_vec, float *y, gsize y_stride);

@@ -1,6 +1,6 @@
 /* InnerProduct.  Up to STREAM_MAX_BATCH images, and always for f16 / i8
  * weights, the streaming kernels of gemv-stream.c read the weights straight
- * from the mapping once per 8 images; larger f32 batches go to SGEMM. */
+ * from the mapping once per 4 images; larger f32 batches go to SGEMM. */
 #include "ilgnet-session-private.h"
 
 #define STREAM_MAX_BATCH 32
