@@ -1251,6 +1251,39 @@ GST_START_TEST (test_bad_models)
 
 GST_END_TEST;
 
+/* A score file that cannot be created fails the start, naming it. */
+GST_START_TEST (test_bad_location)
+{
+  GstElement *e = gst_element_factory_make ("ilgnet", NULL);
+  GstBus *bus = attach_bus (e);
+  const gchar *location = "/nonexistent-ilgnet-dir/scores.jsonl";
+  GstMessage *msg;
+  GError *err = NULL;
+
+  g_object_set (e, "model", tiny_model, "threads", 1, "location", location,
+      NULL);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_WRITE));
+  fail_unless (strstr (err->message, location) != NULL, "%s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  /* and the element is usable again once fixed */
+  g_object_set (e, "location", NULL, NULL);
+  fail_unless (gst_element_set_state (e, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
 /* ---- state changes under load ----------------------------------------------------- */
 
 /* Threads of this process whose name starts with @prefix. */
@@ -1392,6 +1425,7 @@ ilgnet_suite (void)
   tcase_add_test (tc, test_sidecar_csv);
   tcase_add_test (tc, test_sidecar_webvtt);
   tcase_add_test (tc, test_bad_models);
+  tcase_add_test (tc, test_bad_location);
   tcase_add_test (tc, test_state_cycles);
   return s;
 }

@@ -4,12 +4,16 @@
 1. `videotestsrc num-buffers=300 ! ilgnet ! fakesink` with -m prints an
    `ilgnet` message per result: scores in 0..1 on the 500 ms interval grid,
    and the end-of-stream summary tags.
-2. The same into pngenc with overlay=gauge and without: the PNGs differ only
+2. location= and format= write the scores from gst-launch alone: JSON
+   lines, CSV and WebVTT agree with the messages.
+3. The same into pngenc with overlay=gauge and without: the PNGs differ only
    in the bottom-left corner, and the gauge's bar is filled in proportion to
    the score the element posted for that frame.
 
 usage: test_launch.py TINY_MODEL WORKDIR
 """
+import csv
+import json
 import os
 import re
 import subprocess
@@ -55,6 +59,43 @@ def check_messages(model):
     print("messages: %d results, mean %.4f" % (len(res), mean))
 
 
+def vtt_time(t):
+    h, m, s = t.split(":")
+    return round((int(h) * 3600 + int(m) * 60 + float(s)) * 1000)
+
+
+def check_score_files(model, workdir):
+    for fmt in ("jsonl", "csv", "webvtt"):
+        path = os.path.join(workdir, "scores." + fmt)
+        out = launch(["videotestsrc", "num-buffers=75", "!", "ilgnet",
+                      "model=" + model, "threads=1", "mode=sync",
+                      "location=" + path, "format=" + fmt, "!", "fakesink"])
+        res = results(out)
+        assert len(res) == 5, "%d results" % len(res)  # 2.5 s, every 0.5 s
+        lines = open(path).read().splitlines()
+        if fmt == "jsonl":
+            rows = [json.loads(l) for l in lines]
+            got = [(r["pts"], r["score"]) for r in rows]
+        elif fmt == "csv":
+            rows = list(csv.DictReader(lines))
+            got = [(int(r["pts"]), float(r["score"])) for r in rows]
+        else:
+            assert lines[0] == "WEBVTT"
+            cues = [(l.split(" --> "), lines[i + 1]) for i, l in
+                    enumerate(lines) if " --> " in l]
+            got = [(vtt_time(a) * 1000000, float(t.split()[1]))
+                   for (a, b), t in cues]
+            ends = [vtt_time(b) for (a, b), t in cues]
+            starts = [vtt_time(a) for (a, b), t in cues]
+            assert starts[1:] == ends[:-1], "cues must follow each other"
+            assert ends[-1] == 2500, ends[-1]   # the end of the stream
+        assert len(got) == len(res), (fmt, len(got), len(res))
+        for (t0, s0), (t1, s1) in zip(res, got):
+            assert t0 == t1, (fmt, t0, t1)
+            assert abs(s0 - s1) < 1e-3, (fmt, s0, s1)
+        print("%s: %d records agree with the messages" % (fmt, len(got)))
+
+
 def render(model, workdir, overlay):
     pattern = os.path.join(workdir, "%s-%%02d.png" % overlay)
     out = launch(["videotestsrc", "num-buffers=3", "!",
@@ -96,6 +137,7 @@ def main(argv):
     model, workdir = argv[1], argv[2]
     os.makedirs(workdir, exist_ok=True)
     check_messages(model)
+    check_score_files(model, workdir)
     check_gauge(model, workdir)
     return 0
 
