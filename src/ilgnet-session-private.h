@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 
 /* A blob as a kernel sees it: image n starts at data + n * bstride.  Concat
  * inputs written in place into the concat's buffer have bstride larger than
- * their own size. */
+ * their own size; blobs that live within one image-major segment have
+ * bstride 0 (one image's buffer, reused by each image in turn). */
 typedef struct
 {
   float *data;
@@ -34,6 +35,8 @@ typedef struct
   int first, last;              /* layer indices during which it lives */
   int last_write, last_read;
   gsize arena_off;              /* top-level roots: floats into the arena */
+  gboolean local;               /* lives within one image-major segment: one
+                                 * image's worth, shared by all images */
 } IlgnetRoot;
 
 typedef struct
@@ -73,6 +76,10 @@ struct _IlgnetSession
   IlgnetRoot *roots;
   int n_roots;
   IlgnetBlobPlace *places;      /* one per blob */
+  /* Execution segments: layers [i, seg_end[i]) run image by image when
+   * per_image[i], else (InnerProduct) once for all images */
+  int *seg_end;
+  gboolean *per_image;
 
   float *arena;
   gsize arena_floats;

@@ -1,7 +1,13 @@
 /* Memory planning for a session: which blobs share storage (in-place
  * layers, Flatten views, concat inputs written straight into the concat's
  * output) and where each buffer lives in the one activation arena, reusing
- * memory of buffers whose lifetimes do not overlap. */
+ * memory of buffers whose lifetimes do not overlap.
+ *
+ * session.c runs each stretch of layers between InnerProducts image by
+ * image.  A buffer used only inside one such stretch therefore needs one
+ * image's worth of memory ("local"); a buffer crossing stretches holds all
+ * images and is kept alive over whole stretches, since image 1 runs the
+ * stretch's first layers after image 0 ran its last ones. */
 #include "ilgnet-session-private.h"
 
 #include <string.h>
@@ -44,9 +50,15 @@ ilgnet_session_view (const IlgnetSession * s, int blob)
   int t = top_root (s, s->places[blob].root, &off);
 
   v.data = s->arena + s->roots[t].arena_off + off;
-  v.bstride = s->roots[t].size;
+  v.bstride = s->roots[t].local ? 0 : s->roots[t].size;
   v.shape = s->model->blobs[blob].shape;
   return v;
+}
+
+static gsize
+root_floats (const IlgnetSession * s, const IlgnetRoot * r)
+{
+  return r->local ? r->size : r->size * s->batch;
 }
 
 static gboolean
@@ -60,16 +72,18 @@ ilgnet_session_blob_clobbered (const IlgnetSession * s, int blob)
 {
   int t = top_root (s, s->places[blob].root, NULL);
   const IlgnetRoot *T = &s->roots[t];
-  gsize t0 = T->arena_off, t1 = t0 + T->size * s->batch;
+  gsize t0 = T->arena_off, t1 = t0 + root_floats (s, T);
   int i;
 
+  if (T->local && s->batch > 1)
+    return TRUE;                /* holds the last image only */
   for (i = 0; i < s->n_roots; i++) {
     const IlgnetRoot *U = &s->roots[i];
     gsize u0, u1;
     if (i == t || U->parent >= 0 || U->first <= T->last)
       continue;
     u0 = U->arena_off;
-    u1 = u0 + U->size * s->batch;
+    u1 = u0 + root_floats (s, U);
     if (u0 < t1 && t0 < u1)
       return TRUE;
   }
@@ -80,8 +94,8 @@ static int
 compare_root_size (gconstpointer a, gconstpointer b, gpointer data)
 {
   const IlgnetSession *s = data;
-  gsize sa = s->roots[*(const int *) a].size;
-  gsize sb = s->roots[*(const int *) b].size;
+  gsize sa = root_floats (s, &s->roots[*(const int *) a]);
+  gsize sb = root_floats (s, &s->roots[*(const int *) b]);
   return sa > sb ? -1 : sa < sb;
 }
 
@@ -206,6 +220,41 @@ ilgnet_session_plan (IlgnetSession * s, GError ** error)
     }
   }
 
+  /* Segments (see session.c), then local buffers and whole-stretch
+   * lifetimes of the others */
+  s->seg_end = g_new (int, L);
+  s->per_image = g_new (gboolean, L);
+  for (i = 0; i < L;) {
+    gboolean fc = m->layers[i].type == ILGNET_LAYER_INNER_PRODUCT;
+    int e = i + 1, k;
+    if (!fc)
+      while (e < L && m->layers[e].type != ILGNET_LAYER_INNER_PRODUCT)
+        e++;
+    for (k = i; k < e; k++) {
+      s->seg_end[k] = e;
+      s->per_image[k] = !fc;
+    }
+    i = e;
+  }
+  for (i = 0; i < s->n_roots; i++) {
+    IlgnetRoot *r = &s->roots[i];
+    if (r->parent >= 0)
+      continue;
+    if (r->first >= 0 && r->last < L && s->per_image[r->first]
+        && s->seg_end[r->first] == s->seg_end[r->last]) {
+      r->local = TRUE;
+      continue;
+    }
+    if (r->first >= 0 && s->per_image[r->first]) {
+      int st = r->first;
+      while (st > 0 && s->seg_end[st - 1] == s->seg_end[r->first])
+        st--;
+      r->first = st;
+    }
+    if (r->last >= 0 && r->last < L && s->per_image[r->last])
+      r->last = s->seg_end[r->last] - 1;
+  }
+
   /* Greedy placement, biggest first, lowest offset that fits in time */
   order = g_new (int, s->n_roots);
   placed = g_new (int, s->n_roots);
@@ -216,7 +265,7 @@ ilgnet_session_plan (IlgnetSession * s, GError ** error)
   s->arena_floats = 0;
   for (i = 0; i < n_top; i++) {
     IlgnetRoot *r = &s->roots[order[i]];
-    gsize need = align_up (r->size * s->batch), pos = 0;
+    gsize need = align_up (root_floats (s, r)), pos = 0;
     int n_conf = 0;
     int *conf = g_new (int, n_placed + 1);
     for (j = 0; j < n_placed; j++)
@@ -225,7 +274,7 @@ ilgnet_session_plan (IlgnetSession * s, GError ** error)
     g_qsort_with_data (conf, n_conf, sizeof (int), compare_placed, s);
     for (j = 0; j < n_conf; j++) {
       const IlgnetRoot *c = &s->roots[conf[j]];
-      gsize cend = c->arena_off + align_up (c->size * s->batch);
+      gsize cend = c->arena_off + align_up (root_floats (s, c));
       if (c->arena_off >= pos + need)
         break;
       pos = MAX (pos, cend);

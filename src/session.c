@@ -162,6 +162,8 @@ ilgnet_session_free (IlgnetSession * s)
   g_free (s->nodes);
   g_free (s->roots);
   g_free (s->places);
+  g_free (s->seg_end);
+  g_free (s->per_image);
   g_free (s->arena);
   g_free (s->scratch);
   g_free (s->blob_copy);
@@ -191,16 +193,20 @@ ilgnet_session_get_input (IlgnetSession * s)
   return ilgnet_session_view (s, s->model->input_blob).data;
 }
 
+/* Runs images first..first+n-1 through one layer. */
 static void
-run_node (IlgnetSession * s, IlgnetNode * node, int n)
+run_node (IlgnetSession * s, IlgnetNode * node, int first, int n)
 {
   const IlgnetLayer *l = node->layer;
   IlgnetView in[ILGNET_MAX_BOTTOMS], out;
   int j;
 
-  for (j = 0; j < l->n_bottoms; j++)
+  for (j = 0; j < l->n_bottoms; j++) {
     in[j] = ilgnet_session_view (s, l->bottoms[j]);
+    in[j].data += first * in[j].bstride;
+  }
   out = ilgnet_session_view (s, l->top);
+  out.data += first * out.bstride;
 
   switch (l->type) {
     case ILGNET_LAYER_CONVOLUTION:
@@ -245,10 +251,24 @@ run_node (IlgnetSession * s, IlgnetNode * node, int n)
   }
 }
 
+static void
+run_timed (IlgnetSession * s, IlgnetNode * node, int first, int n)
+{
+  gint64 t0 = s->profiling ? g_get_monotonic_time () : 0;
+
+  run_node (s, node, first, n);
+  if (s->profiling)
+    node->ms += (g_get_monotonic_time () - t0) / 1000.0;
+}
+
+/* Only InnerProduct gains from seeing all images at once (its weights are
+ * read once per group of images).  Every other run of layers goes image by
+ * image, so each image's activations stay in cache from layer to layer
+ * instead of a batch's worth of them streaming through memory. */
 gboolean
 ilgnet_session_run (IlgnetSession * s, int n, GError ** error)
 {
-  int i;
+  int L, i, img;
 
   g_return_val_if_fail (s != NULL, FALSE);
   if (n < 1 || n > s->batch) {
@@ -258,16 +278,20 @@ ilgnet_session_run (IlgnetSession * s, int n, GError ** error)
   }
   /* our pool splits the GEMMs; OpenBLAS runs each part on its caller */
   ilgnet_blas_set_threads (1);
-  for (i = 0; i < s->model->n_layers; i++) {
-    IlgnetNode *node = &s->nodes[i];
-    gint64 t0 = 0;
-    if (node->skip)
+  L = s->model->n_layers;
+  for (i = 0; i < L; i++)
+    s->nodes[i].ms = 0;
+  for (i = 0; i < L; i = s->seg_end[i]) {
+    if (!s->per_image[i]) {
+      run_timed (s, &s->nodes[i], 0, n);
       continue;
-    if (s->profiling)
-      t0 = g_get_monotonic_time ();
-    run_node (s, node, n);
-    if (s->profiling)
-      node->ms = (g_get_monotonic_time () - t0) / 1000.0;
+    }
+    for (img = 0; img < n; img++) {
+      int k;
+      for (k = i; k < s->seg_end[i]; k++)
+        if (!s->nodes[k].skip)
+          run_timed (s, &s->nodes[k], img, 1);
+    }
   }
   s->last_n = n;
   return TRUE;

@@ -627,25 +627,38 @@ test_graph (void)
       g_free (what);
     }
   }
-  /* without KEEP_BLOBS: the output (and scores) still right, batch 2 */
+  /* without KEEP_BLOBS (buffers reused, image-major stretches): scores
+   * right at batch 3 with full and partial runs; any blob handed back must
+   * hold the right values for every image, else get_blob must refuse */
   {
+    const gsize sizes[] = { 4 * hw, 2 * hw, 6 * hw, per, per, per, per, 3, 3 };
     GError *err = NULL;
     IlgnetModel *m = ilgnet_model_open (path, &err);
-    IlgnetSession *s = ilgnet_session_new (m, 2, 2, &err);
+    IlgnetSession *s = ilgnet_session_new (m, 3, 2, &err);
     g_assert_no_error (err);
-    for (i = 0; i + 2 <= n; i += 2) {
-      memcpy (ilgnet_session_get_input (s), x + i * per, 2 * per * 4);
-      g_assert (ilgnet_session_run (s, 2, &err));
-      for (j = 0; j < 2; j++) {
+    for (i = 0; i < n; i += 3) {
+      int cnt = MIN (3, n - i);
+      memcpy (ilgnet_session_get_input (s), x + i * per, cnt * per * 4);
+      g_assert (ilgnet_session_run (s, cnt, &err));
+      for (j = 0; j < cnt; j++) {
         float sc1 = ilgnet_session_get_score (s, j);
         CHECK (fabsf (sc1 - want[8][(i + j) * 3 + 1]) < 1e-5,
             "score %d: %g, want %g", i + j, sc1, want[8][(i + j) * 3 + 1]);
+      }
+      for (k = 0; blobs[k]; k++) {
+        const float *v = ilgnet_session_get_blob (s, blobs[k], NULL, &err);
+        if (!v) {
+          CHECK (err != NULL, "get_blob %s: NULL without error", blobs[k]);
+          g_clear_error (&err);
+          continue;
+        }
+        compare (blobs[k], v, want[k] + i * sizes[k], cnt * sizes[k], 1e-5);
       }
     }
     CHECK (ilgnet_session_get_blob (s, "nonexistent", NULL, &err) == NULL
         && err, "unknown blob must fail");
     g_clear_error (&err);
-    CHECK (!ilgnet_session_run (s, 3, &err) && err, "n > batch must fail");
+    CHECK (!ilgnet_session_run (s, 4, &err) && err, "n > batch must fail");
     g_clear_error (&err);
     ilgnet_session_free (s);
     ilgnet_model_unref (m);
@@ -658,6 +671,78 @@ test_graph (void)
   model_builder_free (mb);
 }
 
+/* A stretch of layers run image by image at batch 3: X (kept for the FC)
+ * is written after A's last use, so a plan that let X reuse A's one-image
+ * buffer would lose image 0's X when image 1 rewrites A. */
+static void
+test_stretch_reuse (void)
+{
+  int C = 4, H = 8, W = 8, n = 6, i, j, oh, ow;
+  gsize per = (gsize) C * H * W, hw = (gsize) H * W;
+  ModelBuilder *mb = model_builder_new (C, H, W);
+  float w1[16 * 4], w2[2 * 16], w3[4 * 2], wf[2 * 4 * 64];
+  gint64 s1[4] = { 16, 4, 1, 1 }, s2[4] = { 2, 16, 1, 1 }, s3[4] = { 4, 2, 1,
+    1
+  }, sf[2] = { 2, 256 };
+  float *x = g_new (float, per * n), a[16 * 64], a2[2 * 64], xx[4 * 64];
+  float fc[2], want[2 * 6];
+  const char *t1, *t2, *t3, *tf;
+  char *path;
+  GError *err = NULL;
+  IlgnetModel *m;
+  IlgnetSession *s;
+
+  fill_random (rnd, w1, G_N_ELEMENTS (w1), -1, 1);
+  fill_random (rnd, w2, G_N_ELEMENTS (w2), -1, 1);
+  fill_random (rnd, w3, G_N_ELEMENTS (w3), -1, 1);
+  fill_random (rnd, wf, G_N_ELEMENTS (wf), -0.2, 0.2);
+  fill_random (rnd, x, per * n, -1, 1);
+  t1 = model_builder_add_tensor (mb, "f32", w1, s1, 4);
+  t2 = model_builder_add_tensor (mb, "f32", w2, s2, 4);
+  t3 = model_builder_add_tensor (mb, "f32", w3, s3, 4);
+  tf = model_builder_add_tensor (mb, "f32", wf, sf, 2);
+  model_builder_add_layer (mb, "c1", "Convolution", NAMES ("data"), "A",
+      NAMES (t1), "\"num_output\":16,\"kernel\":[1,1],\"bias_term\":false");
+  model_builder_add_layer (mb, "c2", "Convolution", NAMES ("A"), "A2",
+      NAMES (t2), "\"num_output\":2,\"kernel\":[1,1],\"bias_term\":false");
+  model_builder_add_layer (mb, "c3", "Convolution", NAMES ("A2"), "X",
+      NAMES (t3), "\"num_output\":4,\"kernel\":[1,1],\"bias_term\":false");
+  model_builder_add_layer (mb, "fc", "InnerProduct", NAMES ("X"), "fc",
+      NAMES (tf), "\"num_output\":2,\"bias_term\":false");
+  model_builder_add_layer (mb, "prob", "Softmax", NAMES ("fc"), "prob", NULL,
+      "");
+  model_builder_set_output (mb, "prob", 1);
+  path = model_builder_write (mb);
+  for (i = 0; i < n; i++) {
+    ref_conv (x + i * per, 4, H, W, w1, NULL, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1,
+        0, 0, a, &oh, &ow);
+    ref_conv (a, 16, H, W, w2, NULL, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, a2,
+        &oh, &ow);
+    ref_conv (a2, 2, H, W, w3, NULL, 4, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, xx,
+        &oh, &ow);
+    ref_fc (xx, 4 * hw, wf, NULL, 2, FALSE, fc);
+    want[i] = 1.0 / (1.0 + exp ((double) fc[0] - fc[1]));
+  }
+  m = ilgnet_model_open (path, &err);
+  g_assert_no_error (err);
+  s = ilgnet_session_new (m, 3, 2, &err);
+  g_assert_no_error (err);
+  for (i = 0; i < n; i += 3) {
+    memcpy (ilgnet_session_get_input (s), x + i * per, 3 * per * 4);
+    g_assert (ilgnet_session_run (s, 3, &err));
+    for (j = 0; j < 3; j++)
+      CHECK (fabsf (ilgnet_session_get_score (s, j) - want[i + j]) < 1e-5,
+          "stretch reuse: image %d score %g, want %g", i + j,
+          ilgnet_session_get_score (s, j), want[i + j]);
+  }
+  ilgnet_session_free (s);
+  ilgnet_model_unref (m);
+  g_unlink (path);
+  g_free (path);
+  g_free (x);
+  model_builder_free (mb);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -667,6 +752,7 @@ main (int argc, char **argv)
   test_lrn ();
   test_inner_product ();
   test_graph ();
+  test_stretch_reuse ();
   g_rand_free (rnd);
   if (failures)
     fprintf (stderr, "%d check(s) failed\n", failures);
