@@ -656,8 +656,16 @@ static void
 gst_ilgnet_push_summary (GstIlgnet * self)
 {
   GstTagList *tags = NULL;
+  GError *err = NULL;
 
   g_mutex_lock (&self->result_lock);
+  /* The file is complete at EOS, whether or not the element is stopped. */
+  if (self->sidecar && !gst_ilgnet_sidecar_finish (self->sidecar,
+          self->last_end, &err)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("Could not write scores: %s", err->message), (NULL));
+    g_clear_error (&err);
+  }
   if (self->n_results > 0) {
     tags = gst_tag_list_new (GST_ILGNET_TAG_SCORE_MEAN,
         self->score_sum / self->n_results,

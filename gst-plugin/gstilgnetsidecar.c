@@ -308,24 +308,32 @@ gst_ilgnet_sidecar_write (GstIlgnetSidecar * sidecar,
 }
 
 gboolean
+gst_ilgnet_sidecar_finish (GstIlgnetSidecar * sidecar, GstClockTime end,
+    GError ** error)
+{
+  GstClockTime cue_end = end;
+
+  if (!sidecar->have_cue)
+    return TRUE;
+
+  if (!GST_CLOCK_TIME_IS_VALID (cue_end) || cue_end <= sidecar->cue_start) {
+    GstClockTime d = sidecar->cue.duration;
+    cue_end = sidecar->cue_start + (GST_CLOCK_TIME_IS_VALID (d) && d > 0 ?
+        d : ILGNET_SIDECAR_MIN_CUE);
+  }
+  return write_cue (sidecar, cue_end, error);
+}
+
+gboolean
 gst_ilgnet_sidecar_close (GstIlgnetSidecar * sidecar, GstClockTime end,
     GError ** error)
 {
-  gboolean ok = TRUE;
+  gboolean ok;
 
   if (!sidecar)
     return TRUE;
 
-  if (sidecar->have_cue) {
-    GstClockTime cue_end = end;
-
-    if (!GST_CLOCK_TIME_IS_VALID (cue_end) || cue_end <= sidecar->cue_start) {
-      GstClockTime d = sidecar->cue.duration;
-      cue_end = sidecar->cue_start + (GST_CLOCK_TIME_IS_VALID (d) && d > 0 ?
-          d : ILGNET_SIDECAR_MIN_CUE);
-    }
-    ok = write_cue (sidecar, cue_end, error);
-  }
+  ok = gst_ilgnet_sidecar_finish (sidecar, end, error);
 
   if (fclose (sidecar->file) != 0 && ok) {
     int e = errno;

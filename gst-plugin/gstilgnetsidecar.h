@@ -32,6 +32,11 @@ GstIlgnetSidecar *gst_ilgnet_sidecar_open (const gchar * location,
 gboolean gst_ilgnet_sidecar_write (GstIlgnetSidecar * sidecar,
     const GstIlgnetResult * result, gboolean with_crop, GError ** error);
 
+/* Writes what is pending (WebVTT: the last cue, lasting until @end, a
+ * stream time) so that the file is complete at end of stream. */
+gboolean gst_ilgnet_sidecar_finish (GstIlgnetSidecar * sidecar,
+    GstClockTime end, GError ** error);
+
 /* Ends the file (WebVTT: the last cue lasts until @end, a stream time, or
  * one frame when unknown) and frees @sidecar. */
 gboolean gst_ilgnet_sidecar_close (GstIlgnetSidecar * sidecar,

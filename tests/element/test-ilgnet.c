@@ -1043,7 +1043,7 @@ run_with_sidecar (const gchar * format, GList ** results)
       "location=%s", format, path);
   GstHarness *h = harness_new (tiny_model, props);
   GstBus *bus = attach_bus (h->element);
-  gchar *text = NULL;
+  gchar *text = NULL, *at_eos = NULL;
   guint i;
 
   set_rgb_caps (h, 32, 24);
@@ -1052,11 +1052,15 @@ run_with_sidecar (const gchar * format, GList ** results)
                 &ref_colours[i % n_ref_colours], i * 40 * GST_MSECOND)));
   gst_harness_push_event (h, gst_event_new_eos ());
   *results = pop_results (bus);
+  /* Complete at EOS already, and unchanged by closing. */
+  fail_unless (g_file_get_contents (path, &at_eos, NULL, NULL));
   gst_element_set_bus (h->element, NULL);
   gst_object_unref (bus);
-  gst_harness_teardown (h);   /* closes the file */
+  gst_harness_teardown (h);
 
   fail_unless (g_file_get_contents (path, &text, NULL, NULL));
+  fail_unless_equals_string (text, at_eos);
+  g_free (at_eos);
   g_unlink (path);
   g_rmdir (dir);
   g_free (props);
