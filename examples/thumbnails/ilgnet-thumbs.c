@@ -197,6 +197,16 @@ run (const char *video, Options * o)
       && (!o->frames_csv || write_frames_csv (o->frames_csv, &scan, r,
           &error));
   if (ok) {
+    /* Thumbnails of an earlier run with a larger K would look like ours. */
+    for (int i = r->n_picks + 1; i <= 99; i++) {
+      char *name = g_strdup_printf ("thumb-%02d.jpg", i);
+      char *stale = g_build_filename (o->out_dir, name, NULL);
+      g_unlink (stale);
+      g_free (stale);
+      g_free (name);
+    }
+  }
+  if (ok) {
     double len = GST_CLOCK_TIME_IS_VALID (scan.duration) ?
         scan.duration / 1e9 : 0;
     printf ("%d thumbnails of %s (%.1f s, %d shots; %d frames scored by %s, "
