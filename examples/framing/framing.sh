@@ -16,31 +16,33 @@
 set -euo pipefail
 interval=${FRAMING_INTERVAL:-250000000}
 mode=${1:-auto}
-[ "$mode" = auto ] && { [ -e /dev/video0 ] && mode=camera || mode=test; }
+if [ "$mode" = auto ]; then
+  if [ -e /dev/video0 ]; then mode=camera; else mode="test"; fi
+fi
 
 to_uri() {
   /usr/bin/python3 -c 'import pathlib,sys; print(pathlib.Path(sys.argv[1]).resolve().as_uri())' "$1"
 }
 
 # The part all variants share.
-ilgnet="ilgnet crop=multi overlay=crop interval=$interval"
+ilgnet=(ilgnet crop=multi overlay=crop interval="$interval")
 
 case $mode in
   camera)
     dev=${2:-/dev/video0}
     exec gst-launch-1.0 v4l2src device="$dev" ! videoconvert ! videoscale ! \
-      video/x-raw,width=640 ! $ilgnet ! videoconvert ! autovideosink
+      video/x-raw,width=640 ! "${ilgnet[@]}" ! videoconvert ! autovideosink
     ;;
   file)
     video=${2:?usage: framing.sh file VIDEO}
     exec gst-launch-1.0 uridecodebin uri="$(to_uri "$video")" caps=video/x-raw \
-      expose-all-streams=false ! videoconvert ! $ilgnet ! videoconvert ! \
+      expose-all-streams=false ! videoconvert ! "${ilgnet[@]}" ! videoconvert ! \
       autovideosink
     ;;
   test)
     exec gst-launch-1.0 videotestsrc is-live=true pattern=smpte ! \
       video/x-raw,width=640,height=360,framerate=30/1 ! videoconvert ! \
-      $ilgnet ! videoconvert ! autovideosink
+      "${ilgnet[@]}" ! videoconvert ! autovideosink
     ;;
   headless)
     input=${2:?usage: framing.sh headless VIDEO|test OUTDIR [N]}
@@ -48,14 +50,17 @@ case $mode in
     n=${4:-4}
     mkdir -p "$out"
     if [ "$input" = test ]; then
-      src="videotestsrc num-buffers=$((n * 60 + 60)) pattern=smpte ! video/x-raw,width=640,height=360,framerate=30/1"
+      # shellcheck disable=SC2054 # commas inside caps, not separators
+      src=(videotestsrc num-buffers=$((n * 60 + 60)) pattern=smpte !
+        video/x-raw,width=640,height=360,framerate=30/1)
     else
-      src="uridecodebin uri=$(to_uri "$input") caps=video/x-raw expose-all-streams=false"
+      src=(uridecodebin uri="$(to_uri "$input")" caps=video/x-raw
+        expose-all-streams=false)
     fi
     # mode=sync: without a display nothing paces the stream, so each analysed
     # frame waits for its own result, as a live one would have it by then.
     # One screenshot every 2 s of video.
-    gst-launch-1.0 -q $src ! videoconvert ! $ilgnet mode=sync ! \
+    gst-launch-1.0 -q "${src[@]}" ! videoconvert ! "${ilgnet[@]}" mode=sync ! \
       videoconvert ! videorate drop-only=true ! video/x-raw,framerate=1/2 ! \
       identity eos-after="$((n + 1))" ! pngenc ! \
       multifilesink location="$out/framing-%02d.png" index=1
@@ -63,7 +68,8 @@ case $mode in
     for ((i = n + 1; i <= n + 2; i++)); do
       rm -f "$out/framing-$(printf %02d $i).png"
     done
-    echo "wrote $(ls "$out"/framing-*.png | wc -l) screenshots to $out"
+    shots=("$out"/framing-*.png)
+    echo "wrote ${#shots[@]} screenshots to $out"
     ;;
   *)
     sed -n '2,18p' "$0" >&2

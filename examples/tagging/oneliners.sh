@@ -13,6 +13,7 @@ if [ "${1:-}" = "--live" ]; then
   # and writes one line a second until the 300th frame.
   if [ -e /dev/video0 ]; then src="v4l2src num-buffers=300"; else
     src="videotestsrc is-live=true pattern=ball num-buffers=300"; fi
+  # shellcheck disable=SC2086 # $src is several words on purpose
   gst-launch-1.0 -q $src ! videoconvert ! \
     ilgnet interval=1000000000 location="$out/live.jsonl" format=jsonl ! \
     fakesink
