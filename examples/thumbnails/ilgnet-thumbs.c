@@ -174,6 +174,14 @@ run (const char *video, Options * o)
     goto failed;
   }
 
+  /* A damaged file may decode only its start: say so, keep what decoded. */
+  GstClockTime last = scan.frames[scan.n_frames - 1].time;
+  if (GST_CLOCK_TIME_IS_VALID (scan.duration) && GST_CLOCK_TIME_IS_VALID (last)
+      && last + GST_SECOND < scan.duration * 0.9)
+    g_printerr ("ilgnet-thumbs: warning: only %.1f s of %.1f s of %s could "
+        "be decoded; the file may be truncated or damaged\n", last / 1e9,
+        scan.duration / 1e9, video);
+
   r = ilgnet_thumbs_pick (scan.frames, scan.n_frames, o->k);
   files = g_new0 (char *, r->n_picks + 1);
   paths = g_new0 (char *, r->n_picks + 1);

@@ -38,7 +38,7 @@ ilgnet_progress_new (IlgnetProgressMode mode, const char *label)
 char *
 ilgnet_progress_format_time (double seconds)
 {
-  long s = seconds < 0 ? 0 : (long) (seconds + 0.5);
+  long s = seconds < 0 ? 0 : (long) seconds;
   if (s >= 3600)
     return g_strdup_printf ("%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
   return g_strdup_printf ("%ld:%02ld", s / 60, s % 60);
