@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 
 import cv2
 
@@ -35,9 +36,31 @@ check(all(k in ("clean",) for k in kinds),
       "dark clip: none from the black gap, fades or the blurred shot")
 check(len({t["shot"] for t in th}) == 4, "dark clip: four different shots")
 
+# On a terminal (a pseudo-terminal here) the bar redraws in place.
 out = os.path.join(a.work, "odd")
-p = run([a.thumbs, a.odd, "-k", "3", "-o", out])
-check(p.returncode == 0, "321x179 clip with audio: exit status 0")
+master, slave = os.openpty()
+proc = subprocess.Popen([a.thumbs, a.odd, "-k", "3", "-o", out],
+                        stdout=subprocess.PIPE, stderr=slave, text=True)
+os.close(slave)
+tty = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    tty += chunk
+proc.wait(timeout=120)
+os.close(master)
+print(proc.stdout.read())
+tty = tty.decode()
+print(repr(tty[-300:]))
+check(proc.returncode == 0, "321x179 clip with audio: exit status 0")
+check(tty.startswith("\rscoring [") and "ETA" in tty
+      and tty.rstrip("\r\n").split("\r")[-1].startswith("scoring [" + "#" * 30)
+      and "done in" in tty and tty.endswith("\n"),
+      "on a terminal: one bar redrawn with \\r, ETA, ending full and 'done'")
 doc = json.load(open(os.path.join(out, "thumbs.json")))
 check((doc["width"], doc["height"]) == (321, 179), "size read as 321x179")
 for t in doc["thumbnails"]:
