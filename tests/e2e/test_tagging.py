@@ -90,3 +90,15 @@ check(p.returncode == 0, "oneliners.sh runs")
 for ext in ("jsonl", "csv", "vtt"):
     path = os.path.join(one, "odd." + ext)
     check(os.path.getsize(path) > 100, "oneliners.sh wrote odd." + ext)
+
+# A live source (videotestsrc is-live=true without a camera): 10 s, async
+# scoring that never blocks it, one record a second.
+p = run(["sh", os.path.join(a.examples, "tagging", "oneliners.sh"), "--live",
+         one], timeout=120)
+check(p.returncode == 0, "oneliners.sh --live runs")
+live = [json.loads(l) for l in open(os.path.join(one, "live.jsonl"))]
+times = [r["time"] for r in live]
+check(len(live) >= 5 and all(b > t for t, b in zip(times, times[1:])),
+      "live.jsonl: %d records, times increasing" % len(live))
+check(all("wallclock" in r and 0 <= r["score"] <= 1 for r in live),
+      "live.jsonl: scores in 0..1 with wall-clock times")
