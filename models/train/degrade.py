@@ -168,7 +168,7 @@ def apply(img, kind, s, rng, u=1.0, other=None):
 
 def pristine_variation(img, rng, u=1.0):
     """Changes a good photo stays good under: small exposure and contrast
-    shifts, light JPEG compression, a mirror image."""
+    shifts, black and white, light JPEG compression, a mirror image."""
     x = img
     if rng.random() < 0.5:
         x = x[:, ::-1]
@@ -178,6 +178,9 @@ def pristine_variation(img, rng, u=1.0):
         f = x.astype(np.float32)
         m = f.mean()
         x = _clip((m + (f - m) * c) * g)
+    if rng.random() < 0.08:
+        g = cv2.cvtColor(np.ascontiguousarray(x), cv2.COLOR_BGR2GRAY)
+        x = cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)
     if rng.random() < 0.3:
         ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(x),
                                [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(75, 96))])

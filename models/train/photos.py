@@ -123,7 +123,13 @@ def thumb_hash(img):
     return cv2.resize(g, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def build(workdir, packages, short_side, name, filter_photos=True):
+def is_artwork(n_colors, textured):
+    """Clean non-photographic pictures worth showing as "good" too (not
+    single-colour fills): they add variety the 22 photos lack."""
+    return n_colors >= 30 and textured >= 0.05
+
+
+def build(workdir, packages, short_side, name, filter_photos=True, artwork=False):
     fetch(workdir, packages)
     kept, names, hashes = [], [], []
     for pkg in packages:
@@ -133,6 +139,8 @@ def build(workdir, packages, short_side, name, filter_photos=True):
                 continue
             n_colors, textured = photo_stats(img)
             verdict = is_photo(path)
+            if artwork:
+                verdict = not verdict and is_artwork(n_colors, textured)
             rel = os.path.relpath(path, os.path.join(workdir, "x"))
             h = thumb_hash(img)
             dup = any(np.abs(h - o).mean() < 6.0 for o in hashes)
@@ -168,9 +176,10 @@ def load(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workdir")
-    ap.add_argument("--short-side", type=int, default=480)
+    ap.add_argument("--short-side", type=int, default=720)
     a = ap.parse_args()
     build(a.workdir, TRAIN_PACKAGES, a.short_side, "train")
+    build(a.workdir, TRAIN_PACKAGES, a.short_side, "art", artwork=True)
     build(a.workdir, VAL_PACKAGES, a.short_side, "val")
 
 

@@ -38,10 +38,10 @@ KIND_WEIGHTS = {k: 1.0 for k in degrade.KINDS}
 KIND_WEIGHTS.update(jpeg=1.6, crossfade=1.6, noise=1.2, defocus=1.2, tilt=1.3)
 
 
-def make_pair(photos_list, rng, size, kinds, probs):
+def make_pair(photos_list, rng, size, kinds, probs, min_area):
     i = int(rng.integers(len(photos_list)))
     u = rng.uniform(1.0, 1.6)
-    crop = degrade.random_crop(photos_list[i], rng, size, u)
+    crop = degrade.random_crop(photos_list[i], rng, size, u, min_area)
     good = degrade.pristine_variation(crop, rng, u)
     kind = kinds[rng.choice(len(kinds), p=probs)]
     other = None
@@ -57,13 +57,14 @@ def make_pair(photos_list, rng, size, kinds, probs):
     return degrade.to_input(good, size), degrade.to_input(bad, size), kind
 
 
-def make_batch(photos_list, rng, size, pairs):
+def make_batch(photos_list, rng, size, pairs, art=None, art_fraction=0.0, min_area=0.35):
     kinds = list(degrade.KINDS)
     probs = np.array([KIND_WEIGHTS[k] for k in kinds])
     probs /= probs.sum()
     goods, bads = [], []
     for _ in range(pairs):
-        g, b, _ = make_pair(photos_list, rng, size, kinds, probs)
+        pool = art if art and rng.random() < art_fraction else photos_list
+        g, b, _ = make_pair(pool, rng, size, kinds, probs, min_area)
         goods.append(g)
         bads.append(b)
     x = torch.from_numpy(np.stack(goods + bads))
@@ -133,8 +134,12 @@ def lr_at(step, a):
     total = a.steps_low + a.steps_high
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
-    t = min(1.0, (step - a.warmup) / max(1, total - a.warmup))
-    return a.lr * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * t)))
+    start, peak = a.warmup, a.lr
+    if a.restart_step and step >= a.restart_step:
+        # Warm restart (e.g. after the data mix changed): a new cosine.
+        start, peak = a.restart_step, a.restart_lr
+    t = min(1.0, (step - start) / max(1, total - start))
+    return peak * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * t)))
 
 
 def adjust_schedule(a, path):
@@ -146,10 +151,12 @@ def adjust_schedule(a, path):
             s = json.load(f)
     except (OSError, ValueError):
         return
-    for k in ("steps_low", "steps_high"):
+    for k in ("steps_low", "steps_high", "restart_step"):
         if k in s and int(s[k]) != getattr(a, k):
             print("schedule: %s %d -> %d" % (k, getattr(a, k), int(s[k])), flush=True)
             setattr(a, k, int(s[k]))
+    if "restart_lr" in s:
+        a.restart_lr = float(s["restart_lr"])
 
 
 def save(path, state):
@@ -170,6 +177,13 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=5e-4)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--rank-weight", type=float, default=1.0)
+    ap.add_argument("--restart-step", type=int, default=0,
+                    help="start a second cosine at this step (0: none)")
+    ap.add_argument("--restart-lr", type=float, default=5e-4)
+    ap.add_argument("--art-fraction", type=float, default=0.3,
+                    help="share of pairs made from the non-photo pictures")
+    ap.add_argument("--min-area", type=float, default=0.15,
+                    help="smallest crop, as a share of the photo's area")
     ap.add_argument("--ckpt-minutes", type=float, default=4.0)
     ap.add_argument("--val-every", type=int, default=300)
     ap.add_argument("--minutes", type=float, default=0, help="stop after (0: run to the end)")
@@ -184,6 +198,8 @@ def main():
     log_path = os.path.join(os.path.dirname(ckpt_path), "log.jsonl")
     train_photos, _ = photos.load(os.path.join(a.workdir, "cache", "train.npz"))
     val_photos, _ = photos.load(os.path.join(a.workdir, "cache", "val.npz"))
+    art_path = os.path.join(a.workdir, "cache", "art.npz")
+    art = photos.load(art_path)[0] if a.art_fraction > 0 and os.path.exists(art_path) else None
 
     torch.manual_seed(a.seed)
     model = net.IlgnetNet(a.arch, bn=True, dropout=0.5)
@@ -215,7 +231,7 @@ def main():
         size = a.low_size if step < a.steps_low else net.INPUT_SIZE
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a)
-        x, y = make_batch(train_photos, rng, size, a.pairs)
+        x, y = make_batch(train_photos, rng, size, a.pairs, art, a.art_fraction, a.min_area)
         logits = model(x)
         loss = F.cross_entropy(logits, y, label_smoothing=0.05)
         z = logits[:, 1] - logits[:, 0]
