@@ -31,6 +31,7 @@
 /* Cuts: a jump this much above the usual frame-to-frame change nearby. */
 #define CUT_FLOOR 0.15f
 #define CUT_CONTRAST 3.0f
+#define CAP_CUTS 0.10f
 /* Rejected runs shorter than this (a flash, a keyframe) do not end a shot. */
 #define MIN_GAP (250 * GST_MSECOND)
 #define ENDS_SHARE 0.03
@@ -175,13 +176,20 @@ find_cuts (const IlgnetThumbsFrame * f, int n)
 {
   gboolean *cut = g_new0 (gboolean, MAX (n, 1));
   float *near = g_new (float, 64);
+  int big = 0;
+  /* Big changes on more than CAP_CUTS of the frames are the footage's
+   * nature (noise, shaking, fast motion), not cuts: then only jumps above
+   * the local usual count. */
+  for (int i = 1; i < n; i++)
+    big += f[i].cut >= CUT_LEVEL;
+  gboolean absolute = big <= CAP_CUTS * n;
   for (int i = 1; i < n; i++) {
     int m = 0;
     for (int j = MAX (1, i - 12); j <= MIN (n - 1, i + 12) && m < 64; j++)
       if (j != i)
         near[m++] = f[j].cut;
     float usual = median (near, m);
-    cut[i] = f[i].cut >= CUT_LEVEL || (f[i].cut >= CUT_FLOOR
+    cut[i] = (absolute && f[i].cut >= CUT_LEVEL) || (f[i].cut >= CUT_FLOOR
         && f[i].cut >= CUT_CONTRAST * usual);
   }
   g_free (near);
@@ -259,6 +267,8 @@ usable (const IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int i,
     return r->reject[i] == 0;
   if (tier == 1)
     return r->soft[i] == 0;
+  if (tier == 2)
+    return !(r->soft[i] & ILGNET_THUMBS_ENDS);
   return TRUE;
 }
 
@@ -516,6 +526,8 @@ ilgnet_thumbs_pick (const IlgnetThumbsFrame * f, int n, int k)
   if (r->n_picks == 0)
     /* Nothing survives: take what there is, still spread in time. */
     fill (r, f, n, k, 2);
+  if (r->n_picks == 0)
+    fill (r, f, n, k, 3);
   qsort (r->picks, r->n_picks, sizeof (IlgnetThumbsPick), cmp_pick_score);
   return r;
 }
