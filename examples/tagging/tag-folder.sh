@@ -6,7 +6,8 @@
 #                 [-m MODEL]
 #
 # Score files go to OUTDIR (default: FOLDER), named after each video:
-# NAME.csv, NAME.jsonl, NAME.vtt.  A video that cannot be decoded is
+# NAME.csv, NAME.jsonl, NAME.vtt.  Each format is written by its own ilgnet
+# element after a tee (one decode), so -f all scores every frame three times.  A video that cannot be decoded is
 # reported in the table and makes the exit status 1; the others are tagged.
 set -uo pipefail
 
