@@ -27,38 +27,11 @@ typedef struct
   IlgnetThumbsAnalyser *analyser;
   GstElement *entry;
   GstElement *ilgnet;
-  double interval;
   gboolean have_video;
   GstClockTime last_pts;
   int width, height;
   char *model_name;             /* from the first result */
 } Scan;
-
-static void
-set_interval (Scan * s, const GstCaps * caps)
-{
-  GParamSpec *spec = g_object_class_find_property (G_OBJECT_GET_CLASS
-      (s->ilgnet), "interval");
-  if (!spec)
-    return;
-  /* Follow the element's unit: a clock time, seconds or frames. */
-  if (spec->value_type == G_TYPE_UINT64)
-    g_object_set (s->ilgnet, "interval",
-        (guint64) (s->interval * GST_SECOND), NULL);
-  else if (spec->value_type == G_TYPE_DOUBLE)
-    g_object_set (s->ilgnet, "interval", s->interval, NULL);
-  else if (spec->value_type == G_TYPE_UINT || spec->value_type == G_TYPE_INT) {
-    int num = 25, den = 1;
-    GstStructure *st = caps ? gst_caps_get_structure (caps, 0) : NULL;
-    if (st && gst_structure_get_fraction (st, "framerate", &num, &den)
-        && (num <= 0 || den <= 0)) {
-      num = 25;
-      den = 1;
-    }
-    guint frames = MAX (1, (guint) (s->interval * num / den + 0.5));
-    g_object_set (s->ilgnet, "interval", frames, NULL);
-  }
-}
 
 static void
 on_pad_added (GstElement * dec, GstPad * pad, Scan * s)
@@ -72,7 +45,6 @@ on_pad_added (GstElement * dec, GstPad * pad, Scan * s)
     GstPad *sink = gst_element_get_static_pad (s->entry, "sink");
     gst_structure_get_int (st, "width", &s->width);
     gst_structure_get_int (st, "height", &s->height);
-    set_interval (s, caps);
     if (gst_pad_link (pad, sink) == GST_PAD_LINK_OK)
       s->have_video = TRUE;
     gst_object_unref (sink);
@@ -218,7 +190,6 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
   }
   s.entry = el[0];
   s.ilgnet = el[2];
-  s.interval = opt->interval;
   s.frames = g_array_new (FALSE, FALSE, sizeof (IlgnetThumbsFrame));
   s.scores = g_array_new (FALSE, FALSE, sizeof (Score));
   s.analyser = ilgnet_thumbs_analyser_new ();
@@ -237,7 +208,9 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
   g_object_set (s.ilgnet, "post-messages", TRUE, NULL);
   if (opt->model)
     g_object_set (s.ilgnet, "model", opt->model, NULL);
-  set_interval (&s, NULL);
+  /* The element's interval is running time in nanoseconds. */
+  g_object_set (s.ilgnet, "interval", (guint64) (opt->interval * GST_SECOND),
+      NULL);
   GstCaps *small = gst_caps_new_simple ("video/x-raw", "format",
       G_TYPE_STRING, "RGB", "width", G_TYPE_INT,
       ILGNET_THUMBS_ANALYSIS_WIDTH, "pixel-aspect-ratio", GST_TYPE_FRACTION,
