@@ -140,15 +140,15 @@ out:
   return ret;
 }
 
-/* Decodes the first frame of @path to BGRx. */
+/* Decodes the first frame of @path to BGRx.  Waits for the pipeline to
+ * preroll or fail (a missing file or undecodable data posts an error and
+ * never prerolls). */
 static GstSample *
 decode_image (const char *path, GError ** error)
 {
-  GstElement *pipe;
-  GstElement *src, *sink;
+  GstElement *pipe, *src, *sink;
   GstSample *sample = NULL;
-  GstBus *bus;
-  GstMessage *msg;
+  GstStateChangeReturn ret;
   GError *err = NULL;
 
   pipe = gst_parse_launch ("filesrc name=src ! decodebin ! videoconvert ! "
@@ -163,11 +163,13 @@ decode_image (const char *path, GError ** error)
   src = gst_bin_get_by_name (GST_BIN (pipe), "src");
   sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
   g_object_set (src, "location", path, NULL);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  sample = gst_app_sink_pull_preroll (GST_APP_SINK (sink));
+  gst_element_set_state (pipe, GST_STATE_PAUSED);
+  ret = gst_element_get_state (pipe, NULL, NULL, 60 * GST_SECOND);
+  if (ret == GST_STATE_CHANGE_SUCCESS)
+    sample = gst_app_sink_try_pull_preroll (GST_APP_SINK (sink), 0);
   if (!sample) {
-    bus = gst_element_get_bus (pipe);
-    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    GstBus *bus = gst_element_get_bus (pipe);
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     if (msg) {
       gst_message_parse_error (msg, &err, NULL);
       g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: cannot "
