@@ -130,6 +130,13 @@ char *ilgnet_default_model_path (GError **error);
 
 /* ---- Sessions: an activation arena + a batch size --------------------------- */
 
+/* Convolutions run on OpenBLAS, which the library loads itself on first use
+ * (libopenblas.so.0) so that it can ask for its AVX-512 kernels on CPUs that
+ * have them; ILGNET_BLAS_CORETYPE=<OpenBLAS core name> picks another set,
+ * ILGNET_BLAS_CORETYPE=default leaves the choice to OpenBLAS.  The f16/i8
+ * fully-connected kernels use AVX-512 or AVX2+F16C when the CPU has them
+ * (ILGNET_SIMD=avx2|none forces a narrower version, for tests). */
+
 /* One session per thread.  @batch >= 1 images per run; @threads <= 0 means
  * all cores.  The arena is sized here, once. */
 IlgnetSession *ilgnet_session_new (IlgnetModel *model, int batch, int threads,

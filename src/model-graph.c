@@ -381,6 +381,12 @@ infer_layer (IlgnetModel * model, IlgnetLayer * l, JsonObject * param,
         out->h--;
       if (p->pw > 0 && (gint64) (out->w - 1) * p->sw >= in->w + p->pw)
         out->w--;
+      /* with no padding and kernel < stride the last window can still
+       * start past the input (Caffe then outputs garbage): refuse */
+      if ((gint64) (out->h - 1) * p->sh - p->ph >= in->h
+          || (gint64) (out->w - 1) * p->sw - p->pw >= in->w)
+        FAIL (ILGNET_ERROR_SHAPE, "layer \"%s\": the last pooling window "
+            "starts outside the %dx%d input", name, in->h, in->w);
       out->c = in->c;
       out->ndim = 4;
       return TRUE;

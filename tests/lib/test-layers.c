@@ -351,6 +351,23 @@ test_pool (void)
   };
   guint ci;
 
+  /* kernel 1, stride 3 over 5 pixels: Caffe's ceil rounding puts a last
+   * window past the input; such a model is refused at load */
+  {
+    ModelBuilder *mb = model_builder_new (1, 5, 5);
+    char *path;
+    GError *err = NULL;
+    model_builder_add_layer (mb, "pool", "Pooling", NAMES ("data"), "pool",
+        NONE, "\"pool\":\"max\",\"kernel\":[1,1],\"stride\":[3,3]");
+    path = model_builder_write (mb);
+    CHECK (ilgnet_model_open (path, &err) == NULL && err,
+        "pooling window outside the input accepted");
+    g_clear_error (&err);
+    g_unlink (path);
+    g_free (path);
+    model_builder_free (mb);
+  }
+
   for (ci = 0; ci < G_N_ELEMENTS (cases); ci++) {
     const PoolCase *k = &cases[ci];
     int n = 3, i, oh = 0, ow = 0;
