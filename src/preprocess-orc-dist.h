@@ -3,6 +3,7 @@
 
 #pragma once
 
+#include <glib.h>
 
 #ifdef __cplusplus
 extern "C" {
