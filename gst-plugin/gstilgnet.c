@@ -48,18 +48,42 @@
  * * `timestamp` (guint64): PTS of the analysed frame
  * * `stream-time`, `running-time`, `duration` (guint64) of that frame
  * * `frame` (guint64): its index among the buffers since the element started
- * * `score` (gdouble): 0..1
+ * * `score` (gdouble): 0..1, the score of the region the crop rectangle
+ *   covers (with `crop=multi`: the suggested crop's score on this frame)
  * * `model` (string): the model's name
  * * `crop-x`, `crop-y`, `crop-width`, `crop-height` (gint): only with
- *   `crop=multi`, the best-scoring crop in frame pixels
+ *   `crop=multi`, the suggested crop in frame pixels (see below)
+ * * `frame-score` (gdouble): only with `crop=multi`, the whole frame's
+ *   score on this frame (the framing as it is now)
+ * * `keep-framing` (gboolean): only with `crop=multi`, %TRUE when the
+ *   suggestion is the whole frame: no crop is clearly better, keep the
+ *   framing as it is
+ *
+ * ## The crop suggestion (`crop=multi`)
+ *
+ * Each analysed frame scores up to 16 candidate crops (the whole frame, 85 %
+ * and 70 % crops at the corners, edges and centre, the centred square).
+ * Advice that jumps between near-equal candidates every few hundred
+ * milliseconds is useless, so the suggestion is held steady, as camera apps
+ * do: decisions use each candidate's score averaged with its previous
+ * results (half weight to the newest frame), and the suggested crop only
+ * changes when another candidate beats it, re-scored on the same frames, by
+ * #GstIlgnet:crop-margin, or has led it for #GstIlgnet:crop-hold results in
+ * a row.  The whole frame is suggested (`keep-framing`, and a rectangle
+ * equal to the frame, which the overlay does not draw) when it scores within
+ * the margin of the best crop.  The suggestion starts afresh after a flush,
+ * a seek or new segment, a new stream and a caps change.  `crop-margin=0
+ * crop-hold=1` reports every frame's best candidate, as scored.
  *
  * ## The score file
  *
  * `format=jsonl` writes one JSON object a line: `frame`, `pts`,
  * `stream_time`, `running_time` (nanoseconds or null), `time` (stream time in
  * seconds), `score`, `crop` (object with `x`, `y`, `width`, `height`; with
- * `crop=multi`), `model` and `wallclock` (UTC, ISO 8601).  `format=csv`
- * writes the same columns after a header line.  `format=webvtt` writes
+ * `crop=multi`), with `crop=multi` also `frame_score` and `keep_framing` (as
+ * in the message), `model` and `wallclock` (UTC, ISO 8601).  `format=csv`
+ * writes the same columns, but for `frame_score` and `keep_framing`, after a
+ * header line.  `format=webvtt` writes
  * subtitles: one cue a result, from its stream time until the next result
  * (the last one until the end of the stream), with the text "score 0.734";
  * cues must be in time order, so results from before a backward seek's
@@ -95,6 +119,7 @@
 #include "gstilgnet.h"
 #include "gstilgnetmeta.h"
 #include "gstilgnetoverlay.h"
+#include "gstilgnetcropsuggest.h"
 
 GST_DEBUG_CATEGORY (gst_ilgnet_debug);
 #define GST_CAT_DEFAULT gst_ilgnet_debug
@@ -109,6 +134,8 @@ GST_DEBUG_CATEGORY (gst_ilgnet_debug);
 #define DEFAULT_MAX_QUEUE 2
 #define DEFAULT_LOCATION NULL
 #define DEFAULT_FORMAT GST_ILGNET_SIDECAR_JSONL
+#define DEFAULT_CROP_MARGIN GST_ILGNET_CROP_SUGGEST_DEFAULT_MARGIN
+#define DEFAULT_CROP_HOLD GST_ILGNET_CROP_SUGGEST_DEFAULT_HOLD
 
 /* Images scored together in crop=multi mode. */
 #define ILGNET_MULTI_BATCH 4
@@ -128,7 +155,9 @@ enum
   PROP_FORMAT,
   PROP_FRAMES_ANALYSED,
   PROP_FRAMES_DROPPED,
-  PROP_LAST_SCORE
+  PROP_LAST_SCORE,
+  PROP_CROP_MARGIN,
+  PROP_CROP_HOLD
 };
 
 struct _GstIlgnet
@@ -149,6 +178,8 @@ struct _GstIlgnet
   guint64 frames_analysed;
   guint64 frames_dropped;
   gdouble last_score;
+  gdouble crop_margin;
+  guint crop_hold;
 
   /* Set up in start(), used by the streaming thread. */
   IlgnetModel *model;
@@ -175,6 +206,7 @@ struct _GstIlgnet
   guint caps_cookie;            /* bumped by caps changes */
   gboolean have_result;
   GstIlgnetResult result;       /* the latest one */
+  GstIlgnetCropSuggest suggest; /* crop=multi: the suggestion held */
   guint64 n_results;
   gdouble score_sum;
   gfloat score_max;
@@ -258,7 +290,7 @@ gst_ilgnet_crop_get_type (void)
     {GST_ILGNET_CROP_CENTER, "Score the centred square", "center"},
     {GST_ILGNET_CROP_LETTERBOX, "Whole frame, aspect ratio kept, padded",
         "letterbox"},
-    {GST_ILGNET_CROP_MULTI, "Score candidate crops; report the best",
+    {GST_ILGNET_CROP_MULTI, "Score candidate crops; suggest a steady best",
         "multi"},
     {0, NULL, NULL}
   };
@@ -363,19 +395,61 @@ gst_ilgnet_post_result (GstIlgnet * self, const GstIlgnetResult * r)
     gst_structure_set (s, "crop-x", G_TYPE_INT, r->rect.x,
         "crop-y", G_TYPE_INT, r->rect.y,
         "crop-width", G_TYPE_INT, r->rect.w,
-        "crop-height", G_TYPE_INT, r->rect.h, NULL);
+        "crop-height", G_TYPE_INT, r->rect.h,
+        "frame-score", G_TYPE_DOUBLE, (gdouble) r->frame_score,
+        "keep-framing", G_TYPE_BOOLEAN, r->keep_framing, NULL);
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self), s));
 }
 
+G_STATIC_ASSERT (ILGNET_MAX_CROPS <= GST_ILGNET_CROP_SUGGEST_MAX);
+
+/* crop=multi: report the suggestion held steady by the hysteresis, with
+ * its score on this frame, rather than this frame's best candidate. */
 static void
-gst_ilgnet_on_result (const GstIlgnetResult * r, gpointer user_data)
+gst_ilgnet_suggest_crop (GstIlgnet * self, GstIlgnetResult * r,
+    gdouble margin, guint hold)
+{
+  gint i = gst_ilgnet_crop_suggest_update (&self->suggest, r->crops,
+      r->crop_scores, r->n_crops, margin, hold);
+
+  if (G_UNLIKELY (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >=
+          GST_LEVEL_LOG)) {
+    GString *s = g_string_new (NULL);
+    gint j;
+
+    for (j = 0; j < r->n_crops; j++)
+      g_string_append_printf (s, " %.4f", r->crop_scores[j]);
+    GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT " crop scores%s: "
+        "suggesting %d", r->frame, s->str, i);
+    g_string_free (s, TRUE);
+  }
+  r->rect = r->crops[i];
+  r->score = r->crop_scores[i];
+  r->keep_framing = i == 0;
+}
+
+static void
+gst_ilgnet_on_result (const GstIlgnetResult * scored, gpointer user_data)
 {
   GstIlgnet *self = user_data;
+  GstIlgnetResult result = *scored;
+  const GstIlgnetResult *r = &result;
   GError *err = NULL;
   gboolean post, latency_changed = FALSE;
+  gdouble margin;
+  guint hold;
+
+  GST_OBJECT_LOCK (self);
+  margin = self->crop_margin;
+  hold = self->crop_hold;
+  GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->result_lock);
+  /* Frames of the previous caps keep their own best candidate. */
+  if (result.resize == ILGNET_RESIZE_MULTI && result.n_crops > 0
+      && result.cookie == self->caps_cookie)
+    gst_ilgnet_suggest_crop (self, &result, margin, hold);
   /* A result for a frame of the previous caps is reported, but not put on
    * frames of the new size. */
   if (r->cookie == self->caps_cookie) {
@@ -444,6 +518,7 @@ gst_ilgnet_clear_result (GstIlgnet * self)
 {
   g_mutex_lock (&self->result_lock);
   self->have_result = FALSE;
+  gst_ilgnet_crop_suggest_reset (&self->suggest);
   g_mutex_unlock (&self->result_lock);
 }
 
@@ -490,6 +565,7 @@ gst_ilgnet_start (GstBaseTransform * trans)
   g_mutex_lock (&self->result_lock);
   self->caps_cookie = 0;
   self->have_result = FALSE;
+  gst_ilgnet_crop_suggest_reset (&self->suggest);
   self->n_results = 0;
   self->score_sum = 0.0;
   self->score_max = 0.0f;
@@ -635,6 +711,7 @@ gst_ilgnet_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     g_mutex_lock (&self->result_lock);
     self->caps_cookie++;
     self->have_result = FALSE;
+    gst_ilgnet_crop_suggest_reset (&self->suggest);
     g_mutex_unlock (&self->result_lock);
     g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
   }
@@ -703,6 +780,13 @@ gst_ilgnet_sink_event (GstBaseTransform * trans, GstEvent * event)
       g_mutex_unlock (&self->worker_lock);
       gst_ilgnet_clear_result (self);
       self->next_sample = GST_CLOCK_TIME_NONE;
+      break;
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_SEGMENT:
+      /* Other pictures (a new stream, a seek): advice starts afresh. */
+      g_mutex_lock (&self->result_lock);
+      gst_ilgnet_crop_suggest_reset (&self->suggest);
+      g_mutex_unlock (&self->result_lock);
       break;
     case GST_EVENT_EOS:
       /* The summary and the score file cover every frame taken. */
@@ -1022,6 +1106,12 @@ gst_ilgnet_set_property (GObject * object, guint prop_id,
     case PROP_FORMAT:
       self->format = g_value_get_enum (value);
       break;
+    case PROP_CROP_MARGIN:
+      self->crop_margin = g_value_get_double (value);
+      break;
+    case PROP_CROP_HOLD:
+      self->crop_hold = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1075,6 +1165,12 @@ gst_ilgnet_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_LAST_SCORE:
       g_value_set_double (value, self->last_score);
+      break;
+    case PROP_CROP_MARGIN:
+      g_value_set_double (value, self->crop_margin);
+      break;
+    case PROP_CROP_HOLD:
+      g_value_set_uint (value, self->crop_hold);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1161,14 +1257,50 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * GstIlgnet:crop:
    *
    * How a frame is fitted to the network's square input.  multi scores
-   * several candidate crops and reports the best one with its rectangle
-   * (slower: one network run per candidate).
+   * several candidate crops (slower: one network run per candidate) and
+   * suggests one, held steady from result to result (see
+   * #GstIlgnet:crop-margin, #GstIlgnet:crop-hold), with its rectangle.
    */
   g_object_class_install_property (gobject_class, PROP_CROP,
       g_param_spec_enum ("crop", "Crop",
           "How a frame is fitted to the network's input (multi: score "
-          "candidate crops, report the best and its rectangle)",
+          "candidate crops, suggest a steady best one and its rectangle)",
           GST_TYPE_ILGNET_CROP, DEFAULT_CROP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstIlgnet:crop-margin:
+   *
+   * With crop=multi: how much better (in probability of "high quality",
+   * scored on the same frame) another candidate must be than the crop
+   * suggested so far to replace it at once; also how close the whole frame
+   * must come to the best crop for the suggestion to be the whole frame
+   * ("keep the framing as is").  0 follows the best candidate of every
+   * frame.
+   */
+  g_object_class_install_property (gobject_class, PROP_CROP_MARGIN,
+      g_param_spec_double ("crop-margin", "Crop margin",
+          "crop=multi: score margin (0..1) by which another crop must beat "
+          "the suggested one, re-scored on the same frame, to replace it at "
+          "once; the whole frame within this margin of the best crop is "
+          "suggested as is (0: follow every frame's best)", 0.0, 1.0,
+          DEFAULT_CROP_MARGIN,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstIlgnet:crop-hold:
+   *
+   * With crop=multi: a candidate that is the frame's pick without beating
+   * the suggestion by #GstIlgnet:crop-margin replaces it after leading this
+   * many results in a row.  0 and 1 switch on the first result.
+   */
+  g_object_class_install_property (gobject_class, PROP_CROP_HOLD,
+      g_param_spec_uint ("crop-hold", "Crop hold",
+          "crop=multi: results in a row a near-equal candidate must lead "
+          "before it replaces the suggested crop (0, 1: at once)", 0, 1000,
+          DEFAULT_CROP_HOLD,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
@@ -1302,8 +1434,10 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
       "`location`+`format` score file, summary tags at EOS");
   gst_element_class_add_static_metadata (element_class, "message",
       "ilgnet: timestamp, stream-time, running-time, duration, frame "
-      "(guint64), score (gdouble), model (string); crop-x, crop-y, "
-      "crop-width, crop-height (gint) with crop=multi");
+      "(guint64), score (gdouble), model (string); with crop=multi: "
+      "crop-x, crop-y, crop-width, crop-height (gint, the suggested crop, "
+      "which score belongs to), frame-score (gdouble, the whole frame), "
+      "keep-framing (gboolean, the suggestion is the whole frame)");
   gst_element_class_add_static_metadata (element_class, "tags",
       "at EOS: ilgnet-score-mean, ilgnet-score-max (gdouble), "
       "ilgnet-best-timestamp (guint64 pts), ilgnet-frames-analysed (guint)");
@@ -1344,7 +1478,10 @@ gst_ilgnet_init (GstIlgnet * self)
   self->max_queue = DEFAULT_MAX_QUEUE;
   self->location = g_strdup (DEFAULT_LOCATION);
   self->format = DEFAULT_FORMAT;
+  self->crop_margin = DEFAULT_CROP_MARGIN;
+  self->crop_hold = DEFAULT_CROP_HOLD;
   self->last_score = -1.0;
+  gst_ilgnet_crop_suggest_reset (&self->suggest);
   g_mutex_init (&self->worker_lock);
   g_mutex_init (&self->result_lock);
 

@@ -37,7 +37,8 @@ typedef enum
  * @GST_ILGNET_CROP_SQUASH: the whole frame scaled to the network's input
  * @GST_ILGNET_CROP_CENTER: the centred square (shorter side)
  * @GST_ILGNET_CROP_LETTERBOX: the whole frame, aspect kept, padded
- * @GST_ILGNET_CROP_MULTI: several candidate crops; the best one is reported
+ * @GST_ILGNET_CROP_MULTI: several candidate crops; a steady best one is
+ *   suggested (see the element's documentation)
  */
 typedef enum
 {

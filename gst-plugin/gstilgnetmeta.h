@@ -38,8 +38,10 @@ typedef struct _GstIlgnetMeta GstIlgnetMeta;
  *
  * The crop rectangle is the region of the frame the @score belongs to: the
  * whole frame for `crop=squash` and `crop=letterbox`, the centred square for
- * `crop=center` and the best-scoring candidate (a suggested crop) for
- * `crop=multi`.  It is in the coordinates of the buffer the meta is attached
+ * `crop=center` and the suggested crop for `crop=multi`: the best-scoring
+ * candidate, held steady from result to result, the whole frame when no crop
+ * is clearly better (the `ilgnet` message also carries the whole frame's
+ * score).  It is in the coordinates of the buffer the meta is attached
  * to, and follows the frame through scaling elements.
  *
  * The meta carries the tags "video" and "size".

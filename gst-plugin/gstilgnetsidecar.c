@@ -163,6 +163,11 @@ write_jsonl (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
     json_builder_set_member_name (b, "height");
     json_builder_add_int_value (b, r->rect.h);
     json_builder_end_object (b);
+    /* "score" is the crop's; this is the frame as it is. */
+    json_builder_set_member_name (b, "frame_score");
+    json_builder_add_double_value (b, r->frame_score);
+    json_builder_set_member_name (b, "keep_framing");
+    json_builder_add_boolean_value (b, r->keep_framing);
   }
   json_builder_set_member_name (b, "model");
   json_builder_add_string_value (b, sidecar->model);

@@ -206,6 +206,74 @@ map_failed:
   }
 }
 
+/* From the small image the worker scored back to frame pixels. */
+static void
+gst_ilgnet_worker_to_frame (const IlgnetRect * r, const IlgnetImage * image,
+    gint fw, gint fh, GstVideoRectangle * out)
+{
+  if (r->width <= 0 || r->height <= 0) {
+    out->x = out->y = 0;
+    out->w = fw;
+    out->h = fh;
+    return;
+  }
+  out->x = gst_util_uint64_scale_int_round (r->x, fw, image->width);
+  out->y = gst_util_uint64_scale_int_round (r->y, fh, image->height);
+  out->w = gst_util_uint64_scale_int_round (r->width, fw, image->width);
+  out->h = gst_util_uint64_scale_int_round (r->height, fh, image->height);
+  out->w = CLAMP (out->w, 1, fw - out->x);
+  out->h = CLAMP (out->h, 1, fh - out->y);
+}
+
+/* crop=multi: every candidate's score, not only the best one's, so that
+ * the element can hold its suggestion steady.  The same candidates and the
+ * same preprocessing as ilgnet_score_image() in ILGNET_RESIZE_MULTI mode. */
+static gboolean
+gst_ilgnet_worker_score_crops (GstIlgnetWorker * worker,
+    const IlgnetImage * image, gint fw, gint fh, GstIlgnetResult * result,
+    GError ** error)
+{
+  const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (worker->model);
+  gsize per = (gsize) spec->channels * spec->height * spec->width;
+  gint batch = ilgnet_session_get_batch (worker->session);
+  IlgnetRect rects[ILGNET_MAX_CROPS];
+  gint n, i, j, best = 0;
+
+  n = ilgnet_multi_crops (image->width, image->height, rects,
+      ILGNET_MAX_CROPS);
+  for (i = 0; i < n; i += batch) {
+    gint m = MIN (batch, n - i);
+    float *input = ilgnet_session_get_input (worker->session);
+
+    for (j = 0; j < m; j++)
+      if (!ilgnet_preprocess (spec, image, &rects[i + j],
+              ILGNET_RESIZE_SQUASH, input + j * per, error))
+        return FALSE;
+    if (!ilgnet_session_run (worker->session, m, error))
+      return FALSE;
+    for (j = 0; j < m; j++)
+      result->crop_scores[i + j] =
+          CLAMP (ilgnet_session_get_score (worker->session, j), 0.0f, 1.0f);
+  }
+  for (i = 0; i < n; i++) {
+    gst_ilgnet_worker_to_frame (&rects[i], image, fw, fh, &result->crops[i]);
+    if (result->crop_scores[i] > result->crop_scores[best])
+      best = i;
+  }
+  if (n < 1) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "no candidate crops for a %dx%d image", image->width, image->height);
+    return FALSE;
+  }
+  result->n_crops = n;
+  result->frame_score = result->crop_scores[0];
+  /* The frame's best until the element applies its hysteresis. */
+  result->score = result->crop_scores[best];
+  result->rect = result->crops[best];
+  result->keep_framing = best == 0;
+  return TRUE;
+}
+
 static gboolean
 gst_ilgnet_worker_score (GstIlgnetWorker * worker, GstIlgnetJob * job,
     GstIlgnetResult * result, GError ** error)
@@ -219,27 +287,17 @@ gst_ilgnet_worker_score (GstIlgnetWorker * worker, GstIlgnetJob * job,
 
   if (!gst_ilgnet_worker_convert (worker, job, &image, error))
     return FALSE;
-  if (!ilgnet_score_image (worker->session, &image, job->resize, &score,
-          &best, error))
-    return FALSE;
-
   memset (result, 0, sizeof (*result));
-  result->score = CLAMP (score, 0.0f, 1.0f);
-  if (best.width <= 0 || best.height <= 0) {
-    result->rect.w = fw;
-    result->rect.h = fh;
+  if (job->resize == ILGNET_RESIZE_MULTI) {
+    if (!gst_ilgnet_worker_score_crops (worker, &image, fw, fh, result,
+            error))
+      return FALSE;
   } else {
-    /* From the small image back to frame pixels. */
-    result->rect.x = gst_util_uint64_scale_int_round (best.x, fw,
-        image.width);
-    result->rect.y = gst_util_uint64_scale_int_round (best.y, fh,
-        image.height);
-    result->rect.w = gst_util_uint64_scale_int_round (best.width, fw,
-        image.width);
-    result->rect.h = gst_util_uint64_scale_int_round (best.height, fh,
-        image.height);
-    result->rect.w = CLAMP (result->rect.w, 1, fw - result->rect.x);
-    result->rect.h = CLAMP (result->rect.h, 1, fh - result->rect.y);
+    if (!ilgnet_score_image (worker->session, &image, job->resize, &score,
+            &best, error))
+      return FALSE;
+    result->score = CLAMP (score, 0.0f, 1.0f);
+    gst_ilgnet_worker_to_frame (&best, &image, fw, fh, &result->rect);
   }
   result->pts = job->pts;
   result->duration = job->duration;

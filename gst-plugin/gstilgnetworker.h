@@ -35,6 +35,15 @@ typedef struct
   guint64 frame;
   guint cookie;
   gdouble elapsed_ms;           /* conversion + inference */
+
+  /* crop=multi: every candidate crop and its score, frame pixels; 0 is the
+   * whole frame.  The element picks @rect among them (and sets @score to
+   * that candidate's score). */
+  gint n_crops;
+  GstVideoRectangle crops[ILGNET_MAX_CROPS];
+  gfloat crop_scores[ILGNET_MAX_CROPS];
+  gfloat frame_score;           /* crop=multi: the whole frame's score */
+  gboolean keep_framing;        /* crop=multi: @rect is the whole frame */
 } GstIlgnetResult;
 
 /* Called on the worker thread for each finished job that was not flushed.

@@ -11,6 +11,7 @@
 #include "config.h"
 #endif
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -1032,6 +1033,134 @@ GST_START_TEST (test_multi_crop)
 
 GST_END_TEST;
 
+/* The best reference colour on the left two thirds, the worst on the
+ * right: cropping the right third away pays off. */
+static GstBuffer *
+split_rgb (gint w, gint h, GstClockTime pts)
+{
+  const RefColour *best = &ref_colours[0], *worst = &ref_colours[0];
+  GstBuffer *buf;
+  GstMapInfo map;
+  gint x, y;
+  guint i;
+
+  for (i = 0; i < n_ref_colours; i++) {
+    if (ref_colours[i].score > best->score)
+      best = &ref_colours[i];
+    if (ref_colours[i].score < worst->score)
+      worst = &ref_colours[i];
+  }
+  buf = solid_rgb (w, h, best, pts);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (y = 0; y < h; y++)
+    for (x = w * 2 / 3; x < w; x++) {
+      guint8 *p = map.data + y * GST_ROUND_UP_4 (w * 3) + 3 * x;
+      p[0] = worst->r;
+      p[1] = worst->g;
+      p[2] = worst->b;
+    }
+  gst_buffer_unmap (buf, &map);
+  return buf;
+}
+
+static void
+get_suggestion (const GstStructure * s, GstVideoRectangle * r,
+    gdouble * score, gdouble * frame_score, gboolean * keep)
+{
+  fail_unless (gst_structure_get_int (s, "crop-x", &r->x));
+  fail_unless (gst_structure_get_int (s, "crop-y", &r->y));
+  fail_unless (gst_structure_get_int (s, "crop-width", &r->w));
+  fail_unless (gst_structure_get_int (s, "crop-height", &r->h));
+  fail_unless (gst_structure_get_double (s, "score", score));
+  fail_unless (gst_structure_get_double (s, "frame-score", frame_score));
+  fail_unless (gst_structure_get_boolean (s, "keep-framing", keep));
+}
+
+/* crop=multi holds its suggestion: a uniform frame, on which no crop is
+ * better, keeps the crop suggested for the frames before it; after a seek
+ * (flush and new segment) the same frame gets "keep the framing" (the whole
+ * frame).  frame-score is the whole frame's score (crop=squash on the same
+ * frame), score the suggested crop's. */
+GST_START_TEST (test_multi_crop_steady)
+{
+  GstHarness *hs = harness_new (tiny_model, "mode=sync interval=0");
+  GstHarness *hm = harness_new (tiny_model,
+      "mode=sync interval=0 crop=multi crop-margin=0.001 crop-hold=1000");
+  GstBus *bus = attach_bus (hm->element);
+  const gint w = 160, h = 90;
+  GstVideoRectangle r, held;
+  gdouble score, frame_score;
+  gboolean keep;
+  GstBuffer *out;
+  GstIlgnetMeta *ms, *mm;
+  GstSegment segment;
+  GList *results;
+
+  set_rgb_caps (hs, w, h);
+  set_rgb_caps (hm, w, h);
+  out = gst_harness_push_and_pull (hs, split_rgb (w, h, 0));
+  ms = gst_buffer_get_ilgnet_meta (out);
+  fail_unless (ms != NULL);
+  gst_buffer_unref (gst_harness_push_and_pull (hm, split_rgb (w, h, 0)));
+  gst_buffer_unref (gst_harness_push_and_pull (hm, split_rgb (w, h,
+              40 * GST_MSECOND)));
+  results = pop_results (bus);
+  fail_unless_equals_int (g_list_length (results), 2);
+  get_suggestion (g_list_last (results)->data, &held, &score, &frame_score,
+      &keep);
+  fail_unless (!keep && held.w < w, "no crop suggested: %dx%d", held.w,
+      held.h);
+  fail_unless (fabs (frame_score - ms->score) < SCORE_TOLERANCE,
+      "frame-score %f, squash %f", frame_score, ms->score);
+  /* Else the uniform frame below could not tell holding from following. */
+  fail_unless (score > frame_score + 0.003, "crop %f vs frame %f", score,
+      frame_score);
+  free_results (results);
+  gst_buffer_unref (out);
+
+  /* Held: the crop's score on this frame is the frame's. */
+  out = gst_harness_push_and_pull (hm, solid_rgb (w, h, &ref_colours[0],
+          80 * GST_MSECOND));
+  results = pop_results (bus);
+  fail_unless_equals_int (g_list_length (results), 1);
+  get_suggestion (results->data, &r, &score, &frame_score, &keep);
+  fail_unless (!keep && r.x == held.x && r.y == held.y && r.w == held.w
+      && r.h == held.h, "suggestion moved to %d,%d %dx%d", r.x, r.y, r.w,
+      r.h);
+  fail_unless (fabs (score - ref_colours[0].score) < SCORE_TOLERANCE
+      && fabs (frame_score - ref_colours[0].score) < SCORE_TOLERANCE);
+  mm = gst_buffer_get_ilgnet_meta (out);
+  fail_unless (mm != NULL && mm->x == held.x && mm->width == held.w);
+  free_results (results);
+  gst_buffer_unref (out);
+
+  /* A seek: advice starts afresh. */
+  fail_unless (gst_harness_push_event (hm, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (hm, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (hm, gst_event_new_segment (&segment)));
+  out = gst_harness_push_and_pull (hm, solid_rgb (w, h, &ref_colours[0],
+          0));
+  results = pop_results (bus);
+  fail_unless_equals_int (g_list_length (results), 1);
+  get_suggestion (results->data, &r, &score, &frame_score, &keep);
+  fail_unless (keep && r.x == 0 && r.y == 0 && r.w == w && r.h == h,
+      "not the whole frame after a seek: %d,%d %dx%d", r.x, r.y, r.w, r.h);
+  fail_unless (fabs (score - frame_score) < 1e-6);
+  mm = gst_buffer_get_ilgnet_meta (out);
+  fail_unless (mm != NULL && mm->x == 0 && mm->y == 0 && mm->width == w
+      && mm->height == h);
+  free_results (results);
+  gst_buffer_unref (out);
+
+  gst_element_set_bus (hm->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hs);
+  gst_harness_teardown (hm);
+}
+
+GST_END_TEST;
+
 /* ---- score file ---------------------------------------------------------------- */
 
 static gchar *
@@ -1432,6 +1561,7 @@ ilgnet_suite (void)
   tcase_add_test (tc, test_overlay_meta);
   tcase_add_test (tc, test_overlay_all_formats);
   tcase_add_test (tc, test_multi_crop);
+  tcase_add_test (tc, test_multi_crop_steady);
   tcase_add_test (tc, test_sidecar_jsonl);
   tcase_add_test (tc, test_sidecar_csv);
   tcase_add_test (tc, test_sidecar_webvtt);
