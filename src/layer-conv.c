@@ -19,6 +19,51 @@ typedef struct
   const IlgnetLayerParams *p;
 } Im2col;
 
+/* Stride 2 (conv1): each input row is split once into its even and odd
+ * columns, after which every kernel column's samples are a contiguous run
+ * of one of them. */
+static void
+im2col_rows_stride2 (const Im2col * a, const float *src, float *dst, int ki)
+{
+  const IlgnetLayerParams *p = a->p;
+  gsize ohw = (gsize) a->oh * a->ow;
+  int half = (a->w + 1) / 2, kj, oy, ox, x;
+  float *even = g_new (float, 2 * (gsize) half), *odd = even + half;
+
+  for (oy = 0; oy < a->oh; oy++) {
+    int iy = oy * p->sh - p->ph + ki * p->dh;
+    const float *row = src + (gsize) iy * a->w;
+    gboolean inside = iy >= 0 && iy < a->h;
+    if (inside)
+      for (x = 0; x < a->w; x++)
+        (x & 1 ? odd : even)[x >> 1] = row[x];
+    for (kj = 0; kj < p->kw; kj++) {
+      float *d = dst + kj * ohw + (gsize) oy * a->ow;
+      int xoff = kj * p->dw - p->pw;
+      /* input column 2*ox + xoff must lie in [0, w) */
+      int ox0 = 0, ox1 = a->ow;
+      const float *run;
+      if (!inside) {
+        memset (d, 0, a->ow * sizeof (float));
+        continue;
+      }
+      while (ox0 < a->ow && 2 * ox0 + xoff < 0)
+        ox0++;
+      while (ox1 > ox0 && 2 * (ox1 - 1) + xoff >= a->w)
+        ox1--;
+      /* column 2*ox + xoff is even[ox + xoff/2] or odd[ox + (xoff-1)/2] */
+      run = (xoff & 1) ? odd + ((xoff - 1) >> 1) : even + (xoff >> 1);
+      for (ox = 0; ox < ox0; ox++)
+        d[ox] = 0;
+      if (ox1 > ox0)
+        memcpy (d + ox0, run + ox0, (ox1 - ox0) * sizeof (float));
+      for (ox = ox1; ox < a->ow; ox++)
+        d[ox] = 0;
+    }
+  }
+  g_free (even);
+}
+
 /* Rows of the column matrix for input channel task / kh, kernel row
  * task % kh (tasks this small keep both threads busy on 3-channel input). */
 static void
@@ -32,6 +77,10 @@ im2col_rows (int task, gpointer data)
   float *dst = a->cols + ((gsize) c * p->kh + ki) * p->kw * ohw;
   int kj, oy, ox;
 
+  if (p->sw == 2) {
+    im2col_rows_stride2 (a, src, dst, ki);
+    return;
+  }
   for (kj = 0; kj < p->kw; kj++) {
     int xoff = kj * p->dw - p->pw;
     /* ox range whose input column lies inside the image */
