@@ -1,4 +1,4 @@
-/* IEEE half <-> float conversion and tensor dequantization (for the small
+/* IEEE half -> float conversion and tensor dequantization (for the small
  * tensors copied to f32 at session creation; the hot FC paths have their own
  * SIMD kernels). */
 #include "ilgnet-private.h"
@@ -25,45 +25,6 @@ ilgnet_half_to_float (guint16 h)
   }
   memcpy (&f, &bits, 4);
   return f;
-}
-
-guint16
-ilgnet_float_to_half (float f)
-{
-  guint32 x;
-  guint32 sign, mant;
-  gint32 exp;
-
-  memcpy (&x, &f, 4);
-  sign = (x >> 16) & 0x8000;
-  exp = (gint32) ((x >> 23) & 0xff) - 127 + 15;
-  mant = x & 0x7fffff;
-
-  if (((x >> 23) & 0xff) == 0xff)     /* inf / nan */
-    return sign | 0x7c00 | (mant ? 0x200 : 0);
-  if (exp >= 31)
-    return sign | 0x7c00;
-  if (exp <= 0) {
-    /* subnormal half (or zero): round to nearest even */
-    guint32 m, shift, r;
-    if (exp < -10)
-      return sign;
-    m = mant | 0x800000;
-    shift = 14 - exp;
-    r = m >> shift;
-    if ((m >> (shift - 1)) & 1) {
-      if ((m & ((1u << (shift - 1)) - 1)) || (r & 1))
-        r++;
-    }
-    return sign | r;
-  }
-  {
-    guint32 r = sign | ((guint32) exp << 10) | (mant >> 13);
-    guint32 rest = mant & 0x1fff;
-    if (rest > 0x1000 || (rest == 0x1000 && (r & 1)))
-      r++;                      /* may carry into the exponent: correct */
-    return r;
-  }
 }
 
 float *

@@ -87,7 +87,6 @@ typedef struct
 {
   char *name;
   IlgnetBlobShape shape;
-  int producer;                 /* layer index that wrote it last */
 } IlgnetBlobInfo;
 
 typedef struct
@@ -95,7 +94,7 @@ typedef struct
   char *name;
   const char *type_name;
   IlgnetLayerType type;
-  int n_bottoms, n_tops;
+  int n_bottoms;
   int bottoms[ILGNET_MAX_BOTTOMS];      /* blob ids */
   int top;                      /* blob id (one top per layer) */
   gboolean in_place;
@@ -160,9 +159,8 @@ gboolean ilgnet_image_check (const IlgnetImage * image, const IlgnetRect * roi,
 #define ILGNET_SIMD_CLONES
 #endif
 
-/* fp16 helpers */
+/* fp16 -> f32 */
 float ilgnet_half_to_float (guint16 h);
-guint16 ilgnet_float_to_half (float f);
 
 /* Turns any tensor into a newly allocated f32 array (dequantized). */
 float *ilgnet_tensor_to_f32 (const IlgnetTensor * t);

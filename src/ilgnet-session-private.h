@@ -90,7 +90,6 @@ struct _IlgnetSession
 
   gboolean keep_blobs;
   gboolean profiling;
-  int last_n;
 };
 
 /* session-plan.c */

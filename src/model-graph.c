@@ -165,13 +165,11 @@ ilgnet_model_find_blob (const IlgnetModel * model, const char *name)
 }
 
 static int
-add_blob (IlgnetModel * model, const char *name, IlgnetBlobShape shape,
-    int producer)
+add_blob (IlgnetModel * model, const char *name, IlgnetBlobShape shape)
 {
   model->blobs = g_renew (IlgnetBlobInfo, model->blobs, model->n_blobs + 1);
   model->blobs[model->n_blobs].name = g_strdup (name);
   model->blobs[model->n_blobs].shape = shape;
-  model->blobs[model->n_blobs].producer = producer;
   return model->n_blobs++;
 }
 
@@ -621,7 +619,7 @@ ilgnet_model_build_graph (IlgnetModel * model, JsonArray * layers,
   in_shape.ndim = 4;
   if (!check_shape_size (&in_shape, "input", error))
     return FALSE;
-  model->input_blob = add_blob (model, in_name, in_shape, -1);
+  model->input_blob = add_blob (model, in_name, in_shape);
 
   for (i = 0; i < n; i++) {
     JsonNode *ln = json_array_get_element (layers, i);
@@ -694,7 +692,6 @@ ilgnet_model_build_graph (IlgnetModel * model, JsonArray * layers,
         FAIL (ILGNET_ERROR_FORMAT, "layer \"%s\" reads blob \"%s\" that no "
             "earlier layer produces", name, b);
     }
-    l->n_tops = 1;
 
     if (!infer_layer (model, l, param, tblobs, &out, error))
       return FALSE;
@@ -711,13 +708,12 @@ ilgnet_model_build_graph (IlgnetModel * model, JsonArray * layers,
             "blob in place", name);
       l->in_place = TRUE;
       l->top = l->bottoms[0];
-      model->blobs[l->top].producer = model->n_layers - 1;
     } else {
       for (j = 0; j < l->n_bottoms; j++)
         if (strcmp (top, model->blobs[l->bottoms[j]].name) == 0)
           FAIL (ILGNET_ERROR_UNSUPPORTED, "layer \"%s\" writes one of its "
               "inputs", name);
-      l->top = add_blob (model, top, out, model->n_layers - 1);
+      l->top = add_blob (model, top, out);
     }
   }
 

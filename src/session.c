@@ -293,7 +293,6 @@ ilgnet_session_run (IlgnetSession * s, int n, GError ** error)
           run_timed (s, &s->nodes[k], img, 1);
     }
   }
-  s->last_n = n;
   return TRUE;
 }
 
