@@ -1276,15 +1276,15 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * scored on the same frame) another candidate must be than the crop
    * suggested so far to replace it at once; also how close the whole frame
    * must come to the best crop for the suggestion to be the whole frame
-   * ("keep the framing as is").  0 follows the best candidate of every
-   * frame.
+   * ("keep the framing as is").  0 with #GstIlgnet:crop-hold 1 follows the
+   * best candidate of every frame.
    */
   g_object_class_install_property (gobject_class, PROP_CROP_MARGIN,
       g_param_spec_double ("crop-margin", "Crop margin",
           "crop=multi: score margin (0..1) by which another crop must beat "
           "the suggested one, re-scored on the same frame, to replace it at "
           "once; the whole frame within this margin of the best crop is "
-          "suggested as is (0: follow every frame's best)", 0.0, 1.0,
+          "suggested as is (0 and crop-hold=1: every frame's best)", 0.0, 1.0,
           DEFAULT_CROP_MARGIN,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
