@@ -20,7 +20,7 @@ mkdir -p "$work"
 ninja -C "$build" src/tools/ilgnet-convert src/tools/ilgnet-score
 
 [ -f "$work/cache/val.npz" ] || $py "$here/photos.py" "$work"
-nice -n 19 $py "$here/train.py" "$work" --steps-low 2400 --steps-high 500 \
+nice -n 19 $py "$here/train.py" "$work" --steps-low 1800 --steps-high 150 \
   2>&1 | tee -a "$work/train.log"
 $py "$here/export.py" "$work/ckpt/last.pt" -o "$top/models/default.ilgnet" \
   --dtype f16 --prototxt "$top/models/ilgnet-compact.prototxt" \
