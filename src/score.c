@@ -1,5 +1,6 @@
-/* Scoring whole images: one crop, or several candidate crops in batches. */
-#include "ilgnet-private.h"
+/* Scoring whole images: one crop, or several candidate crops in batches
+ * (their preprocessing spread over the session's threads). */
+#include "ilgnet-session-private.h"
 
 static void
 add_rect (IlgnetRect * rects, int *n, int max, int x, int y, int w, int h)
@@ -48,6 +49,28 @@ ilgnet_multi_crops (int width, int height, IlgnetRect * rects, int max)
         side);
   }
   return n;
+}
+
+typedef struct
+{
+  const IlgnetInputSpec *spec;
+  const IlgnetImage *image;
+  const IlgnetRect *rects;
+  float *input;
+  gsize per;
+  gint failed;
+} CropJob;
+
+static void
+crop_task (int task, gpointer data)
+{
+  CropJob *j = data;
+
+  /* the image and rectangles were checked already: this cannot fail, but
+   * stay safe if it does */
+  if (!ilgnet_preprocess (j->spec, j->image, &j->rects[task],
+          ILGNET_RESIZE_SQUASH, j->input + task * j->per, NULL))
+    g_atomic_int_set (&j->failed, 1);
 }
 
 gboolean
@@ -99,11 +122,16 @@ ilgnet_score_image (IlgnetSession * session, const IlgnetImage * image,
       ILGNET_MAX_CROPS);
   for (i = 0; i < n; i += batch) {
     int m = MIN (batch, n - i);
-    float *input = ilgnet_session_get_input (session);
-    for (j = 0; j < m; j++)
-      if (!ilgnet_preprocess (spec, image, &rects[i + j],
-              ILGNET_RESIZE_SQUASH, input + j * per, error))
-        return FALSE;
+    CropJob job = { spec, image, rects + i, ilgnet_session_get_input (session),
+      per, 0
+    };
+    ilgnet_pool_run (session->pool, m, crop_task, &job);
+    if (job.failed) {
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+          "cannot preprocess a crop of the %dx%d image", image->width,
+          image->height);
+      return FALSE;
+    }
     if (!ilgnet_session_run (session, m, error))
       return FALSE;
     for (j = 0; j < m; j++) {
