@@ -690,6 +690,40 @@ test_graph (void)
   model_builder_free (mb);
 }
 
+/* Softmax over channels at every position (and large logits, which must
+ * not overflow). */
+static void
+test_softmax (void)
+{
+  int C = 5, H = 3, W = 2, n = 3, i, c, p;
+  gsize hw = (gsize) H * W, per = C * hw;
+  ModelBuilder *mb = model_builder_new (C, H, W);
+  float *x = g_new (float, per * n), *want = g_new (float, per * n);
+  char *path;
+
+  fill_random (rnd, x, per * n, -30, 30);
+  x[0] = 200;                   /* exp (200) overflows a float */
+  model_builder_add_layer (mb, "prob", "Softmax", NAMES ("data"), "prob",
+      NONE, "\"axis\":1");
+  path = model_builder_write (mb);
+  for (i = 0; i < n; i++)
+    for (p = 0; p < (int) hw; p++) {
+      double mx = -1e30, sum = 0;
+      for (c = 0; c < C; c++)
+        mx = MAX (mx, x[i * per + c * hw + p]);
+      for (c = 0; c < C; c++)
+        sum += exp (x[i * per + c * hw + p] - mx);
+      for (c = 0; c < C; c++)
+        want[i * per + c * hw + p] = exp (x[i * per + c * hw + p] - mx) / sum;
+    }
+  check_variants ("softmax", path, x, n, "prob", want, per, 1e-6);
+  g_unlink (path);
+  g_free (path);
+  g_free (x);
+  g_free (want);
+  model_builder_free (mb);
+}
+
 /* A stretch of layers run image by image at batch 3: X (kept for the FC)
  * is written after A's last use, so a plan that let X reuse A's one-image
  * buffer would lose image 0's X when image 1 rewrites A. */
@@ -769,6 +803,7 @@ main (int argc, char **argv)
   test_conv ();
   test_pool ();
   test_lrn ();
+  test_softmax ();
   test_inner_product ();
   test_graph ();
   test_stretch_reuse ();
