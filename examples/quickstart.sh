@@ -6,9 +6,9 @@
 # Installs what is missing and builds (src/tools/setup-build.sh), then runs
 # ilgnet-thumbs.  Without VIDEO it first makes a sample clip with moments a
 # good picker must avoid (fades, a black gap, a cross-fade, a blurred shot):
-# a photo from the Debian package lomiri-wallpapers (fetched once with
-# `apt-get download` into ~/.cache/gst-ilgnet; it is not in the model's
-# training photos) and generated scenes.
+# photographs from the Debian package lomiri-wallpapers-16.04 (fetched once
+# with `apt-get download` into ~/.cache/gst-ilgnet by sample-photos.sh; the
+# model never saw them in training), or generated scenes without them.
 # Environment: ILGNET_BUILD_DIR (default: build), ILGNET_QUICKSTART_OUT
 # (default: ./ilgnet-quickstart), ILGNET_MODEL (default: the shipped model).
 set -euo pipefail
@@ -27,18 +27,10 @@ if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
 fi
 
 if [ -z "$video" ]; then
-  cache=${XDG_CACHE_HOME:-$HOME/.cache}/gst-ilgnet
-  photo=$cache/lomiri/usr/share/backgrounds/warty-final-ubuntu.png
-  if [ ! -f "$photo" ]; then
-    mkdir -p "$cache"
-    echo "quickstart: fetching a photo (apt-get download lomiri-wallpapers)" >&2
-    if (cd "$cache" && apt-get download lomiri-wallpapers >/dev/null 2>&1 &&
-        dpkg-deb -x lomiri-wallpapers_*.deb lomiri); then :; else
-      echo "quickstart: no photo available; using generated scenes only" >&2
-    fi
-  fi
   photo_arg=()
-  [ -f "$photo" ] && photo_arg=(--photo "$photo")
+  while IFS= read -r p; do
+    photo_arg+=(--photo "$p")
+  done < <("$top/examples/sample-photos.sh" 6)
   video=$out/sample.webm
   "$build/examples/ilgnet-sample-clip" "$video" \
     --truth "$out/sample-timeline.json" "${photo_arg[@]}" >&2

@@ -13,11 +13,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GST_PLUGIN_PATH="$build/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 
-# The quickstart's clip: a lomiri-wallpapers photo (cached by quickstart.sh)
-# and generated scenes.
-photo=${XDG_CACHE_HOME:-$HOME/.cache}/gst-ilgnet/lomiri/usr/share/backgrounds/warty-final-ubuntu.png
+# The quickstart's clip: held-out photographs (examples/sample-photos.sh).
 photo_arg=()
-[ -f "$photo" ] && photo_arg=(--photo "$photo")
+while IFS= read -r p; do
+  photo_arg+=(--photo "$p")
+done < <("$top/examples/sample-photos.sh" 6)
 "$build/examples/ilgnet-sample-clip" "$work/sample.webm" "${photo_arg[@]}" >/dev/null
 "$build/examples/ilgnet-thumbs" "$work/sample.webm" -o "$work/thumbs" \
   --frames-csv "$work/frames.csv" >/dev/null
