@@ -226,44 +226,29 @@ gst_ilgnet_worker_to_frame (const IlgnetRect * r, const IlgnetImage * image,
 }
 
 /* crop=multi: every candidate's score, not only the best one's, so that
- * the element can hold its suggestion steady.  The same candidates and the
- * same preprocessing as ilgnet_score_image() in ILGNET_RESIZE_MULTI mode. */
+ * the element can hold its suggestion steady. */
 static gboolean
 gst_ilgnet_worker_score_crops (GstIlgnetWorker * worker,
     const IlgnetImage * image, gint fw, gint fh, GstIlgnetResult * result,
     GError ** error)
 {
-  const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (worker->model);
-  gsize per = (gsize) spec->channels * spec->height * spec->width;
-  gint batch = ilgnet_session_get_batch (worker->session);
   IlgnetRect rects[ILGNET_MAX_CROPS];
-  gint n, i, j, best = 0;
+  gint n, i, best = 0;
 
-  n = ilgnet_multi_crops (image->width, image->height, rects,
-      ILGNET_MAX_CROPS);
-  for (i = 0; i < n; i += batch) {
-    gint m = MIN (batch, n - i);
-    float *input = ilgnet_session_get_input (worker->session);
-
-    for (j = 0; j < m; j++)
-      if (!ilgnet_preprocess (spec, image, &rects[i + j],
-              ILGNET_RESIZE_SQUASH, input + j * per, error))
-        return FALSE;
-    if (!ilgnet_session_run (worker->session, m, error))
-      return FALSE;
-    for (j = 0; j < m; j++)
-      result->crop_scores[i + j] =
-          CLAMP (ilgnet_session_get_score (worker->session, j), 0.0f, 1.0f);
-  }
-  for (i = 0; i < n; i++) {
-    gst_ilgnet_worker_to_frame (&rects[i], image, fw, fh, &result->crops[i]);
-    if (result->crop_scores[i] > result->crop_scores[best])
-      best = i;
-  }
+  n = ilgnet_score_crops (worker->session, image, rects, result->crop_scores,
+      ILGNET_MAX_CROPS, error);
+  if (n < 0)
+    return FALSE;
   if (n < 1) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
         "no candidate crops for a %dx%d image", image->width, image->height);
     return FALSE;
+  }
+  for (i = 0; i < n; i++) {
+    result->crop_scores[i] = CLAMP (result->crop_scores[i], 0.0f, 1.0f);
+    gst_ilgnet_worker_to_frame (&rects[i], image, fw, fh, &result->crops[i]);
+    if (result->crop_scores[i] > result->crop_scores[best])
+      best = i;
   }
   result->n_crops = n;
   result->frame_score = result->crop_scores[0];

@@ -236,6 +236,16 @@ int ilgnet_multi_crops (int width, int height, IlgnetRect *rects, int max);
 gboolean ilgnet_score_image (IlgnetSession *session, const IlgnetImage *image,
     IlgnetResize mode, float *score, IlgnetRect *best, GError **error);
 
+/* Scores every candidate crop of ILGNET_RESIZE_MULTI, not only the best:
+ * for callers that choose among them themselves (e.g. to hold a crop
+ * steady over video frames).  Fills @rects with the first @max candidates
+ * of ilgnet_multi_crops() and @scores with each one's score (the crop
+ * squashed to the input size, as ilgnet_score_image() does; in batches of
+ * the session's size).  Returns how many (the same count as
+ * ilgnet_multi_crops (width, height, rects, @max)), or -1 with @error. */
+int ilgnet_score_crops (IlgnetSession *session, const IlgnetImage *image,
+    IlgnetRect *rects, float *scores, int max, GError **error);
+
 G_END_DECLS
 
 #endif /* ILGNET_H */

@@ -73,6 +73,49 @@ crop_task (int task, gpointer data)
     g_atomic_int_set (&j->failed, 1);
 }
 
+int
+ilgnet_score_crops (IlgnetSession * session, const IlgnetImage * image,
+    IlgnetRect * rects, float *scores, int max, GError ** error)
+{
+  const IlgnetInputSpec *spec;
+  float *input;
+  gsize per;
+  int n, batch, i, j;
+
+  g_return_val_if_fail (session != NULL && rects != NULL && scores != NULL,
+      -1);
+  if (!ilgnet_image_check (image, NULL, error))
+    return -1;
+  if (max < 1) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "room for %d crops, need at least 1", max);
+    return -1;
+  }
+  spec = ilgnet_model_get_input_spec (ilgnet_session_get_model (session));
+  per = (gsize) spec->channels * spec->height * spec->width;
+  batch = ilgnet_session_get_batch (session);
+  input = ilgnet_session_get_input (session);
+
+  n = ilgnet_multi_crops (image->width, image->height, rects, max);
+  for (i = 0; i < n; i += batch) {
+    int m = MIN (batch, n - i);
+    CropJob job = { spec, image, rects + i, input, per, 0 };
+
+    ilgnet_pool_run (session->pool, m, crop_task, &job);
+    if (job.failed) {
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+          "cannot preprocess a crop of the %dx%d image", image->width,
+          image->height);
+      return -1;
+    }
+    if (!ilgnet_session_run (session, m, error))
+      return -1;
+    for (j = 0; j < m; j++)
+      scores[i + j] = ilgnet_session_get_score (session, j);
+  }
+  return n;
+}
+
 gboolean
 ilgnet_score_image (IlgnetSession * session, const IlgnetImage * image,
     IlgnetResize mode, float *score, IlgnetRect * best, GError ** error)
@@ -80,8 +123,8 @@ ilgnet_score_image (IlgnetSession * session, const IlgnetImage * image,
   IlgnetModel *model;
   const IlgnetInputSpec *spec;
   IlgnetRect rects[ILGNET_MAX_CROPS];
-  gsize per;
-  int n, batch, i, j, best_i = 0;
+  float scores[ILGNET_MAX_CROPS];
+  int n, i, best_i = 0;
   float best_score = -1.0f;
 
   g_return_val_if_fail (session != NULL && score != NULL, FALSE);
@@ -89,8 +132,6 @@ ilgnet_score_image (IlgnetSession * session, const IlgnetImage * image,
     return FALSE;
   model = ilgnet_session_get_model (session);
   spec = ilgnet_model_get_input_spec (model);
-  per = (gsize) spec->channels * spec->height * spec->width;
-  batch = ilgnet_session_get_batch (session);
 
   if (mode != ILGNET_RESIZE_MULTI) {
     if (!ilgnet_preprocess (spec, image, NULL, mode,
@@ -118,31 +159,16 @@ ilgnet_score_image (IlgnetSession * session, const IlgnetImage * image,
     return TRUE;
   }
 
-  n = ilgnet_multi_crops (image->width, image->height, rects,
-      ILGNET_MAX_CROPS);
-  for (i = 0; i < n; i += batch) {
-    int m = MIN (batch, n - i);
-    CropJob job = { spec, image, rects + i, ilgnet_session_get_input (session),
-      per, 0
-    };
-    ilgnet_pool_run (session->pool, m, crop_task, &job);
-    if (job.failed) {
-      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
-          "cannot preprocess a crop of the %dx%d image", image->width,
-          image->height);
-      return FALSE;
+  n = ilgnet_score_crops (session, image, rects, scores, ILGNET_MAX_CROPS,
+      error);
+  if (n < 0)
+    return FALSE;
+  for (i = 0; i < n; i++)
+    /* ties keep the earlier (larger) crop */
+    if (scores[i] > best_score) {
+      best_score = scores[i];
+      best_i = i;
     }
-    if (!ilgnet_session_run (session, m, error))
-      return FALSE;
-    for (j = 0; j < m; j++) {
-      float s = ilgnet_session_get_score (session, j);
-      /* ties keep the earlier (larger) crop */
-      if (s > best_score) {
-        best_score = s;
-        best_i = i + j;
-      }
-    }
-  }
   *score = best_score;
   if (best)
     *best = rects[best_i];

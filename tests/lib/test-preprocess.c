@@ -1,6 +1,7 @@
 /* Preprocessing: every pixel format, odd sizes, padded strides, the three
  * resize modes, against a direct 2-D reference resampler written here;
- * plus multi-crop candidates and ilgnet_score_image() on a small model. */
+ * plus multi-crop candidates, ilgnet_score_image() and ilgnet_score_crops()
+ * on a small model. */
 #include "ilgnet.h"
 #include "model-builder.h"
 
@@ -333,7 +334,9 @@ test_score_image (void)
   guint8 *rgb = g_malloc (w * h * 3), *data;
   int stride;
 
-  fill_random (rnd, wfc, 2 * 108, -0.05, 0.05);
+  /* small enough that the softmax does not saturate: the crops' scores
+   * differ, so picking or pairing the wrong one shows */
+  fill_random (rnd, wfc, 2 * 108, -0.0005, 0.0005);
   tw = model_builder_add_tensor (mb, "f32", wfc, sf, 2);
   tb = model_builder_add_tensor (mb, "f32", bfc, &s2, 1);
   model_builder_add_layer (mb, "fc", "InnerProduct",
@@ -353,9 +356,10 @@ test_score_image (void)
     IlgnetSession *s = ilgnet_session_new (m, bs, 1, &err);
     IlgnetSession *one = ilgnet_session_new (m, 1, 1, &err);
     IlgnetImage img = { data, w, h, stride, ILGNET_PIXEL_XBGR };
-    IlgnetRect rects[ILGNET_MAX_CROPS], best;
-    float score, want = -1, sq;
-    int n, best_i = 0;
+    IlgnetRect rects[ILGNET_MAX_CROPS], best, got_rects[ILGNET_MAX_CROPS];
+    float score, want = -1, sq, each[ILGNET_MAX_CROPS];
+    float got[ILGNET_MAX_CROPS], got_max = -1;
+    int n, got_n, best_i = 0;
     const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (m);
 
     g_assert_no_error (err);
@@ -376,7 +380,7 @@ test_score_image (void)
       g_assert (ilgnet_preprocess (spec, &img, &rects[i],
               ILGNET_RESIZE_SQUASH, ilgnet_session_get_input (one), &err));
       g_assert (ilgnet_session_run (one, 1, &err));
-      v = ilgnet_session_get_score (one, 0);
+      v = each[i] = ilgnet_session_get_score (one, 0);
       if (v > want) {
         want = v;
         best_i = i;
@@ -388,6 +392,40 @@ test_score_image (void)
             sizeof (best)) == 0, "batch %d multi: %g at crop %dx%d+%d+%d, "
         "want %g at crop %d", bs, score, best.width, best.height, best.x,
         best.y, want, best_i);
+
+    /* every candidate's score: the same crops, each scored on its own */
+    got_n = ilgnet_score_crops (s, &img, got_rects, got, ILGNET_MAX_CROPS,
+        &err);
+    g_assert_no_error (err);
+    CHECK (got_n == n, "batch %d score_crops: %d crops, want %d", bs, got_n,
+        n);
+    for (i = 0; i < MIN (got_n, n); i++) {
+      CHECK (memcmp (&got_rects[i], &rects[i], sizeof (IlgnetRect)) == 0,
+          "batch %d score_crops: crop %d is not ilgnet_multi_crops()'s", bs,
+          i);
+      CHECK (fabsf (got[i] - each[i]) < 1e-6, "batch %d score_crops: crop %d "
+          "scores %g, scored alone %g", bs, i, got[i], each[i]);
+      got_max = MAX (got_max, got[i]);
+    }
+    CHECK (score == got_max, "batch %d: multi score %g is not the best "
+        "crop score %g", bs, score, got_max);
+    for (i = 1; i < n; i++)
+      if (each[i] != each[0])
+        break;
+    CHECK (i < n, "every crop scores %g: the test cannot tell them apart",
+        each[0]);
+    /* fewer slots: the first candidates */
+    got_n = ilgnet_score_crops (s, &img, got_rects, got, 3, &err);
+    g_assert_no_error (err);
+    CHECK (got_n == MIN (3, n) && fabsf (got[got_n - 1] - each[got_n - 1])
+        < 1e-6, "batch %d score_crops max 3: %d crops", bs, got_n);
+    CHECK (ilgnet_score_crops (s, &img, got_rects, got, 0, &err) == -1 && err,
+        "score_crops with no room accepted");
+    g_clear_error (&err);
+    img.width = 0;
+    CHECK (ilgnet_score_crops (s, &img, got_rects, got, ILGNET_MAX_CROPS,
+            &err) == -1 && err, "score_crops of an empty image accepted");
+    g_clear_error (&err);
     ilgnet_session_free (s);
     ilgnet_session_free (one);
   }
