@@ -6,9 +6,23 @@
  * environments pin OPENBLAS_CORETYPE=Haswell for every program.  On CPUs
  * with AVX-512 its "SkylakeX" kernels run our convolutions about 1.8x as
  * fast, so we load it with that core type unless ILGNET_BLAS_CORETYPE names
- * another one ("default" keeps OpenBLAS's own choice).  The environment is
- * restored right after loading; an OpenBLAS the process already loaded is
- * used as it is. */
+ * another one ("default" keeps OpenBLAS's own choice).  An OpenBLAS the
+ * process already loaded is used as it is.
+ *
+ * OpenBLAS reads the core type only from the environment, in its load-time
+ * constructor: 0.3.21 has no API to choose it (swapping its exported but
+ * internal dispatch table afterwards would skip the set-up it does for the
+ * kernels it picked).  So OPENBLAS_CORETYPE is set around the dlopen() and
+ * restored right after, and setenv() while another thread calls getenv()
+ * can crash that thread.
+ * The loading is therefore done as early as possible, while the process is
+ * single-threaded in practice: from this library's ELF constructor (when
+ * the program or the GStreamer plugin that contains it is loaded) and, should
+ * that not have run, from ilgnet_model_open(), which applications call
+ * before streaming (the element does in start(), on the state-change
+ * thread).  Sessions, made later and on any thread (the element makes its
+ * own on its worker thread while other streaming threads run), only find
+ * the library loaded. */
 #include "ilgnet-session-private.h"
 
 #include <cblas.h>
@@ -45,6 +59,9 @@ load_openblas (void)
   const char *want = handle ? NULL : wanted_coretype ();
   char *saved = g_strdup (g_getenv ("OPENBLAS_CORETYPE"));
 
+  /* the environment is touched only when it has to be */
+  if (want && g_strcmp0 (saved, want) == 0)
+    want = NULL;
   if (!handle) {
     if (want)
       g_setenv ("OPENBLAS_CORETYPE", want, TRUE);
@@ -71,8 +88,8 @@ load_openblas (void)
   }
 }
 
-gboolean
-ilgnet_blas_init (GError ** error)
+void
+ilgnet_blas_preload (void)
 {
   static gsize once = 0;
 
@@ -80,6 +97,22 @@ ilgnet_blas_init (GError ** error)
     load_openblas ();
     g_once_init_leave (&once, 1);
   }
+}
+
+/* Errors are not reported here: a session reports them when it needs
+ * OpenBLAS, and a process that only converts or inspects models runs on. */
+static void ilgnet_blas_constructor (void) __attribute__ ((constructor));
+
+static void
+ilgnet_blas_constructor (void)
+{
+  ilgnet_blas_preload ();
+}
+
+gboolean
+ilgnet_blas_init (GError ** error)
+{
+  ilgnet_blas_preload ();
   if (!p_sgemm) {
     g_set_error_literal (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
         load_error);

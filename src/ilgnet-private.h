@@ -145,6 +145,10 @@ ilgnet_blob_shape_size (const IlgnetBlobShape * s)
   return (gsize) s->c * s->h * s->w;
 }
 
+/* blas.c: loads OpenBLAS once, if not done yet (see there why early);
+ * failures are reported by the first session */
+void ilgnet_blas_preload (void);
+
 /* preprocess.c: validates an image and an optional region of it */
 gboolean ilgnet_image_check (const IlgnetImage * image, const IlgnetRect * roi,
     GError ** error);

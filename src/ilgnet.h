@@ -133,7 +133,9 @@ char *ilgnet_default_model_path (GError **error);
 /* Convolutions run on OpenBLAS, which the library loads itself on first use
  * (libopenblas.so.0) so that it can ask for its AVX-512 kernels on CPUs that
  * have them; ILGNET_BLAS_CORETYPE=<OpenBLAS core name> picks another set,
- * ILGNET_BLAS_CORETYPE=default leaves the choice to OpenBLAS.  The f16/i8
+ * ILGNET_BLAS_CORETYPE=default leaves the choice to OpenBLAS.  It is loaded
+ * when the program (or plugin) containing libilgnet is, else by the first
+ * ilgnet_model_open(), so these variables must be set before that.  The f16/i8
  * fully-connected kernels use AVX-512 or AVX2+F16C when the CPU has them
  * (ILGNET_SIMD=avx2|none forces a narrower version, for tests). */
 

@@ -65,6 +65,9 @@ ilgnet_model_open (const char *path, GError ** error)
 
   g_return_val_if_fail (path != NULL, NULL);
 
+  /* before any session, which may be made on a thread of its own */
+  ilgnet_blas_preload ();
+
   fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: cannot open: %s",

@@ -1,8 +1,10 @@
 /* The model and session API around the kernels: header fields and counts,
- * the default model lookup, argument errors, profiling. */
+ * the default model lookup, argument errors, profiling; OpenBLAS loaded
+ * before main() with the wanted kernels and the environment left as it was. */
 #include "ilgnet.h"
 #include "model-builder.h"
 
+#include <dlfcn.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +41,61 @@ on_layer (const char *layer, const char *type, double ms, gpointer data)
     p->calls = -1000;
 }
 
+/* The value @name had when the process started (/proc/self/environ is not
+ * changed by setenv), or NULL. */
+static char *
+initial_env (const char *name)
+{
+  char *env, *p, *value = NULL;
+  gsize len;
+  gsize n = strlen (name);
+
+  if (!g_file_get_contents ("/proc/self/environ", &env, &len, NULL))
+    return NULL;
+  for (p = env; p < env + len; p += strlen (p) + 1)
+    if (strncmp (p, name, n) == 0 && p[n] == '=')
+      value = g_strdup (p + n + 1);
+  g_free (env);
+  return value;
+}
+
+/* libilgnet loads OpenBLAS from its constructor, while the process is
+ * single-threaded, because choosing the kernels means setting
+ * OPENBLAS_CORETYPE for a moment. */
+static void
+test_blas_loaded_early (void)
+{
+  void *handle = dlopen ("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD);
+  const char *(*corename) (void);
+  const char *ilgnet_want = g_getenv ("ILGNET_BLAS_CORETYPE");
+  const char *want = NULL;
+  char *initial = initial_env ("OPENBLAS_CORETYPE");
+
+  CHECK (handle != NULL, "OpenBLAS not loaded before main()");
+  CHECK (g_strcmp0 (initial, g_getenv ("OPENBLAS_CORETYPE")) == 0,
+      "OPENBLAS_CORETYPE changed from %s to %s", initial ? initial : "unset",
+      g_getenv ("OPENBLAS_CORETYPE"));
+  if (!handle)
+    goto out;
+  corename = (const char *(*)(void)) dlsym (handle, "openblas_get_corename");
+  if (ilgnet_want && strcmp (ilgnet_want, "default") != 0)
+    want = ilgnet_want;
+#if defined(__x86_64__) && defined(__GNUC__)
+  else if (!ilgnet_want && __builtin_cpu_supports ("avx512f")
+      && __builtin_cpu_supports ("avx512bw")
+      && __builtin_cpu_supports ("avx512dq")
+      && __builtin_cpu_supports ("avx512vl"))
+    want = "SkylakeX";
+#endif
+  /* OpenBLAS builds without runtime dispatch have one core type */
+  if (want && corename && dlsym (handle, "gotoblas_dynamic_init"))
+    CHECK (g_ascii_strcasecmp (corename (), want) == 0,
+        "OpenBLAS runs its %s kernels, want %s", corename (), want);
+  dlclose (handle);
+out:
+  g_free (initial);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -55,6 +112,7 @@ main (int argc, char **argv)
   Prof prof = { 0, };
   gsize size;
 
+  test_blas_loaded_early ();
   fill_random (rnd, w, G_N_ELEMENTS (w), -1, 1);
   fill_random (rnd, b, 5, -1, 1);
   fill_random (rnd, wf, G_N_ELEMENTS (wf), -0.1, 0.1);
