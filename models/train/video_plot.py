@@ -27,8 +27,7 @@ W, H, FPS = 480, 270, 10
 def pan(photo, t):
     """A 16:9 window sliding slowly across the photo (t in 0..1)."""
     h, w = photo.shape[:2]
-    ch = int(h * 0.85)
-    cw = min(w, int(ch * 16 / 9))
+    cw = int(min(w * 0.75, h * 0.85 * 16 / 9))
     ch = int(cw * 9 / 16)
     x0 = int((w - cw) * (0.2 + 0.6 * t))
     y0 = int((h - ch) * 0.5)
