@@ -6,8 +6,9 @@
 # interruption and it continues from WORKDIR/ckpt/last.pt), evaluates on
 # the held-out lomiri photos, exports to models/default.ilgnet through
 # caffe_pb.py + ilgnet-convert and draws the video plot.
-# Needs python3-torch, python3-opencv, python3-matplotlib and a build of
-# the tree (BUILD, default: build) for ilgnet-convert and ilgnet-score.
+# Installs what it needs when missing (python3-torch, python3-opencv,
+# python3-matplotlib; the build's packages) and builds the tree (BUILD,
+# default: build) for ilgnet-convert and ilgnet-score.
 # About 80 min of training on 2 cores.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +17,12 @@ work=${1:-$top/../ilgnet-train}
 build=${BUILD:-$top/build}
 py=/usr/bin/python3
 mkdir -p "$work"
-[ -f "$build/build.ninja" ] || "$top/src/tools/setup-build.sh" "$build"
+"$top/src/tools/setup-build.sh" "$build" --tests
+if ! dpkg-query -W -f='${Status}' python3-matplotlib 2>/dev/null | grep -q 'install ok installed'; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get install -y -qq --no-install-recommends python3-matplotlib
+fi
 ninja -C "$build" src/tools/ilgnet-convert src/tools/ilgnet-score
 
 [ -f "$work/cache/val.npz" ] || $py "$here/photos.py" "$work"
