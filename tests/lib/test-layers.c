@@ -10,18 +10,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "check.h"
 
 static GRand *rnd;
-static int failures;
-
-#define CHECK(cond, ...) G_STMT_START { \
-    if (!(cond)) { \
-      failures++; \
-      fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf (stderr, __VA_ARGS__); \
-      fprintf (stderr, "\n"); \
-    } \
-  } G_STMT_END
 
 /* ---- references (one image, NCHW) ---------------------------------------- */
 
@@ -808,9 +799,5 @@ main (int argc, char **argv)
   test_graph ();
   test_stretch_reuse ();
   g_rand_free (rnd);
-  if (failures)
-    fprintf (stderr, "%d check(s) failed\n", failures);
-  else
-    printf ("all layer checks passed\n");
-  return failures ? 1 : 0;
+  return check_finish ("layer");
 }

@@ -10,19 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "check.h"
 
-static int failures;
 static GRand *rnd;
 static char *tmp_path;
-
-#define CHECK(cond, ...) G_STMT_START { \
-    if (!(cond)) { \
-      failures++; \
-      fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf (stderr, __VA_ARGS__); \
-      fprintf (stderr, "\n"); \
-    } \
-  } G_STMT_END
 
 #define NAMES(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
@@ -334,9 +325,5 @@ main (int argc, char **argv)
   g_free (file);
   model_builder_free (mb);
   g_rand_free (rnd);
-  if (failures)
-    fprintf (stderr, "%d check(s) failed\n", failures);
-  else
-    printf ("all loader checks passed\n");
-  return failures ? 1 : 0;
+  return check_finish ("loader");
 }

@@ -9,18 +9,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "check.h"
 
-static int failures;
 static GRand *rnd;
-
-#define CHECK(cond, ...) G_STMT_START { \
-    if (!(cond)) { \
-      failures++; \
-      fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf (stderr, __VA_ARGS__); \
-      fprintf (stderr, "\n"); \
-    } \
-  } G_STMT_END
 
 /* Weight of source sample @s for output sample @o of an axis: box overlap
  * when shrinking, tent around the mapped centre when enlarging. */
@@ -446,9 +437,5 @@ main (int argc, char **argv)
   test_multi_crops ();
   test_score_image ();
   g_rand_free (rnd);
-  if (failures)
-    fprintf (stderr, "%d check(s) failed\n", failures);
-  else
-    printf ("all preprocessing checks passed\n");
-  return failures ? 1 : 0;
+  return check_finish ("preprocessing");
 }

@@ -8,17 +8,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...) G_STMT_START { \
-    if (!(cond)) { \
-      failures++; \
-      fprintf (stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf (stderr, __VA_ARGS__); \
-      fprintf (stderr, "\n"); \
-    } \
-  } G_STMT_END
+#include "check.h"
 
 typedef struct
 {
@@ -200,9 +190,5 @@ main (int argc, char **argv)
   g_free (path);
   model_builder_free (mb);
   g_rand_free (rnd);
-  if (failures)
-    fprintf (stderr, "%d check(s) failed\n", failures);
-  else
-    printf ("all session checks passed\n");
-  return failures ? 1 : 0;
+  return check_finish ("session");
 }
