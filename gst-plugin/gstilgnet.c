@@ -190,6 +190,7 @@ struct _GstIlgnet
   guint64 n_frames;
   GstClockTime next_sample;     /* running time of the next frame to analyse */
   GstClockTime last_end;        /* stream time of the last buffer's end */
+  GstIlgnetJob *pending_job;    /* sampled by prepare_output_buffer */
   gint check_allocation;        /* atomic: query downstream again */
   gboolean downstream_composition;
   GstVideoOverlayComposition *composition;
@@ -670,6 +671,7 @@ gst_ilgnet_stop (GstBaseTransform * trans)
   self->have_result = FALSE;
   g_mutex_unlock (&self->result_lock);
 
+  g_clear_pointer (&self->pending_job, gst_ilgnet_job_free);
   g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
   g_clear_pointer (&self->model, ilgnet_model_unref);
   g_clear_pointer (&self->model_name, g_free);
@@ -977,24 +979,67 @@ gst_ilgnet_attach (GstIlgnet * self, GstBuffer * buf,
 #endif
 }
 
+static GstClockTime
+gst_ilgnet_running_time (GstIlgnet * self, GstBuffer * buf)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts) || trans->segment.format != GST_FORMAT_TIME)
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts);
+}
+
+/* A frame picked for scoring keeps its own buffer (the one a buffer pool
+ * handed out) until the scorer is done with it, and a new buffer sharing
+ * its memory goes downstream instead.  The pool thus gets the buffer back
+ * only once nothing reads it: a pool that recycles memory without looking
+ * at its refcount (v4l2src's) cannot overwrite a frame being scored, and
+ * downstream writes copy the memory instead of changing what is scored.
+ * Frames not picked cost nothing. */
+static GstFlowReturn
+gst_ilgnet_prepare_output_buffer (GstBaseTransform * trans,
+    GstBuffer * inbuf, GstBuffer ** outbuf)
+{
+  GstIlgnet *self = GST_ILGNET (trans);
+  GstClockTime interval;
+
+  g_clear_pointer (&self->pending_job, gst_ilgnet_job_free);
+  if (G_LIKELY (self->have_info)
+      && !GST_BUFFER_FLAG_IS_SET (inbuf, GST_BUFFER_FLAG_GAP)) {
+    GST_OBJECT_LOCK (self);
+    interval = self->interval;
+    GST_OBJECT_UNLOCK (self);
+    if (gst_ilgnet_should_sample (self, gst_ilgnet_running_time (self, inbuf),
+            interval)) {
+      self->pending_job = gst_ilgnet_job_new (inbuf, &self->info);
+      *outbuf = gst_buffer_copy (inbuf);
+      return *outbuf ? GST_FLOW_OK : GST_FLOW_ERROR;
+    }
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->prepare_output_buffer
+      (trans, inbuf, outbuf);
+}
+
 static GstFlowReturn
 gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   GstIlgnet *self = GST_ILGNET (trans);
   GstClockTime pts = GST_BUFFER_PTS (buf);
   GstClockTime rt = GST_CLOCK_TIME_NONE, st = GST_CLOCK_TIME_NONE;
-  GstClockTime interval;
+  GstIlgnetJob *job;
   GstIlgnetOverlayMode overlay;
   GstIlgnetCrop crop;
   GstIlgnetResult result;
   gboolean have_result;
   guint64 frame;
 
+  job = self->pending_job;
+  self->pending_job = NULL;
   if (G_UNLIKELY (!self->have_info))
     goto not_negotiated;
 
   GST_OBJECT_LOCK (self);
-  interval = self->interval;
   overlay = self->overlay;
   crop = self->crop;
   GST_OBJECT_UNLOCK (self);
@@ -1008,9 +1053,7 @@ gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
           GST_BUFFER_DURATION (buf) : 0);
   }
 
-  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)
-      && gst_ilgnet_should_sample (self, rt, interval)) {
-    GstIlgnetJob *job = gst_ilgnet_job_new (buf, &self->info);
+  if (job) {
     guint64 id;
     guint dropped;
 
@@ -1455,6 +1498,8 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_ilgnet_sink_event);
   trans_class->src_event = GST_DEBUG_FUNCPTR (gst_ilgnet_src_event);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_ilgnet_query);
+  trans_class->prepare_output_buffer =
+      GST_DEBUG_FUNCPTR (gst_ilgnet_prepare_output_buffer);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_ilgnet_transform_ip);
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->transform_ip_on_passthrough = FALSE;

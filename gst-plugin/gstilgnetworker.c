@@ -77,10 +77,10 @@ gst_ilgnet_job_new (GstBuffer * buffer, const GstVideoInfo * info)
 {
   GstIlgnetJob *job = g_new0 (GstIlgnetJob, 1);
 
-  /* A new buffer sharing the memory: the caller's buffer stays writable for
-   * metadata, and buffer pools see the memory is in use and do not recycle
-   * it under us. */
-  job->buffer = gst_buffer_copy (buffer);
+  /* The buffer itself, not a copy sharing its memory: only a held buffer
+   * keeps every kind of pool from recycling the memory (the element sends
+   * a copy downstream instead, see prepare_output_buffer). */
+  job->buffer = gst_buffer_ref (buffer);
   job->info = *info;
   job->pts = job->duration = GST_CLOCK_TIME_NONE;
   job->running_time = job->stream_time = GST_CLOCK_TIME_NONE;

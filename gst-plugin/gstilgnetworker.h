@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 /* A frame to score.  The worker owns it once pushed. */
 typedef struct
 {
-  GstBuffer *buffer;            /* holds the frame's memory (a shallow copy) */
+  GstBuffer *buffer;            /* the frame, held until scored */
   GstVideoInfo info;
   IlgnetResize resize;
   GstClockTime pts, duration, running_time, stream_time;

@@ -313,6 +313,90 @@ GST_START_TEST (test_async_meta)
 
 GST_END_TEST;
 
+/* ---- buffer ownership ---------------------------------------------------- */
+
+static void
+buffer_finalized (gpointer data, GstMiniObject * obj)
+{
+  g_atomic_int_set ((gint *) data, TRUE);
+}
+
+static void
+fill_rgb (GstBuffer * buf, const RefColour * c)
+{
+  GstMapInfo map;
+  gsize i;
+
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  for (i = 0; i + 2 < map.size; i += 3) {
+    map.data[i] = c->r;
+    map.data[i + 1] = c->g;
+    map.data[i + 2] = c->b;
+  }
+  gst_buffer_unmap (buf, &map);
+}
+
+/* A frame being scored stays the element's until the scorer is done: the
+ * buffer upstream allocated (which a pool would recycle) is held, a buffer
+ * sharing its memory goes downstream, and what downstream writes into that
+ * is not what gets scored. */
+GST_START_TEST (test_scored_buffer_held)
+{
+  const RefColour black = { 0, 0, 0, 0.0 };
+  const RefColour *c = &ref_colours[1];
+  GstHarness *h;
+  GstBuffer *in, *out;
+  GstMemory *mem;
+  GstMapInfo map;
+  gdouble s_colour, s_black, last;
+  gint finalized = FALSE;
+  GstBuffer *ref;
+
+  /* The slow model's scores of both colours, held (sync) frames. */
+  h = harness_new (slow_model, "mode=sync interval=0");
+  set_rgb_caps (h, 64, 48);
+  gst_buffer_unref (gst_harness_push_and_pull (h, solid_rgb (64, 48, c, 0)));
+  g_object_get (h->element, "last-score", &s_colour, NULL);
+  gst_buffer_unref (gst_harness_push_and_pull (h, solid_rgb (64, 48, &black,
+              40 * GST_MSECOND)));
+  g_object_get (h->element, "last-score", &s_black, NULL);
+  gst_harness_teardown (h);
+  fail_unless (fabs (s_colour - s_black) > 1e-3,
+      "the test needs colours the model tells apart (%f, %f)", s_colour,
+      s_black);
+
+  h = harness_new (slow_model, "interval=0");
+  set_rgb_caps (h, 64, 48);
+  in = solid_rgb (64, 48, c, 0);
+  mem = gst_memory_ref (gst_buffer_peek_memory (in, 0));
+  gst_mini_object_weak_ref (GST_MINI_OBJECT (in), buffer_finalized,
+      &finalized);
+  ref = in;
+  out = gst_harness_push_and_pull (h, in);
+  /* No pixel copy, but not the same buffer. */
+  fail_unless (out != ref);
+  fail_unless (gst_buffer_peek_memory (out, 0) == mem);
+  /* Downstream draws on its buffer... */
+  fill_rgb (out, &black);
+  gst_buffer_unref (out);
+  /* ...while the model, hundreds of ms a frame, still holds the frame. */
+  fail_if (g_atomic_int_get (&finalized), "a frame being scored was freed");
+  fail_unless (gst_memory_map (mem, &map, GST_MAP_READ));
+  fail_unless (map.data[0] == c->r && map.data[1] == c->g
+      && map.data[2] == c->b, "downstream wrote into the scored frame");
+  gst_memory_unmap (mem, &map);
+
+  wait_analysed (h, 1);
+  fail_unless (g_atomic_int_get (&finalized), "the scored frame was kept");
+  g_object_get (h->element, "last-score", &last, NULL);
+  fail_unless (fabs (last - s_colour) < 1e-6, "scored %f, the colour gives "
+      "%f, black %f", last, s_colour, s_black);
+  gst_memory_unref (mem);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* ---- drop-oldest ---------------------------------------------------------- */
 
 /* A model slower than the stream: the streaming thread never waits, the
@@ -1547,6 +1631,7 @@ ilgnet_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_sync_meta);
   tcase_add_test (tc, test_async_meta);
+  tcase_add_test (tc, test_scored_buffer_held);
   tcase_add_test (tc, test_drop_oldest);
   tcase_add_test (tc, test_interval_nonlive);
   tcase_add_test (tc, test_interval_live);
