@@ -203,20 +203,26 @@ def pristine_variation(img, rng, u=1.0):
 def random_crop(photo, rng, size, u, min_area=0.35):
     """A good crop of @photo (area >= @min_area, aspect 0.6..1.9), at the
     working resolution round(size*u) square (squashed, as the runtime's
-    default resize does)."""
+    default resize does).  Crops are never blown up by more than 1.15:
+    an upscaled crop is soft, and a soft picture labelled "good" teaches
+    the net that defocus is fine (the small sample photos would do that)."""
     h, w = photo.shape[:2]
-    for _ in range(10):
+    ws = int(round(size * u))
+    floor = ws / 1.15
+    if min(h, w) < floor:
+        ws = max(size, int(min(h, w) * 1.15))
+        floor = ws / 1.15
+    for _ in range(20):
         area = rng.uniform(min_area, 1.0) * h * w
         ar = np.exp(rng.uniform(np.log(0.6), np.log(1.9)))
         cw = int(round(np.sqrt(area * ar)))
         ch = int(round(np.sqrt(area / ar)))
-        if cw <= w and ch <= h:
+        if floor <= cw <= w and floor <= ch <= h:
             break
     else:
         cw, ch = w, h
     x0 = int(rng.integers(0, w - cw + 1))
     y0 = int(rng.integers(0, h - ch + 1))
-    ws = int(round(size * u))
     return cv2.resize(photo[y0:y0 + ch, x0:x0 + cw], (ws, ws), interpolation=cv2.INTER_AREA)
 
 
