@@ -82,8 +82,9 @@
  * seconds), `score`, `crop` (object with `x`, `y`, `width`, `height`; with
  * `crop=multi`), with `crop=multi` also `frame_score` and `keep_framing` (as
  * in the message), `model` and `wallclock` (UTC, ISO 8601).  `format=csv`
- * writes the same columns except `frame_score` and `keep_framing`, after a
- * header line.  `format=webvtt` writes
+ * writes the same fields as columns after a header line (`crop_x`,
+ * `crop_y`, `crop_width`, `crop_height`, `frame_score`, `keep_framing`
+ * empty without `crop=multi`).  `format=webvtt` writes
  * subtitles: one cue a result, from its stream time until the next result
  * (the last one until the end of the stream), with the text "score 0.734";
  * cues must be in time order, so results from before a backward seek's

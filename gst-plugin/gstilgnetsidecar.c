@@ -100,7 +100,7 @@ gst_ilgnet_sidecar_open (const gchar * location,
     case GST_ILGNET_SIDECAR_CSV:
       if (!sidecar_printf (sidecar, error, "frame,pts,stream_time,"
               "running_time,time,score,crop_x,crop_y,crop_width,crop_height,"
-              "model,wallclock\n"))
+              "frame_score,keep_framing,model,wallclock\n"))
         goto failed;
       break;
     case GST_ILGNET_SIDECAR_WEBVTT:
@@ -217,11 +217,16 @@ write_csv (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
   g_string_append_c (s, ',');
   /* Locale-independent: a decimal comma would break the columns. */
   g_string_append (s, g_ascii_formatd (num, sizeof (num), "%.6f", r->score));
-  if (with_crop)
-    g_string_append_printf (s, ",%d,%d,%d,%d", r->rect.x, r->rect.y,
+  if (with_crop) {
+    g_string_append_printf (s, ",%d,%d,%d,%d,", r->rect.x, r->rect.y,
         r->rect.w, r->rect.h);
-  else
-    g_string_append (s, ",,,,");
+    /* As in JSON lines: "score" is the crop's, this the frame's as it is. */
+    g_string_append (s, g_ascii_formatd (num, sizeof (num), "%.6f",
+            r->frame_score));
+    g_string_append (s, r->keep_framing ? ",true" : ",false");
+  } else {
+    g_string_append (s, ",,,,,,");
+  }
   /* Quoted, with quotes doubled, since names are free text. */
   parts = g_strsplit (sidecar->model, "\"", -1);
   model = g_strjoinv ("\"\"", parts);

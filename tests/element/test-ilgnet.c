@@ -1248,12 +1248,12 @@ GST_END_TEST;
 /* ---- score file ---------------------------------------------------------------- */
 
 static gchar *
-run_with_sidecar (const gchar * format, GList ** results)
+run_with_sidecar (const gchar * format, const gchar * extra, GList ** results)
 {
   gchar *dir = g_dir_make_tmp ("ilgnet-XXXXXX", NULL);
   gchar *path = g_build_filename (dir, "scores", NULL);
   gchar *props = g_strdup_printf ("mode=sync interval=100000000 format=%s "
-      "location=%s", format, path);
+      "location=%s %s", format, path, extra);
   GstHarness *h = harness_new (tiny_model, props);
   GstBus *bus = attach_bus (h->element);
   gchar *text = NULL, *at_eos = NULL;
@@ -1285,7 +1285,7 @@ run_with_sidecar (const gchar * format, GList ** results)
 GST_START_TEST (test_sidecar_jsonl)
 {
   GList *results, *l;
-  gchar *text = run_with_sidecar ("jsonl", &results);
+  gchar *text = run_with_sidecar ("jsonl", "", &results);
   gchar **lines = g_strsplit (text, "\n", -1);
   guint i = 0;
 
@@ -1333,7 +1333,7 @@ GST_END_TEST;
 GST_START_TEST (test_sidecar_csv)
 {
   GList *results, *l;
-  gchar *text = run_with_sidecar ("csv", &results);
+  gchar *text = run_with_sidecar ("csv", "", &results);
   gchar **lines = g_strsplit (text, "\n", -1);
   guint i = 1;
 
@@ -1346,13 +1346,50 @@ GST_START_TEST (test_sidecar_csv)
     gst_structure_get_double (l->data, "score", &s);
     gst_structure_get_uint64 (l->data, "timestamp", &ts);
     gst_structure_get_uint64 (l->data, "frame", &frame);
-    fail_unless (g_strv_length (cols) == 12, "line %s", lines[i]);
+    fail_unless (g_strv_length (cols) == 14, "line %s", lines[i]);
     fail_unless_equals_uint64 (g_ascii_strtoull (cols[0], NULL, 10), frame);
     fail_unless_equals_uint64 (g_ascii_strtoull (cols[1], NULL, 10), ts);
     fail_unless (fabs (g_ascii_strtod (cols[5], NULL) - s) < 1e-5);
     g_strfreev (cols);
   }
   fail_unless (lines[i] == NULL || lines[i][0] == '\0');
+  g_strfreev (lines);
+  g_free (text);
+  free_results (results);
+}
+
+GST_END_TEST;
+
+/* crop=multi: the crop and the whole frame's own score and verdict, in the
+ * CSV as in the messages. */
+GST_START_TEST (test_sidecar_csv_multi)
+{
+  GList *results, *l;
+  gchar *text = run_with_sidecar ("csv", "crop=multi", &results);
+  gchar **lines = g_strsplit (text, "\n", -1);
+  guint i = 1;
+
+  fail_unless (g_str_has_prefix (lines[0], "frame,pts,"));
+  fail_unless (strstr (lines[0], ",frame_score,keep_framing,") != NULL);
+  fail_unless (results != NULL);
+  for (l = results; l; l = l->next, i++) {
+    gchar **cols = g_strsplit (lines[i], ",", -1);
+    gdouble s, fs;
+    gboolean keep;
+
+    fail_unless (g_strv_length (cols) == 14, "line %s", lines[i]);
+    fail_unless (gst_structure_get_double (l->data, "score", &s));
+    fail_unless (gst_structure_get_double (l->data, "frame-score", &fs));
+    fail_unless (gst_structure_get_boolean (l->data, "keep-framing", &keep));
+    fail_unless (fabs (g_ascii_strtod (cols[5], NULL) - s) < 1e-5);
+    fail_unless (fabs (g_ascii_strtod (cols[10], NULL) - fs) < 1e-5);
+    fail_unless_equals_string (cols[11], keep ? "true" : "false");
+    /* Keeping the framing means the crop is the frame. */
+    if (keep)
+      fail_unless (atoi (cols[8]) == 32 && atoi (cols[9]) == 24, "%s",
+          lines[i]);
+    g_strfreev (cols);
+  }
   g_strfreev (lines);
   g_free (text);
   free_results (results);
@@ -1372,7 +1409,7 @@ parse_vtt_time (const gchar * s)
 GST_START_TEST (test_sidecar_webvtt)
 {
   GList *results, *l;
-  gchar *text = run_with_sidecar ("webvtt", &results);
+  gchar *text = run_with_sidecar ("webvtt", "", &results);
   gchar **lines = g_strsplit (text, "\n", -1);
   GstClockTime prev_end = GST_CLOCK_TIME_NONE;
   guint i, cues = 0;
@@ -1649,6 +1686,7 @@ ilgnet_suite (void)
   tcase_add_test (tc, test_multi_crop_steady);
   tcase_add_test (tc, test_sidecar_jsonl);
   tcase_add_test (tc, test_sidecar_csv);
+  tcase_add_test (tc, test_sidecar_csv_multi);
   tcase_add_test (tc, test_sidecar_webvtt);
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_bad_location);
