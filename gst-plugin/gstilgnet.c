@@ -205,7 +205,7 @@ struct _GstIlgnet
 
   /* Results, written by the worker thread. */
   GMutex result_lock;
-  guint caps_cookie;            /* bumped by caps changes */
+  guint cookie;                 /* bumped by caps changes and new segments */
   gboolean have_result;
   GstIlgnetResult result;       /* the latest one */
   GstIlgnetCropSuggest suggest; /* crop=multi: the suggestion held */
@@ -450,11 +450,11 @@ gst_ilgnet_on_result (const GstIlgnetResult * scored, gpointer user_data)
   g_mutex_lock (&self->result_lock);
   /* Frames of the previous caps keep their own best candidate. */
   if (result.resize == ILGNET_RESIZE_MULTI && result.n_crops > 0
-      && result.cookie == self->caps_cookie)
+      && result.cookie == self->cookie)
     gst_ilgnet_suggest_crop (self, &result, margin, hold);
   /* A result for a frame of the previous caps is reported, but not put on
    * frames of the new size. */
-  if (r->cookie == self->caps_cookie) {
+  if (r->cookie == self->cookie) {
     self->result = *r;
     self->have_result = TRUE;
   }
@@ -565,7 +565,7 @@ gst_ilgnet_start (GstBaseTransform * trans)
     goto worker_failed;
 
   g_mutex_lock (&self->result_lock);
-  self->caps_cookie = 0;
+  self->cookie = 0;
   self->have_result = FALSE;
   gst_ilgnet_crop_suggest_reset (&self->suggest);
   self->n_results = 0;
@@ -712,7 +712,7 @@ gst_ilgnet_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   if (self->have_info && !gst_video_info_is_equal (&info, &self->info)) {
     /* Results so far describe frames of another size or format. */
     g_mutex_lock (&self->result_lock);
-    self->caps_cookie++;
+    self->cookie++;
     self->have_result = FALSE;
     gst_ilgnet_crop_suggest_reset (&self->suggest);
     g_mutex_unlock (&self->result_lock);
@@ -786,8 +786,11 @@ gst_ilgnet_sink_event (GstBaseTransform * trans, GstEvent * event)
       break;
     case GST_EVENT_STREAM_START:
     case GST_EVENT_SEGMENT:
-      /* Other pictures (a new stream, a seek): advice starts afresh. */
+      /* Other pictures (a new stream, a seek): advice starts afresh, and a
+       * frame of the old segment still being scored is reported but neither
+       * feeds the new crop advice nor goes on the new frames. */
       g_mutex_lock (&self->result_lock);
+      self->cookie++;
       gst_ilgnet_crop_suggest_reset (&self->suggest);
       g_mutex_unlock (&self->result_lock);
       break;
@@ -1065,7 +1068,7 @@ gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     job->stream_time = st;
     job->frame = frame;
     g_mutex_lock (&self->result_lock);
-    job->cookie = self->caps_cookie;
+    job->cookie = self->cookie;
     g_mutex_unlock (&self->result_lock);
 
     dropped = gst_ilgnet_worker_push (self->worker, job, &id);

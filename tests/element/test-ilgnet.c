@@ -397,6 +397,41 @@ GST_START_TEST (test_scored_buffer_held)
 
 GST_END_TEST;
 
+/* A frame still being scored when a new segment starts is reported, but
+ * its result is not put on the new segment's frames (nor fed to the crop
+ * advice, which restarts with the segment). */
+GST_START_TEST (test_segment_stale_result)
+{
+  GstHarness *h = harness_new (slow_model, "interval=10000000000");
+  GstBus *bus = attach_bus (h->element);
+  GstSegment seg;
+  GstBuffer *out;
+  GList *results;
+
+  set_rgb_caps (h, 64, 48);
+  gst_buffer_unref (gst_harness_push_and_pull (h, solid_rgb (64, 48,
+              &ref_colours[0], 0)));
+  /* The slow model is still at it (hundreds of ms). */
+  fail_unless_equals_uint64 (get_u64 (h, "frames-analysed"), 0);
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  wait_analysed (h, 1);
+
+  out = gst_harness_push_and_pull (h, solid_rgb (64, 48, &ref_colours[1],
+          40 * GST_MSECOND));
+  fail_unless (gst_buffer_get_ilgnet_meta (out) == NULL,
+      "a result of the previous segment was put on a new frame");
+  gst_buffer_unref (out);
+  results = pop_results (bus);
+  fail_unless_equals_int (g_list_length (results), 1);
+  free_results (results);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* ---- drop-oldest ---------------------------------------------------------- */
 
 /* A model slower than the stream: the streaming thread never waits, the
@@ -1669,6 +1704,7 @@ ilgnet_suite (void)
   tcase_add_test (tc, test_sync_meta);
   tcase_add_test (tc, test_async_meta);
   tcase_add_test (tc, test_scored_buffer_held);
+  tcase_add_test (tc, test_segment_stale_result);
   tcase_add_test (tc, test_drop_oldest);
   tcase_add_test (tc, test_interval_nonlive);
   tcase_add_test (tc, test_interval_live);
