@@ -20,7 +20,9 @@
  * 0..1.  The first frame is always analysed.  The thread is fed by a queue of
  * #GstIlgnet:max-queue frames; when the model is slower than the stream, the
  * oldest waiting frame is dropped (counted in #GstIlgnet:frames-dropped) and
- * the stream never waits.
+ * the stream never waits.  The scorer holds the buffer upstream produced
+ * until it is done with it (a copy sharing its memory goes downstream), so
+ * at most #GstIlgnet:max-queue + 1 buffers of upstream's pool are held.
  *
  * Results reach the application in four ways:
  *
