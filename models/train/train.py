@@ -174,8 +174,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workdir")
     ap.add_argument("--arch", default="ilgnet-compact", choices=net.ARCHITECTURES)
-    ap.add_argument("--steps-low", type=int, default=2400)
-    ap.add_argument("--steps-high", type=int, default=600)
+    ap.add_argument("--steps-low", type=int, default=8000)
+    ap.add_argument("--steps-high", type=int, default=450)
     ap.add_argument("--low-size", type=int, default=163)
     ap.add_argument("--pairs", type=int, default=16, help="pairs per batch")
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -191,7 +191,7 @@ def main():
     ap.add_argument("--restart-step", type=int, default=0,
                     help="start a second cosine at this step (0: none)")
     ap.add_argument("--restart-lr", type=float, default=5e-4)
-    ap.add_argument("--art-fraction", type=float, default=0.3,
+    ap.add_argument("--art-fraction", type=float, default=0.2,
                     help="share of pairs made from the non-photo pictures")
     ap.add_argument("--min-area", type=float, default=0.15,
                     help="smallest crop, as a share of the photo's area")
