@@ -57,7 +57,7 @@ def eval_set(photo_list, size=net.INPUT_SIZE, seed=4321, crops=3):
     return np.stack(xs), meta
 
 
-def report(scores, meta):
+def report(scores, meta, names=None, crops=3):
     pristine = {g: s for s, (g, k, _) in zip(scores, meta) if k == "pristine"}
     pos = [s for s, (g, k, _) in zip(scores, meta) if k == "pristine"]
     per_kind, per_strength, wins = {}, {}, []
@@ -69,7 +69,20 @@ def report(scores, meta):
         per_kind.setdefault(k, []).append((w, s))
         per_strength.setdefault(st, []).append(w)
     neg = [s for s, (g, k, _) in zip(scores, meta) if k != "pristine"]
+    # Per photo: failures depend on the picture far more than on the
+    # degradation's strength, so this is where to look first.
+    per_photo = {}
+    for s, (g, k, _) in zip(scores, meta):
+        rec = per_photo.setdefault(g // crops, dict(pristine=[], wins=[]))
+        if k == "pristine":
+            rec["pristine"].append(float(s))
+        else:
+            rec["wins"].append(float(pristine[g] > s))
+    per_photo = {(os.path.basename(names[i]) if names else str(i)):
+                 dict(pristine=float(np.mean(r["pristine"])), pairwise=float(np.mean(r["wins"])))
+                 for i, r in per_photo.items()}
     return dict(
+        per_photo=per_photo,
         n_pristine=len(pos), n_degraded=len(neg),
         pairwise=float(np.mean(wins)), auc=auc(pos, neg),
         mean_pristine=float(np.mean(pos)), mean_degraded=float(np.mean(neg)),
@@ -127,12 +140,12 @@ def main():
         from export import load_checkpoint
         model, st = load_checkpoint(a.checkpoint)
         s = score_all(model, torch.from_numpy(x))
-        out["pytorch"] = report(s, meta)
+        out["pytorch"] = report(s, meta, names)
         out["pytorch"]["step"] = st["step"]
         print(markdown(out["pytorch"], "PyTorch, step %d" % st["step"]))
     if a.model:
         s2 = score_with_libilgnet(a.score, a.model, x, threads=a.threads)
-        out["libilgnet"] = report(s2, meta)
+        out["libilgnet"] = report(s2, meta, names)
         out["libilgnet"]["model"] = os.path.basename(a.model)
         print(markdown(out["libilgnet"], "libilgnet " + os.path.basename(a.model)))
         if a.checkpoint:

@@ -9,7 +9,7 @@
 # Installs what it needs when missing (python3-torch, python3-opencv,
 # python3-matplotlib; the build's packages) and builds the tree (BUILD,
 # default: build) for ilgnet-convert and ilgnet-score.
-# About 140 min of training on 2 quiet cores (8,400 steps of 32 images).
+# About 90 min of training on 2 quiet cores (5,200 steps of 32 images).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)

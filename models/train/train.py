@@ -174,12 +174,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workdir")
     ap.add_argument("--arch", default="ilgnet-compact", choices=net.ARCHITECTURES)
-    ap.add_argument("--steps-low", type=int, default=7400)
-    ap.add_argument("--steps-high", type=int, default=1000)
+    ap.add_argument("--steps-low", type=int, default=4700)
+    ap.add_argument("--steps-high", type=int, default=500)
     ap.add_argument("--low-size", type=int, default=163)
     ap.add_argument("--pairs", type=int, default=16, help="pairs per batch")
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--weight-decay", type=float, default=5e-4)
+    ap.add_argument("--weight-decay", type=float, default=0.05)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--rank-weight", type=float, default=1.0)
     ap.add_argument("--auc-weight", type=float, default=0.5,
@@ -196,6 +196,9 @@ def main():
     ap.add_argument("--min-area", type=float, default=0.15,
                     help="smallest crop, as a share of the photo's area")
     ap.add_argument("--ckpt-minutes", type=float, default=4.0)
+    ap.add_argument("--keep-val-checkpoints", action="store_true",
+                    help="also keep the weights at every held-out check "
+                    "(CKPTDIR/val-stepN.pt), to look back at the curve")
     ap.add_argument("--val-every", type=int, default=300)
     ap.add_argument("--minutes", type=float, default=0, help="stop after (0: run to the end)")
     ap.add_argument("--threads", type=int, default=2)
@@ -276,6 +279,10 @@ def main():
             vx, vk, vg = val_cache[size]
             rep = pairwise_report(score_all(model, vx), vk, vg)
             rec = dict(step=step, size=size, val=rep, t=time.time())
+            if a.keep_val_checkpoints:
+                save(os.path.join(os.path.dirname(ckpt_path), "val-step%d.pt" % step),
+                     dict(model=model.state_dict(), step=step, arch=a.arch, args=vars(a),
+                          val=rep))
             print(json.dumps(rec), flush=True)
             with open(log_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """The shipped models/default.ilgnet loads through libilgnet (ilgnet-score)
-and scores photo-like images above fixed degraded versions of themselves:
-out of focus, shaken, faded to black or white, drowned in noise.
+and scores photo-like images above fixed degraded versions of themselves,
+for the 12 of its 13 degradation types that apply to a single picture:
+always for blur, fades and noise (what thumbnail picking relies on), and
+for at least 85 % of all (image, type) pairs (a model that does not look
+at quality gets about half).
 (Cross-fades of two synthetic pictures are not photo-like enough to be a
-fair check, and low contrast is a known weakness of the shipped model,
-0.78 pairwise on the held-out photos; models/README.md has the per-type
-numbers of all 13 degradations.)"""
+fair check; models/README.md has the per-type numbers of all 13 on the
+held-out photos.)"""
 
 import argparse
 import os
@@ -21,8 +23,9 @@ import net  # noqa: E402
 import synth  # noqa: E402
 from evaluate import score_with_libilgnet  # noqa: E402
 
-DEGRADATIONS = (("defocus", 0.8), ("motion", 0.8), ("fade_black", 0.8),
-                ("fade_white", 0.8), ("noise", 0.8))
+DEGRADATIONS = tuple((k, 0.8) for k in degrade.KINDS if k != "crossfade")
+ALWAYS = ("defocus", "motion", "fade_black", "fade_white", "noise")
+MIN_SHARE = 0.85
 
 
 def main():
@@ -46,15 +49,24 @@ def main():
             xs.append(degrade.to_input(d, net.INPUT_SIZE))
             labels.append((seed, kind))
     scores = score_with_libilgnet(a.score, a.model, np.stack(xs))
-    failed = 0
+    failed, n, wins = 0, 0, 0
     for i, (seed, kind) in enumerate(labels):
         if kind == "pristine":
             base = scores[i]
             print("image %d pristine %.4f" % (seed, base))
             continue
         ok = scores[i] < base
-        failed += not ok
-        print("image %d %-12s %.4f %s" % (seed, kind, scores[i], "ok" if ok else "FAIL (not below pristine)"))
+        n += 1
+        wins += ok
+        must = kind in ALWAYS
+        failed += must and not ok
+        print("image %d %-12s %.4f %s" % (seed, kind, scores[i], "ok" if ok else
+              "FAIL (not below pristine)" if must else "not below pristine"))
+    print("%d of %d degraded images below their pristine image (at least %d%% needed)"
+          % (wins, n, round(100 * MIN_SHARE)))
+    if wins < MIN_SHARE * n:
+        print("FAIL: too few")
+        failed += 1
     return 1 if failed else 0
 
 
