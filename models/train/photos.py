@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Builds the photo sets the default model is trained and evaluated on.
 
-The photos come from Debian wallpaper packages, so anyone can rebuild the
+The photos come from Debian packages (wallpapers, sample pictures), so anyone can rebuild the
 exact same set: `apt-get download` the packages into WORKDIR/debs, unpack
 them with `dpkg -x`, keep one file per distinct picture, drop the ones that
 are not photographs (vector art, flat gradients, logos) and cache every
