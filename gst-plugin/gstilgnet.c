@@ -1032,7 +1032,7 @@ gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 {
   GstIlgnet *self = GST_ILGNET (trans);
   GstClockTime pts = GST_BUFFER_PTS (buf);
-  GstClockTime rt = GST_CLOCK_TIME_NONE, st = GST_CLOCK_TIME_NONE;
+  GstClockTime rt, st = GST_CLOCK_TIME_NONE;
   GstIlgnetJob *job;
   GstIlgnetOverlayMode overlay;
   GstIlgnetCrop crop;
@@ -1051,8 +1051,8 @@ gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GST_OBJECT_UNLOCK (self);
 
   frame = self->n_frames++;
+  rt = gst_ilgnet_running_time (self, buf);
   if (GST_CLOCK_TIME_IS_VALID (pts) && trans->segment.format == GST_FORMAT_TIME) {
-    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts);
     st = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, pts);
     if (GST_CLOCK_TIME_IS_VALID (st))
       self->last_end = st + (GST_BUFFER_DURATION_IS_VALID (buf) ?
