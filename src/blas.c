@@ -53,11 +53,21 @@ wanted_coretype (void)
 }
 
 static void
+restore_env (const char *name, const char *saved)
+{
+  if (saved)
+    g_setenv (name, saved, TRUE);
+  else
+    g_unsetenv (name);
+}
+
+static void
 load_openblas (void)
 {
   void *handle = dlopen (OPENBLAS_SONAME, RTLD_NOW | RTLD_NOLOAD);
   const char *want = handle ? NULL : wanted_coretype ();
   char *saved = g_strdup (g_getenv ("OPENBLAS_CORETYPE"));
+  char *saved_threads = g_strdup (g_getenv ("OPENBLAS_NUM_THREADS"));
 
   /* the environment is touched only when it has to be */
   if (want && g_strcmp0 (saved, want) == 0)
@@ -65,15 +75,18 @@ load_openblas (void)
   if (!handle) {
     if (want)
       g_setenv ("OPENBLAS_CORETYPE", want, TRUE);
+    /* OpenBLAS starts a thread per core when it is loaded, but sessions
+     * only ever call it single-threaded (our own pool splits the GEMMs), so
+     * that pool would idle in every process that loads us, down to
+     * gst-plugin-scanner. */
+    g_setenv ("OPENBLAS_NUM_THREADS", "1", TRUE);
     handle = dlopen (OPENBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (want) {
-      if (saved)
-        g_setenv ("OPENBLAS_CORETYPE", saved, TRUE);
-      else
-        g_unsetenv ("OPENBLAS_CORETYPE");
-    }
+    restore_env ("OPENBLAS_NUM_THREADS", saved_threads);
+    if (want)
+      restore_env ("OPENBLAS_CORETYPE", saved);
   }
   g_free (saved);
+  g_free (saved_threads);
   if (!handle) {
     load_error = g_strdup_printf ("cannot load OpenBLAS: %s", dlerror ());
     return;

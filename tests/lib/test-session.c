@@ -86,6 +86,36 @@ out:
   g_free (initial);
 }
 
+static guint
+count_threads (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  if (!dir)
+    return 0;
+  while (g_dir_read_name (dir))
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+/* Loading the library (as gst-plugin-scanner does with the plugin) must not
+ * leave OpenBLAS's thread pool running: that costs every process that
+ * merely loads it, and sessions call OpenBLAS single-threaded anyway. */
+static void
+test_no_threads_at_load (void)
+{
+  guint n = count_threads ();
+  char *initial = initial_env ("OPENBLAS_NUM_THREADS");
+
+  CHECK (n == 1, "%u threads right after loading, want 1", n);
+  CHECK (g_strcmp0 (initial, g_getenv ("OPENBLAS_NUM_THREADS")) == 0,
+      "OPENBLAS_NUM_THREADS changed from %s to %s",
+      initial ? initial : "unset", g_getenv ("OPENBLAS_NUM_THREADS"));
+  g_free (initial);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -102,6 +132,7 @@ main (int argc, char **argv)
   Prof prof = { 0, };
   gsize size;
 
+  test_no_threads_at_load ();
   test_blas_loaded_early ();
   fill_random (rnd, w, G_N_ELEMENTS (w), -1, 1);
   fill_random (rnd, b, 5, -1, 1);
