@@ -31,7 +31,8 @@ import net  # noqa: E402
 def load_checkpoint(path):
     st = torch.load(path, map_location="cpu")
     model = net.IlgnetNet(st.get("arch", "ilgnet-compact"), bn=True)
-    model.load_state_dict(st["model"])
+    # A run with weight averaging ships the average (see train.py --ema).
+    model.load_state_dict(st.get("ema") or st["model"])
     model.eval()
     return model, st
 

@@ -32,13 +32,16 @@ IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp")
 # The four wallpaper packages hold only 22 photographs, too few for a net
 # trained from scratch to learn what a degradation looks like rather than
 # which 22 pictures are "good" (held-out pristine photos scored 0.43 on
-# average).  These packages add 38 clean photographs (sample pictures of
-# OpenCV's documentation and scikit-image, picked by eye; screenshots,
-# composites, pictures with drawn overlays or transparency left out) and a
-# few clean illustrations for the "art" pool.
-EXTRA_PACKAGES = ["opencv-doc", "python3-skimage", "ukui-wallpapers"]
+# average).  These packages add clean photographs, all picked by eye from
+# contact sheets (screenshots, composites, filter results, pictures with
+# drawn overlays or transparency left out): sample pictures of OpenCV's
+# documentation, scikit-image, GIMP's manual, Tux Paint's photo templates
+# and Palapeli's puzzles; and a few clean illustrations for the "art" pool.
+EXTRA_PACKAGES = ["opencv-doc", "python3-skimage", "ukui-wallpapers",
+                  "gimp-help-en", "tuxpaint-data", "palapeli-data"]
 _CV = "usr/share/doc/opencv-doc/"
 _SK = "usr/lib/python3/dist-packages/skimage/data/"
+_GH = "usr/share/gimp/2.0/help/en/images/"
 EXTRA_PHOTOS = {
     "opencv-doc": [_CV + "examples/data/" + f for f in (
         "aero1.jpg", "aloeL.jpg", "baboon.jpg", "board.jpg", "building.jpg",
@@ -54,6 +57,22 @@ EXTRA_PHOTOS = {
     "python3-skimage": [_SK + f for f in (
         "astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png",
         "rocket.jpg")],
+    # The originals the manual's filter examples start from, not the results.
+    "gimp-help-en": [_GH + f for f in (
+        "filters/examples/blur/mean_curvature-ex-1.jpg",
+        "filters/examples/enhance/high-pass-origin.png",
+        "filters/examples/taj_orig.jpg", "using/duck_orig.png",
+        "using/keyfob_orig.png", "tutorials/tone-mapping/power-lines.jpg",
+        "tutorials/tone-mapping/apple-orchard-truck-tone-mapped-with-Exposur.jpg")],
+    "tuxpaint-data": ["usr/share/tuxpaint/templates/%s.jpg" % f for f in (
+        "burnt_bark", "cliff", "corn_maze", "lighthouse", "mossy_bark",
+        "mossy_log", "mudstone", "ocean_splash", "ocean_waves",
+        "redwoods_above", "rocks", "sheep", "spiders_web", "sun_behind_clouds",
+        "sun_behind_leaves", "trees_above", "trees_at_dusk",
+        "wool_mill_machine")] + ["usr/share/tuxpaint/starters/reef-back.png"],
+    "palapeli-data": ["usr/share/palapeli/collection/%s.jpg" % f for f in (
+        "castle-maintenon", "cincinnati-bridge", "citrus-fruits",
+        "european-honey-bee", "panther-chameleon-female")],
 }
 EXTRA_ART = {
     "opencv-doc": [_CV + "examples/data/starry_night.jpg",
@@ -62,6 +81,51 @@ EXTRA_ART = {
         "calla.png", "fluent-color.png", "goldfish.png", "rhythm.jpg",
         "string.jpg")],
 }
+
+# GCompris keeps about a hundred photographs (animals, often against soft
+# backgrounds, and monuments: what the wallpapers lack) inside Qt resource
+# bundles.  Every opaque picture of these activities' bundles with a short
+# side of 300 px or more is a photograph, except the paintings of the
+# "details" activity, which go to the art pool.
+RCC_PACKAGE = "gcompris-qt-data"
+RCC_DIR = "usr/share/gcompris-qt/rcc"
+RCC_ACTIVITIES = ("clickgame", "details", "erase", "explore_farm_animals",
+                  "explore_monuments", "explore_world_animals",
+                  "explore_world_music")
+RCC_PAINTINGS = ("Gogh", "Tanguy", "Eglise_dAuvers")
+
+
+def rcc_pictures(workdir):
+    """Unpacks the bundles' pictures once into x/gcompris-qt-data/rcc-unpacked
+    and returns (photos, paintings) as paths inside the package folder."""
+    import qrc
+    fetch(workdir, [RCC_PACKAGE])
+    root = os.path.join(workdir, "x", RCC_PACKAGE)
+    photos_, paintings = [], []
+    for act in RCC_ACTIVITIES:
+        bundle = os.path.join(root, RCC_DIR, act + ".rcc")
+        with open(bundle, "rb") as f:
+            blob = f.read()
+        for path, data in qrc.files(blob):
+            if not path.lower().endswith(IMAGE_EXT) or len(data) < 30000:
+                continue
+            img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+            if img is None or img.ndim != 3 or min(img.shape[:2]) < 300:
+                continue
+            if img.shape[2] == 4 and img[..., 3].min() < 250:
+                continue
+            rel = os.path.join("rcc-unpacked", act, path.lstrip("/"))
+            out = os.path.join(root, rel)
+            if not os.path.exists(out):
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+                with open(out + ".part", "wb") as f:
+                    f.write(data)
+                os.replace(out + ".part", out)
+            (paintings if any(p in path for p in RCC_PAINTINGS) else photos_).append(rel)
+    if len(photos_) < 80:
+        sys.exit("photos.py: only %d photos in %s's bundles (package changed?)"
+                 % (len(photos_), RCC_PACKAGE))
+    return sorted(photos_), sorted(paintings)
 
 
 def fetch(workdir, packages):
@@ -225,8 +289,11 @@ def main():
     ap.add_argument("workdir")
     ap.add_argument("--short-side", type=int, default=720)
     a = ap.parse_args()
-    build(a.workdir, TRAIN_PACKAGES, a.short_side, "train", extra=EXTRA_PHOTOS)
-    build(a.workdir, TRAIN_PACKAGES, a.short_side, "art", artwork=True, extra=EXTRA_ART)
+    rcc_photos, rcc_paintings = rcc_pictures(a.workdir)
+    build(a.workdir, TRAIN_PACKAGES, a.short_side, "train",
+          extra=dict(EXTRA_PHOTOS, **{RCC_PACKAGE: rcc_photos}))
+    build(a.workdir, TRAIN_PACKAGES, a.short_side, "art", artwork=True,
+          extra=dict(EXTRA_ART, **{RCC_PACKAGE: rcc_paintings}))
     build(a.workdir, VAL_PACKAGES, a.short_side, "val")
 
 

@@ -199,6 +199,9 @@ def main():
     ap.add_argument("--keep-val-checkpoints", action="store_true",
                     help="also keep the weights at every held-out check "
                     "(CKPTDIR/val-stepN.pt), to look back at the curve")
+    ap.add_argument("--ema", type=float, default=0.998,
+                    help="decay of the exponential moving average of the weights "
+                    "(0: none); the average is what gets exported")
     ap.add_argument("--val-every", type=int, default=300)
     ap.add_argument("--minutes", type=float, default=0, help="stop after (0: run to the end)")
     ap.add_argument("--threads", type=int, default=2)
@@ -222,15 +225,21 @@ def main():
     opt = torch.optim.AdamW([dict(params=decay, weight_decay=a.weight_decay),
                              dict(params=no_decay, weight_decay=0.0)], lr=a.lr)
     step = 0
+    ema = None
     if os.path.exists(ckpt_path):
         st = torch.load(ckpt_path)
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step = st["step"]
+        ema = st.get("ema")
         print("resumed at step %d" % step, flush=True)
     elif a.init:
-        model.load_state_dict(torch.load(a.init)["model"])
+        init = torch.load(a.init)
+        model.load_state_dict(init.get("ema") or init["model"])
         print("initialised from %s" % a.init, flush=True)
+    if a.ema > 0 and ema is None:
+        ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    ema_model = None
     adjust_schedule(a, os.path.join(os.path.dirname(ckpt_path), "schedule.json"))
     total = a.steps_low + a.steps_high
     rng = np.random.default_rng([a.seed, step])
@@ -241,7 +250,15 @@ def main():
 
     def checkpoint():
         save(ckpt_path, dict(model=model.state_dict(), opt=opt.state_dict(), step=step,
-                             arch=a.arch, args=vars(a)))
+                             arch=a.arch, args=vars(a), ema=ema))
+
+    def averaged():
+        """The net with the averaged weights (BatchNorm statistics too)."""
+        nonlocal ema_model
+        if ema_model is None:
+            ema_model = net.IlgnetNet(a.arch, bn=True, dropout=0.5)
+        ema_model.load_state_dict(ema)
+        return ema_model
 
     model.train()
     while step < total:
@@ -259,6 +276,16 @@ def main():
         total_loss.backward()
         opt.step()
         step += 1
+        if ema is not None:
+            # The held-out check swings by +-0.04 between checks with the raw
+            # weights; an average over the last few hundred steps is steadier.
+            d = min(a.ema, (1 + step) / (10 + step))
+            with torch.no_grad():
+                for k, v in model.state_dict().items():
+                    if v.dtype.is_floating_point:
+                        ema[k].mul_(d).add_(v.detach(), alpha=1 - d)
+                    else:
+                        ema[k].copy_(v)
         n_img += len(x)
         run_loss = 0.98 * run_loss + 0.02 * float(total_loss)
         run_acc = 0.98 * run_acc + 0.02 * float((logits.argmax(1) == y).float().mean())
@@ -279,10 +306,12 @@ def main():
             vx, vk, vg = val_cache[size]
             rep = pairwise_report(score_all(model, vx), vk, vg)
             rec = dict(step=step, size=size, val=rep, t=time.time())
+            if ema is not None:
+                rec["val_ema"] = pairwise_report(score_all(averaged(), vx), vk, vg)
             if a.keep_val_checkpoints:
                 save(os.path.join(os.path.dirname(ckpt_path), "val-step%d.pt" % step),
-                     dict(model=model.state_dict(), step=step, arch=a.arch, args=vars(a),
-                          val=rep))
+                     dict(model=model.state_dict(), ema=ema, step=step, arch=a.arch,
+                          args=vars(a), val=rep))
             print(json.dumps(rec), flush=True)
             with open(log_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")
