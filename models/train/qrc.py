@@ -50,6 +50,8 @@ def files(blob):
         (off,) = struct.unpack_from(">I", blob, o + 10)
         (size,) = struct.unpack_from(">I", blob, data + off)
         payload = blob[data + off + 4:data + off + 4 + size]
+        if len(payload) != size:
+            raise RccError("truncated bundle: %s is cut short" % path)
         if flags & FLAG_ZSTD:
             return
         if flags & FLAG_ZLIB:

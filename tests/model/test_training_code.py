@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""Unit checks of the training code's small parts that need no data:
+the Qt resource reader photos.py takes GCompris' pictures with, and that
+export picks the averaged weights when a checkpoint has them."""
+
+import os
+import struct
+import sys
+import tempfile
+import zlib
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "train"))
+import export  # noqa: E402
+import net  # noqa: E402
+import qrc  # noqa: E402
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL", what)
+
+
+def make_rcc(files, version=3):
+    """A bundle laid out as Qt's rcc writes it: a root directory holding a
+    directory "d" (all but the first file) and the first file; @files is a
+    list of (name, bytes, compress)."""
+    names = b""
+    name_off = {}
+    for n in ["d"] + [f[0] for f in files]:
+        name_off[n] = len(names)
+        enc = n.encode("utf-16-be")
+        names += struct.pack(">HI", len(n), 0) + enc
+    data = b""
+    data_off = []
+    for _, payload, compress in files:
+        blob = struct.pack(">I", len(payload)) + zlib.compress(payload) if compress else payload
+        data_off.append(len(data))
+        data += struct.pack(">I", len(blob)) + blob
+    esz = 14 if version == 1 else 22
+    pad = b"" if version == 1 else b"\0" * 8
+
+    def dir_entry(noff, count, first):
+        return struct.pack(">IHII", noff, 2, count, first) + pad
+
+    def file_entry(noff, flags, doff):
+        return struct.pack(">IHHHI", noff, flags, 0, 0, doff) + pad
+    # 0 root: [1 file0, 2 d]; d: [3.. rest]
+    tree = dir_entry(0, 2, 1)
+    tree += file_entry(name_off[files[0][0]], 1 if files[0][2] else 0, data_off[0])
+    tree += dir_entry(name_off["d"], len(files) - 1, 3)
+    for i, (n, _, c) in enumerate(files[1:], 1):
+        tree += file_entry(name_off[n], 1 if c else 0, data_off[i])
+    assert len(tree) == esz * (2 + len(files))
+    header_len = 20 if version < 3 else 24
+    tree_at = header_len
+    data_at = tree_at + len(tree)
+    names_at = data_at + len(data)
+    header = b"qres" + struct.pack(">IIII", version, tree_at, data_at, names_at)
+    if version >= 3:
+        header += struct.pack(">I", 0)
+    return header + tree + data + names
+
+
+def test_qrc():
+    files = [("top.webp", b"\x01\x02" * 50, False),
+             ("a.jpg", b"JPEGDATA" * 100, True),
+             ("b.txt", "héllo".encode(), False)]
+    for version in (1, 2, 3):
+        got = dict(qrc.files(make_rcc(files, version)))
+        want = {"/top.webp": files[0][1], "/d/a.jpg": files[1][1], "/d/b.txt": files[2][1]}
+        check(got == want, "rcc v%d: read %r" % (version, sorted(got)))
+    blob = make_rcc(files)
+    for bad, what in ((b"qrez" + blob[4:], "bad magic"),
+                      (blob[:40], "truncated tree"),
+                      (blob[:len(blob) - 60], "truncated data"),
+                      (blob[:4] + struct.pack(">I", 9) + blob[8:], "version 9")):
+        try:
+            list(qrc.files(bad))
+            check(False, "%s accepted" % what)
+        except qrc.RccError:
+            pass
+
+
+def test_export_prefers_average():
+    torch.manual_seed(0)
+    a = net.IlgnetNet("ilgnet-compact", bn=True)
+    b = net.IlgnetNet("ilgnet-compact", bn=True)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "ck.pt")
+        torch.save(dict(model=a.state_dict(), ema=b.state_dict(), arch="ilgnet-compact"), path)
+        m, _ = export.load_checkpoint(path)
+        k = next(n for n, v in a.state_dict().items() if v.dtype.is_floating_point
+                 and v.numel() > 1 and not torch.equal(v, b.state_dict()[n]))
+        check(torch.equal(m.state_dict()[k], b.state_dict()[k]),
+              "export took the raw weights, not the average")
+        torch.save(dict(model=a.state_dict(), arch="ilgnet-compact"), path)
+        m, _ = export.load_checkpoint(path)
+        check(torch.equal(m.state_dict()[k], a.state_dict()[k]),
+              "export without an average changed the weights")
+
+
+def main():
+    test_qrc()
+    test_export_prefers_average()
+    print("%d failed" % len(failures) if failures else "training code checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
