@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import degrade  # noqa: E402
 import net  # noqa: E402
 import photos  # noqa: E402
+import warmstart  # noqa: E402
 
 # Harder degradation types are drawn more often: the exposure family and
 # JPEG were the weakest on the held-out photos (0.50-0.88 pairwise after
@@ -186,12 +187,13 @@ def main():
                     help="weight of the ranking term over all good x bad pairs of a "
                     "batch (different photos), which the ROC AUC measures")
     ap.add_argument("--init", default=None,
-                    help="start from this checkpoint's weights (a fresh optimiser and "
-                    "step count) when there is no checkpoint to resume")
+                    help="start from this checkpoint's weights, or from an exported "
+                    ".ilgnet model file such as models/default.ilgnet (a fresh "
+                    "optimiser and step count) when there is no checkpoint to resume")
     ap.add_argument("--restart-step", type=int, default=0,
                     help="start a second cosine at this step (0: none)")
     ap.add_argument("--restart-lr", type=float, default=5e-4)
-    ap.add_argument("--art-fraction", type=float, default=0.2,
+    ap.add_argument("--art-fraction", type=float, default=0.15,
                     help="share of pairs made from the non-photo pictures")
     ap.add_argument("--min-area", type=float, default=0.15,
                     help="smallest crop, as a share of the photo's area")
@@ -233,6 +235,13 @@ def main():
         step = st["step"]
         ema = st.get("ema")
         print("resumed at step %d" % step, flush=True)
+    elif a.init and a.init.endswith(".ilgnet"):
+        # BatchNorm statistics come from a few batches of the training mix.
+        calib = torch.cat([make_batch(train_photos, np.random.default_rng([a.seed, 999983, i]),
+                                      a.low_size, a.pairs, art, a.art_fraction,
+                                      a.min_area)[0] for i in range(4)])
+        model.load_state_dict(warmstart.load(a.init, calib, a.arch).state_dict())
+        print("initialised from the model file %s" % a.init, flush=True)
     elif a.init:
         init = torch.load(a.init)
         model.load_state_dict(init.get("ema") or init["model"])

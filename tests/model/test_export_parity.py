@@ -5,7 +5,12 @@ give the same probabilities through libilgnet (ilgnet-score) on the same
 input tensors: <= 1e-4 in f32, <= 1e-2 in f16 (the shipped dtype).
 
 The net is built with a fixed seed and random BatchNorm statistics (so the
-BatchNorm folding is exercised); no training data is needed."""
+BatchNorm folding is exercised); no training data is needed.
+
+The other way too: the f32 file read back into PyTorch (warmstart.py, which
+training uses to continue from a shipped model) computes the same
+probabilities, and its re-inserted BatchNorm is the identity in training
+mode on the calibration batch, so fine-tuning starts where the file is."""
 
 import argparse
 import os
@@ -23,6 +28,7 @@ import degrade  # noqa: E402
 import export  # noqa: E402
 import net  # noqa: E402
 import synth  # noqa: E402
+import warmstart  # noqa: E402
 from evaluate import score_with_libilgnet  # noqa: E402
 
 
@@ -70,8 +76,32 @@ def main():
         failed |= not ok
         print("%s: libilgnet %s max |diff| %.2e (limit %.0e) %s" % (
             dtype, np.round(got, 5), d, tol, "ok" if ok else "FAIL"))
+        if dtype == "f32":
+            failed |= not check_warmstart(out, x, ref)
     os.remove(caffemodel)
     return 1 if failed else 0
+
+
+def check_warmstart(path, x, ref):
+    xt = torch.from_numpy(x)
+    back = warmstart.load(path, xt)
+    back.eval()
+    with torch.no_grad():
+        got = F.softmax(back(xt), 1)[:, net.HIGH_INDEX].numpy()
+    d = float(np.abs(got - ref).max())
+    ok = d <= 1e-4
+    print("warm start from the f32 file: eval max |diff| %.2e (limit 1e-4) %s"
+          % (d, "ok" if ok else "FAIL"))
+    blob = "inception_4a/output"
+    with torch.no_grad():
+        want = back(xt, until=blob)
+        back.train()
+        have = back(xt, until=blob)
+    e = float((have - want).abs().max() / want.abs().max())
+    ok2 = e <= 1e-4
+    print("warm start: train-mode %s on the calibration batch rel diff %.2e "
+          "(limit 1e-4) %s" % (blob, e, "ok" if ok2 else "FAIL"))
+    return ok and ok2
 
 
 if __name__ == "__main__":
