@@ -74,6 +74,82 @@ EXTRA_PHOTOS = {
         "castle-maintenon", "cincinnati-bridge", "citrus-fruits",
         "european-honey-bee", "panther-chameleon-female")],
 }
+# Stage 4: 95 more photographs from 17 more packages.  Scratch's backdrops
+# are ordinary snapshots (streets, buildings, stadiums, rooms, landscapes:
+# the everyday scenes video shows); LXQt's wallpapers are soft-background
+# photographs (macro, bokeh, fog, cloud), the kind of clean picture the
+# stage-2 model took for damage.
+_SC = "usr/share/scratch/Media/Backgrounds/"
+_LX = "usr/share/lxqt/wallpapers/"
+_ST = "usr/share/scribus/templates/"
+_QT = "usr/lib/x86_64-linux-gnu/qt5/examples/"
+EXTRA_PHOTOS.update({
+    "scratch": [_SC + "Nature/%s.jpg" % f for f in (
+        "beach-malibu", "canyon", "flower-bed", "garden-rock", "grand-canyon",
+        "gravel-desert", "hill", "lake", "moon", "pathway", "tree",
+        "water-and-rocks", "wave")]
+    + [_SC + "Sports/%s.jpg" % f for f in (
+        "baseball-field", "football-field", "playing-field", "tennis-backboard")]
+    + [_SC + "Outdoors/%s.jpg" % f for f in (
+        "all-sports-mural", "atom-playground", "bench-with-view", "berkeley-mural",
+        "boardwalk", "brick-wall-and-stairs", "brick-wall2", "building-at-mit",
+        "building-fireproof", "castle", "city-with-water", "city-with-water2",
+        "driveway", "hallway_outdoors", "hay_field", "houses", "mansion",
+        "mural-faro", "parking-ramp", "pool", "route66", "silos", "the-movies",
+        "train-tracks1", "train-tracks2", "village", "wooden-house")]
+    + [_SC + "Indoors/%s.jpg" % f for f in (
+        "chalkboard", "clothing-store", "hall", "kitchen", "the-movies-inside")],
+    "lxqt-themes": [_LX + f for f in (
+        "Butterfly-Kenneth-Wimer.jpg", "Valendas.png", "after-the-rain.jpg",
+        "appleflower.png", "beam.png", "butterfly.png", "cloud.png", "drop.png",
+        "flowers.png", "fog.jpg", "this-is-not-windows.jpg")],
+    "scribus-template": [_ST + f for f in (
+        "nl1-bw/kites-bw.png", "cal2/moon.jpg", "menu2/pizza.jpg",
+        "br2/brightness.jpg", "br2/halfmoon.jpg", "br2/moon.jpg", "br2/nature.jpg",
+        "br2/sunset.jpg")],
+    "python3-sklearn": ["usr/lib/python3/dist-packages/sklearn/datasets/images/"
+                        + f for f in ("china.jpg", "flower.jpg")],
+    # raw arrays, not image files: see read_picture()
+    "python3-scipy": ["usr/lib/python3/dist-packages/scipy/misc/face.dat"],
+    "python3-pywt": ["usr/lib/python3/dist-packages/pywt/data/aero.npz"],
+    "hugin-data": ["usr/share/hugin/xrc/data/help_en_EN/" + f for f in (
+        "CA_fringes00.jpg", "CA_tCA00.jpg")],
+    "qtbase5-examples": [_QT + "widgets/painting/affine/bg1.jpg",
+                         _QT + "widgets/graphicsview/weatheranchorlayout/images/place.jpg"],
+    "qtdeclarative5-examples": [_QT + "quick/customitems/scrollbar/pics/niagara_falls.jpg"],
+    "puzzle-jigsaw": ["usr/share/puzzle-jigsaw/samples/" + f for f in (
+        "cat-animal-cat-portrait-mackerel.jpg", "pexels-photo-302304.jpeg")],
+    "digikam-data": ["usr/share/digikam/about/images/body-background.jpg"],
+    "libvips-doc": ["usr/share/gtk-doc/html/libvips/owl.jpg"],
+    "inkscape": ["usr/share/inkscape/pixmaps/ticotico.jpg"],
+    "darktable": ["usr/share/darktable/style/image-1.jpg"],
+    "python-matplotlib-data": [
+        "usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"],
+    "sddm-theme-maldives": ["usr/share/sddm/themes/maldives/background.jpg"],
+})
+
+
+def read_picture(path):
+    """A BGR picture from an image file or from the two raw arrays above:
+    SciPy's face (bz2 of 768x1024x3 RGB bytes) and PyWavelets' aerial view
+    (an .npz holding a greyscale "data" array)."""
+    if path.endswith(".dat"):
+        import bz2
+        with open(path, "rb") as f:
+            raw = np.frombuffer(bz2.decompress(f.read()), np.uint8)
+        if raw.size != 768 * 1024 * 3:
+            return None
+        return np.ascontiguousarray(raw.reshape(768, 1024, 3)[..., ::-1])
+    if path.endswith(".npz"):
+        with np.load(path) as z:
+            g = z["data"]
+        if g.ndim != 2:
+            return None
+        g = np.clip(g, 0, 255).astype(np.uint8)
+        return cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)
+    return cv2.imread(path, cv2.IMREAD_COLOR)
+
+
 EXTRA_ART = {
     "opencv-doc": [_CV + "examples/data/starry_night.jpg",
                    _CV + "examples/fuzzy/input.png"],
@@ -240,7 +316,7 @@ def build(workdir, packages, short_side, name, filter_photos=True, artwork=False
     scanned = [(pkg, candidate_files(os.path.join(workdir, "x", pkg))) for pkg in packages]
     for pkg, paths in scanned + listed:
         for path in paths:
-            img = cv2.imread(path, cv2.IMREAD_COLOR)
+            img = read_picture(path)
             if pkg in extra and img is None:
                 sys.exit("photos.py: cannot read %s (package changed?)" % path)
             if img is None or min(img.shape[:2]) < 200:
