@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Unit checks of the training code's small parts that need no data:
-the Qt resource reader photos.py takes GCompris' pictures with, and that
-export picks the averaged weights when a checkpoint has them."""
+the Qt resource reader photos.py takes GCompris' pictures with, its
+readers of the raw-array pictures, and that export picks the averaged
+weights when a checkpoint has them."""
 
 import os
 import struct
@@ -15,6 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "train"))
 import export  # noqa: E402
 import net  # noqa: E402
+import photos  # noqa: E402
 import qrc  # noqa: E402
 
 failures = []
@@ -105,9 +107,38 @@ def test_export_prefers_average():
               "export without an average changed the weights")
 
 
+def test_raw_pictures():
+    """SciPy's face (bz2 of 768x1024x3 RGB) and PyWavelets' aerial view (a
+    greyscale array in an .npz) come back as BGR pictures."""
+    import bz2
+    import numpy as np
+    rgb = np.zeros((768, 1024, 3), np.uint8)
+    rgb[..., 0] = 200  # red
+    rgb[10, 20] = (1, 2, 3)
+    grey = (np.arange(64 * 48) % 256).reshape(48, 64).astype(np.float64)
+    with tempfile.TemporaryDirectory() as d:
+        dat = os.path.join(d, "face.dat")
+        with open(dat, "wb") as f:
+            f.write(bz2.compress(rgb.tobytes()))
+        img = photos.read_picture(dat)
+        check(img is not None and img.shape == (768, 1024, 3) and img[0, 0, 2] == 200
+              and img[0, 0, 0] == 0 and tuple(img[10, 20]) == (3, 2, 1),
+              "face.dat not read as BGR")
+        with open(dat, "wb") as f:
+            f.write(bz2.compress(rgb.tobytes()[:-3]))
+        check(photos.read_picture(dat) is None, "short face.dat accepted")
+        npz = os.path.join(d, "aero.npz")
+        np.savez(npz, data=grey)
+        img = photos.read_picture(npz)
+        check(img is not None and img.shape == (48, 64, 3)
+              and np.array_equal(img[..., 1], grey.astype(np.uint8)),
+              "aero.npz not read as a grey BGR picture")
+
+
 def main():
     test_qrc()
     test_export_prefers_average()
+    test_raw_pictures()
     print("%d failed" % len(failures) if failures else "training code checks passed")
     return 1 if failures else 0
 
