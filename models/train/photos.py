@@ -74,7 +74,7 @@ EXTRA_PHOTOS = {
         "castle-maintenon", "cincinnati-bridge", "citrus-fruits",
         "european-honey-bee", "panther-chameleon-female")],
 }
-# Stage 4: 95 more photographs from 17 more packages.  Scratch's backdrops
+# Stage 3: 85 more photographs from 16 more packages.  Scratch's backdrops
 # are ordinary snapshots (streets, buildings, stadiums, rooms, landscapes:
 # the everyday scenes video shows); LXQt's wallpapers are soft-background
 # photographs (macro, bokeh, fog, cloud), the kind of clean picture the

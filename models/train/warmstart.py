@@ -58,6 +58,13 @@ def read_tensors(path):
     return header, out
 
 
+def _tensor(t, path, name):
+    if name not in t:
+        raise ModelFileError("%s: no tensor %s (not an export of this "
+                             "architecture?)" % (path, name))
+    return torch.from_numpy(t[name].copy())
+
+
 def load(path, calib_x, arch=None):
     """An IlgnetNet (with BatchNorm) that computes what the file at @path
     computes; @calib_x is a batch of training inputs (N x 3 x H x W, mean
@@ -70,7 +77,7 @@ def load(path, calib_x, arch=None):
         for l in model.layer_list:
             key = model.key(l["name"])
             if l["type"] == "Convolution":
-                w = torch.from_numpy(t[l["name"] + ".weight"].copy())
+                w = _tensor(t, path, l["name"] + ".weight")
                 if l["bottom"][0] == "data":
                     w = w / net.INPUT_SCALE
                 conv = model.convs[key]
@@ -78,7 +85,7 @@ def load(path, calib_x, arch=None):
                     raise ModelFileError("%s: %s is %s, %s wants %s" % (
                         path, l["name"], tuple(w.shape), arch, tuple(conv.weight.shape)))
                 conv.weight.copy_(w)
-                conv_bias[key] = torch.from_numpy(t[l["name"] + ".bias"].copy())
+                conv_bias[key] = _tensor(t, path, l["name"] + ".bias")
                 bn = model.bns[key]
                 # identity + bias for now: eval mode then runs the file's net
                 bn.weight.fill_(1.0)
@@ -87,9 +94,12 @@ def load(path, calib_x, arch=None):
                 bn.running_var.fill_(1.0 - bn.eps)
             elif l["type"] == "InnerProduct":
                 fc = model.fcs[key]
-                w = torch.from_numpy(t[l["name"] + ".weight"].copy()).reshape(fc.weight.shape)
-                fc.weight.copy_(w)
-                fc.bias.copy_(torch.from_numpy(t[l["name"] + ".bias"].copy()))
+                w = _tensor(t, path, l["name"] + ".weight")
+                if w.numel() != fc.weight.numel():
+                    raise ModelFileError("%s: %s has %d weights, %s wants %d" % (
+                        path, l["name"], w.numel(), arch, fc.weight.numel()))
+                fc.weight.copy_(w.reshape(fc.weight.shape))
+                fc.bias.copy_(_tensor(t, path, l["name"] + ".bias"))
 
     stats = {}
 
