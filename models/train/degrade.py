@@ -159,11 +159,43 @@ def crossfade(img, s, rng, u, other=None):
 
 _FUNCS = {k: globals()[k] for k in KINDS}
 
+# Share of pristine crops given a shallow depth of field (train.py
+# --shallow-focus sets it; 0 keeps the earlier stages' data mix).
+SHALLOW_FOCUS_P = 0.0
+
 
 def apply(img, kind, s, rng, u=1.0, other=None):
     if kind == "crossfade":
         return crossfade(img, s, rng, u, other)
     return _FUNCS[kind](img, s, rng, u)
+
+
+def shallow_focus(img, rng, u=1.0):
+    """A wide-aperture look: the most detailed part of the picture stays
+    sharp and the rest goes softly out of focus.  Real defocus blurs the
+    whole frame; a sharp subject on a blurred background is a good photo
+    (the held-out dandelions, brushes and bird scored as "defocused"
+    without this)."""
+    h, w = img.shape[:2]
+    grey = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    detail = cv2.GaussianBlur(np.abs(cv2.Laplacian(grey, cv2.CV_32F)), (0, 0), 0.12 * min(h, w))
+    # Subjects sit near the middle more often than not; a textured corner
+    # (a flag, foliage) is not what the photographer focused on.
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    prior = np.exp(-(((yy - h / 2) / (0.3 * h)) ** 2 + ((xx - w / 2) / (0.3 * w)) ** 2))
+    cy, cx = np.unravel_index(int(np.argmax(detail * prior)), detail.shape)
+    area = rng.uniform(0.2, 0.5) * h * w
+    ar = np.exp(rng.uniform(np.log(0.6), np.log(1.7)))
+    ry, rx = np.sqrt(area / np.pi / ar), np.sqrt(area * ar / np.pi)
+    d = np.sqrt(((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2)
+    # Sharp inside, a soft edge (depth of field falls off gradually).
+    mask = np.clip((1.6 - d) / 0.8, 0, 1)[..., None]
+    r = rng.uniform(2.0, 6.0) * u
+    n = int(np.ceil(r))
+    ky, kx = np.mgrid[-n:n + 1, -n:n + 1]
+    k = np.clip(r + 0.5 - np.sqrt(kx * kx + ky * ky), 0, 1).astype(np.float32)
+    soft = cv2.filter2D(img, -1, k / k.sum(), borderType=cv2.BORDER_REFLECT).astype(np.float32)
+    return _clip(img.astype(np.float32) * mask + soft * (1 - mask))
 
 
 def pristine_variation(img, rng, u=1.0):
@@ -173,6 +205,8 @@ def pristine_variation(img, rng, u=1.0):
     x = img
     if rng.random() < 0.5:
         x = x[:, ::-1]
+    if SHALLOW_FOCUS_P and rng.random() < SHALLOW_FOCUS_P:
+        x = shallow_focus(x, rng, u)
     if rng.random() < 0.6:
         # Vivid, contrasty and crisp pictures are good pictures too: without
         # these the net takes fine detail for noise and strong colour for a

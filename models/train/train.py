@@ -197,6 +197,9 @@ def main():
                     help="share of pairs made from the non-photo pictures")
     ap.add_argument("--min-area", type=float, default=0.15,
                     help="smallest crop, as a share of the photo's area")
+    ap.add_argument("--shallow-focus", type=float, default=0.2,
+                    help="share of pristine crops given a sharp subject on a blurred "
+                    "background (see degrade.shallow_focus)")
     ap.add_argument("--ckpt-minutes", type=float, default=4.0)
     ap.add_argument("--keep-val-checkpoints", action="store_true",
                     help="also keep the weights at every held-out check "
@@ -212,6 +215,7 @@ def main():
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
+    degrade.SHALLOW_FOCUS_P = a.shallow_focus
     ckpt_path = a.ckpt or os.path.join(a.workdir, "ckpt", "last.pt")
     os.makedirs(os.path.dirname(ckpt_path), exist_ok=True)
     log_path = os.path.join(os.path.dirname(ckpt_path), "log.jsonl")

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Unit checks of the training code's small parts that need no data:
 the Qt resource reader photos.py takes GCompris' pictures with, its
-readers of the raw-array pictures, and that export picks the averaged
-weights when a checkpoint has them."""
+readers of the raw-array pictures, that export picks the averaged
+weights when a checkpoint has them, and that the shallow-focus variation
+keeps the subject sharp and blurs the rest."""
 
 import os
 import struct
@@ -14,6 +15,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "train"))
+import degrade  # noqa: E402
 import export  # noqa: E402
 import net  # noqa: E402
 import photos  # noqa: E402
@@ -135,8 +137,44 @@ def test_raw_pictures():
               "aero.npz not read as a grey BGR picture")
 
 
+def test_shallow_focus():
+    """A detailed subject near the middle stays sharp; detail in a corner,
+    far from it, is blurred away; the stages before it are unchanged
+    (probability 0 draws nothing from the generator)."""
+    import numpy as np
+    rng = np.random.default_rng(5)
+    img = np.full((240, 240, 3), 128, np.uint8)
+    board = ((np.indices((40, 40)).sum(0) // 2) % 2 * 200 + 20).astype(np.uint8)
+    img[100:140, 110:150] = board[..., None]
+    img[0:40, 0:40] = board[..., None]
+
+    def sharpness(x, y0, x0):
+        g = x[y0:y0 + 40, x0:x0 + 40, 1].astype(np.float32)
+        return float(np.abs(np.diff(g, axis=1)).mean())
+    out = degrade.shallow_focus(img, rng, 1.0)
+    check(out.shape == img.shape and out.dtype == np.uint8, "shallow_focus changed the shape")
+    check(sharpness(out, 100, 110) > 0.9 * sharpness(img, 100, 110),
+          "shallow_focus blurred the subject (%.1f -> %.1f)"
+          % (sharpness(img, 100, 110), sharpness(out, 100, 110)))
+    check(sharpness(out, 0, 0) < 0.5 * sharpness(img, 0, 0),
+          "shallow_focus left the far corner sharp (%.1f -> %.1f)"
+          % (sharpness(img, 0, 0), sharpness(out, 0, 0)))
+    old = degrade.SHALLOW_FOCUS_P
+    try:
+        degrade.SHALLOW_FOCUS_P = 0.0
+        a = np.random.default_rng(9)
+        degrade.pristine_variation(img, a)
+        b = np.random.default_rng(9)
+        degrade.SHALLOW_FOCUS_P = 1.0
+        degrade.pristine_variation(img, b)
+        check(a.random() != b.random(), "shallow focus at 1.0 drew nothing")
+    finally:
+        degrade.SHALLOW_FOCUS_P = old
+
+
 def main():
     test_qrc()
+    test_shallow_focus()
     test_export_prefers_average()
     test_raw_pictures()
     print("%d failed" % len(failures) if failures else "training code checks passed")
