@@ -7,7 +7,7 @@
 # Fetches the Debian wallpaper packages (apt-get download; needs Debian's
 # apt sources), caches the photos, trains (resumable: rerun after an
 # interruption and it continues from WORKDIR/ckpt/last.pt), evaluates on
-# the held-out lomiri photos, exports to models/default.ilgnet through
+# the held-out lomiri photos and the 31 casual test photos, exports to models/default.ilgnet through
 # caffe_pb.py + ilgnet-convert and draws the video plot.
 # Installs what it needs when missing (python3-torch, python3-opencv,
 # python3-matplotlib; the build's packages) and builds the tree (BUILD,
@@ -40,7 +40,7 @@ fi
 ninja -C "$build" src/tools/ilgnet-convert src/tools/ilgnet-score
 
 # Always: cheap, and a cache from an older photo list would be stale.
-$py "$here/photos.py" "$work"
+$py "$here/photos.py" "$work" --test
 # pipefail is not POSIX sh: train.py's status goes through a file
 rcfile="$work/train.rc"
 rm -f "$rcfile"
@@ -55,5 +55,7 @@ rm -f "${out%.ilgnet}.caffemodel"
 $py "$here/evaluate.py" "$work" --checkpoint "$work/ckpt/last.pt" \
   --model "$out" --score "$build/src/tools/ilgnet-score" \
   --json "$work/eval.json"
+$py "$here/evaluate.py" "$work" --set test --model "$out" \
+  --score "$build/src/tools/ilgnet-score" --json "$work/eval-test.json"
 $py "$here/video_plot.py" "$work" --model "$out" \
   --score "$build/src/tools/ilgnet-score" -o "$plot"
