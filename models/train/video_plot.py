@@ -85,6 +85,10 @@ def main():
     good, bad = scores[labels], scores[~labels]
     print("frames %d: good mean %.3f min %.3f | bad mean %.3f max %.3f" % (
         len(frames), good.mean(), good.min(), bad.mean(), bad.max()))
+    for s0, s1, name, ok in segments:
+        seg = scores[(t >= s0 - 1e-9) & (t < s1 - 1e-9)]
+        print("  %5.1f-%5.1f s %-16s %-5s mean %.3f  first %.3f  last %.3f" % (
+            s0, s1, name, "clean" if ok else "bad", seg.mean(), seg[0], seg[-1]))
 
     fig = plt.figure(figsize=(11, 4.6), dpi=90)
     strip = fig.add_axes([0.06, 0.70, 0.92, 0.28])
