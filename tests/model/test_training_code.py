@@ -172,8 +172,23 @@ def test_shallow_focus():
         degrade.SHALLOW_FOCUS_P = old
 
 
+def test_held_out_sets_apart():
+    """The test photos' packages are read by nothing else: not by training
+    (photos, art, GCompris' bundles) and not by the validation set."""
+    used = (set(photos.TRAIN_PACKAGES) | set(photos.EXTRA_PHOTOS) | set(photos.EXTRA_ART)
+            | {photos.RCC_PACKAGE})
+    test = set(photos.TEST_PHOTOS)
+    check(len(test) >= 3 and sum(len(v) for v in photos.TEST_PHOTOS.values()) >= 30,
+          "the test set shrank")
+    check(not test & used, "test packages also feed training: %s" % sorted(test & used))
+    check(not test & set(photos.VAL_PACKAGES), "test packages overlap validation")
+    check(not set(photos.VAL_PACKAGES) & used,
+          "validation packages feed training: %s" % sorted(set(photos.VAL_PACKAGES) & used))
+
+
 def main():
     test_qrc()
+    test_held_out_sets_apart()
     test_shallow_focus()
     test_export_prefers_average()
     test_raw_pictures()
