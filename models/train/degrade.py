@@ -25,13 +25,16 @@ def _clip(x):
     return np.clip(x, 0, 255).astype(np.uint8)
 
 
-def defocus(img, s, rng, u):
-    r = _lerp(1.3, 5.0, s) * u
+def _disk_blur(img, r):
     n = int(np.ceil(r))
     yy, xx = np.mgrid[-n:n + 1, -n:n + 1]
     # Anti-aliased disk: the defocus point-spread function.
     k = np.clip(r + 0.5 - np.sqrt(xx * xx + yy * yy), 0, 1).astype(np.float32)
     return cv2.filter2D(img, -1, k / k.sum(), borderType=cv2.BORDER_REFLECT)
+
+
+def defocus(img, s, rng, u):
+    return _disk_blur(img, _lerp(1.3, 5.0, s) * u)
 
 
 def motion(img, s, rng, u):
@@ -159,10 +162,6 @@ def crossfade(img, s, rng, u, other=None):
 
 _FUNCS = {k: globals()[k] for k in KINDS}
 
-# Share of pristine crops given a shallow depth of field (train.py
-# --shallow-focus sets it; 0 keeps the earlier stages' data mix).
-SHALLOW_FOCUS_P = 0.0
-
 
 def apply(img, kind, s, rng, u=1.0, other=None):
     if kind == "crossfade":
@@ -190,22 +189,19 @@ def shallow_focus(img, rng, u=1.0):
     d = np.sqrt(((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2)
     # Sharp inside, a soft edge (depth of field falls off gradually).
     mask = np.clip((1.6 - d) / 0.8, 0, 1)[..., None]
-    r = rng.uniform(2.0, 6.0) * u
-    n = int(np.ceil(r))
-    ky, kx = np.mgrid[-n:n + 1, -n:n + 1]
-    k = np.clip(r + 0.5 - np.sqrt(kx * kx + ky * ky), 0, 1).astype(np.float32)
-    soft = cv2.filter2D(img, -1, k / k.sum(), borderType=cv2.BORDER_REFLECT).astype(np.float32)
+    soft = _disk_blur(img, rng.uniform(2.0, 6.0) * u).astype(np.float32)
     return _clip(img.astype(np.float32) * mask + soft * (1 - mask))
 
 
-def pristine_variation(img, rng, u=1.0):
+def pristine_variation(img, rng, u=1.0, shallow_focus_p=0.0):
     """Changes a good photo stays good under: small exposure shifts, more
     contrast, saturation or sharpness, black and white, light JPEG
-    compression, a mirror image."""
+    compression, a mirror image, and on @shallow_focus_p of them a shallow
+    depth of field (0, the earlier stages' mix, draws nothing for it)."""
     x = img
     if rng.random() < 0.5:
         x = x[:, ::-1]
-    if SHALLOW_FOCUS_P and rng.random() < SHALLOW_FOCUS_P:
+    if shallow_focus_p and rng.random() < shallow_focus_p:
         x = shallow_focus(x, rng, u)
     if rng.random() < 0.6:
         # Vivid, contrasty and crisp pictures are good pictures too: without

@@ -136,11 +136,11 @@ def main():
                     "casual photographs no run ever saw (photos.py --test)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    val, names = photos.load(os.path.join(a.workdir, "cache", a.set + ".npz"))
+    pics, names = photos.load(os.path.join(a.workdir, "cache", a.set + ".npz"))
     if a.photos:
-        val = val[:a.photos]
-    x, meta = eval_set(val)
-    print("eval set (%s): %d photos, %d images" % (a.set, len(val), len(x)))
+        pics = pics[:a.photos]
+    x, meta = eval_set(pics)
+    print("eval set (%s): %d photos, %d images" % (a.set, len(pics), len(x)))
     out = {}
     if a.checkpoint:
         from export import load_checkpoint

@@ -7,8 +7,9 @@
 # Fetches the Debian wallpaper packages (apt-get download; needs Debian's
 # apt sources), caches the photos, trains (resumable: rerun after an
 # interruption and it continues from WORKDIR/ckpt/last.pt), evaluates on
-# the held-out lomiri photos and the 31 casual test photos, exports to models/default.ilgnet through
-# caffe_pb.py + ilgnet-convert and draws the video plot.
+# the held-out lomiri photos and the 31 casual test photos, exports to
+# models/default.ilgnet through caffe_pb.py + ilgnet-convert and draws the
+# video plot.
 # Installs what it needs when missing (python3-torch, python3-opencv,
 # python3-matplotlib; the build's packages) and builds the tree (BUILD,
 # default: build) for ilgnet-convert and ilgnet-score.

@@ -43,12 +43,12 @@ KIND_WEIGHTS.update(overexpose=1.8, underexpose=1.5, low_contrast=1.4,
                     bad_crop=1.2, motion=1.2)
 
 
-def make_pair(photos_list, rng, size, kinds, probs, min_area):
+def make_pair(photos_list, rng, size, kinds, probs, min_area, shallow_focus):
     i = int(rng.integers(len(photos_list)))
     # Small sample photos cap the working resolution (see random_crop).
     u = min(rng.uniform(1.0, 1.6), min(photos_list[i].shape[:2]) * 1.15 / size)
     crop = degrade.random_crop(photos_list[i], rng, size, u, min_area)
-    good = degrade.pristine_variation(crop, rng, u)
+    good = degrade.pristine_variation(crop, rng, u, shallow_focus)
     kind = kinds[rng.choice(len(kinds), p=probs)]
     other = None
     if kind == "crossfade":
@@ -63,14 +63,15 @@ def make_pair(photos_list, rng, size, kinds, probs, min_area):
     return degrade.to_input(good, size), degrade.to_input(bad, size), kind
 
 
-def make_batch(photos_list, rng, size, pairs, art=None, art_fraction=0.0, min_area=0.35):
+def make_batch(photos_list, rng, size, pairs, art=None, art_fraction=0.0, min_area=0.35,
+               shallow_focus=0.0):
     kinds = list(degrade.KINDS)
     probs = np.array([KIND_WEIGHTS[k] for k in kinds])
     probs /= probs.sum()
     goods, bads = [], []
     for _ in range(pairs):
         pool = art if art and rng.random() < art_fraction else photos_list
-        g, b, _ = make_pair(pool, rng, size, kinds, probs, min_area)
+        g, b, _ = make_pair(pool, rng, size, kinds, probs, min_area, shallow_focus)
         goods.append(g)
         bads.append(b)
     x = torch.from_numpy(np.stack(goods + bads))
@@ -215,7 +216,6 @@ def main():
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
-    degrade.SHALLOW_FOCUS_P = a.shallow_focus
     ckpt_path = a.ckpt or os.path.join(a.workdir, "ckpt", "last.pt")
     os.makedirs(os.path.dirname(ckpt_path), exist_ok=True)
     log_path = os.path.join(os.path.dirname(ckpt_path), "log.jsonl")
@@ -243,7 +243,7 @@ def main():
         # BatchNorm statistics come from a few batches of the training mix.
         calib = torch.cat([make_batch(train_photos, np.random.default_rng([a.seed, 999983, i]),
                                       a.low_size, a.pairs, art, a.art_fraction,
-                                      a.min_area)[0] for i in range(4)])
+                                      a.min_area, a.shallow_focus)[0] for i in range(4)])
         model.load_state_dict(warmstart.load(a.init, calib, a.arch).state_dict())
         print("initialised from the model file %s" % a.init, flush=True)
     elif a.init:
@@ -278,7 +278,8 @@ def main():
         size = a.low_size if step < a.steps_low else net.INPUT_SIZE
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a)
-        x, y = make_batch(train_photos, rng, size, a.pairs, art, a.art_fraction, a.min_area)
+        x, y = make_batch(train_photos, rng, size, a.pairs, art, a.art_fraction, a.min_area,
+                          a.shallow_focus)
         logits = model(x)
         loss = F.cross_entropy(logits, y, label_smoothing=0.05)
         z = logits[:, 1] - logits[:, 0]

@@ -139,8 +139,9 @@ def test_raw_pictures():
 
 def test_shallow_focus():
     """A detailed subject near the middle stays sharp; detail in a corner,
-    far from it, is blurred away; the stages before it are unchanged
-    (probability 0 draws nothing from the generator)."""
+    far from it, is blurred away; pristine_variation applies it when asked
+    (it then draws from the generator, which at probability 0 it must not,
+    or the earlier stages' data mix would change)."""
     import numpy as np
     rng = np.random.default_rng(5)
     img = np.full((240, 240, 3), 128, np.uint8)
@@ -159,17 +160,11 @@ def test_shallow_focus():
     check(sharpness(out, 0, 0) < 0.5 * sharpness(img, 0, 0),
           "shallow_focus left the far corner sharp (%.1f -> %.1f)"
           % (sharpness(img, 0, 0), sharpness(out, 0, 0)))
-    old = degrade.SHALLOW_FOCUS_P
-    try:
-        degrade.SHALLOW_FOCUS_P = 0.0
-        a = np.random.default_rng(9)
-        degrade.pristine_variation(img, a)
-        b = np.random.default_rng(9)
-        degrade.SHALLOW_FOCUS_P = 1.0
-        degrade.pristine_variation(img, b)
-        check(a.random() != b.random(), "shallow focus at 1.0 drew nothing")
-    finally:
-        degrade.SHALLOW_FOCUS_P = old
+    a = np.random.default_rng(9)
+    degrade.pristine_variation(img, a, 1.0, 0.0)
+    b = np.random.default_rng(9)
+    degrade.pristine_variation(img, b, 1.0, 1.0)
+    check(a.random() != b.random(), "shallow focus at 1.0 drew nothing")
 
 
 def test_held_out_sets_apart():
