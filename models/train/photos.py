@@ -128,12 +128,55 @@ EXTRA_PHOTOS.update({
         "usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"],
     "sddm-theme-maldives": ["usr/share/sddm/themes/maldives/background.jpg"],
 })
+# Stage 6: casual snapshots (a child's bike, a gorilla, a helicopter, a
+# train, a penguin: the everyday subjects the held-out casual photos show and
+# the wallpapers lack), kept inside Jigzo's puzzle files, and clean bands of
+# two views of Stellarium's Garching panorama (the rows below the horizon's stitching
+# seams; "[y0:y1,x0:x1]" crops a picture, see read_picture()).
+_JZ = "usr/share/games/jigzo/puzzles/00_default/"
+_SL = "usr/share/stellarium/landscapes/"
+EXTRA_PHOTOS.update({
+    "jigzo-data": [_JZ + f + ".pzl" for f in (
+        "bike-3x4", "bird-2x3", "blackberry-3x3", "castle-6x3", "clouds-4x4",
+        "gorilla2-3x3", "heli-4x3", "horse-4x3", "penguin-3x2", "tobogan-4x3",
+        "train-2x2", "windmill-4x4")],
+    "stellarium-data": [_SL + "garching/garching-gl2.png[60:512,0:1024]",
+                        _SL + "garching/garching-gl4.png[60:512,0:1024]"],
+})
+
+
+def read_jigzo(path):
+    """The whole picture of a Jigzo puzzle (.pzl): a text header whose
+    "image X Y W H" line locates it inside the 1024x1024 JPEG texture atlas
+    that follows (the atlas also holds the cut pieces and a thumbnail)."""
+    with open(path, "rb") as f:
+        b = f.read()
+    m = re.search(rb"\nimage (\d+) (\d+) (\d+) (\d+)", b)
+    if not b.startswith(b"PzlF") or not m:
+        return None
+    x, y, w, h = map(int, m.groups())
+    for j in re.finditer(rb"\xff\xd8\xff", b):
+        atlas = cv2.imdecode(np.frombuffer(b, np.uint8, offset=j.start()), cv2.IMREAD_COLOR)
+        if atlas is not None and atlas.shape[0] >= y + h and atlas.shape[1] >= x + w \
+                and atlas.shape[0] >= 1024:
+            return np.ascontiguousarray(atlas[y:y + h, x:x + w])
+    return None
 
 
 def read_picture(path):
     """A BGR picture from an image file or from the two raw arrays above:
     SciPy's face (bz2 of 768x1024x3 RGB bytes) and PyWavelets' aerial view
-    (an .npz holding a greyscale "data" array)."""
+    (an .npz holding a greyscale "data" array), a Jigzo puzzle, or a
+    "[y0:y1,x0:x1]" crop of any of these."""
+    m = re.match(r"(.*)\[(\d+):(\d+),(\d+):(\d+)\]$", path)
+    if m:
+        img = read_picture(m.group(1))
+        y0, y1, x0, x1 = map(int, m.groups()[1:])
+        if img is None or img.shape[0] < y1 or img.shape[1] < x1:
+            return None
+        return np.ascontiguousarray(img[y0:y1, x0:x1])
+    if path.endswith(".pzl"):
+        return read_jigzo(path)
     if path.endswith(".dat"):
         import bz2
         with open(path, "rb") as f:

@@ -64,9 +64,10 @@ def make_pair(photos_list, rng, size, kinds, probs, min_area, shallow_focus):
 
 
 def make_batch(photos_list, rng, size, pairs, art=None, art_fraction=0.0, min_area=0.35,
-               shallow_focus=0.0):
+               shallow_focus=0.0, kind_weights=None):
     kinds = list(degrade.KINDS)
-    probs = np.array([KIND_WEIGHTS[k] for k in kinds])
+    weights = dict(KIND_WEIGHTS, **(kind_weights or {}))
+    probs = np.array([weights[k] for k in kinds])
     probs /= probs.sum()
     goods, bads = [], []
     for _ in range(pairs):
@@ -77,6 +78,19 @@ def make_batch(photos_list, rng, size, pairs, art=None, art_fraction=0.0, min_ar
     x = torch.from_numpy(np.stack(goods + bads))
     y = torch.cat([torch.ones(pairs, dtype=torch.long), torch.zeros(pairs, dtype=torch.long)])
     return x, y
+
+
+def parse_kind_weights(text):
+    out = {}
+    for item in filter(None, text.split(",")):
+        k, _, v = item.partition("=")
+        if k not in degrade.KINDS:
+            raise argparse.ArgumentTypeError("unknown degradation type %r (known: %s)"
+                                             % (k, ", ".join(degrade.KINDS)))
+        out[k] = float(v)
+        if not out[k] >= 0:
+            raise argparse.ArgumentTypeError("weight of %s must be >= 0" % k)
+    return out
 
 
 def make_val_set(photos_list, size, seed=1234):
@@ -201,6 +215,8 @@ def main():
     ap.add_argument("--shallow-focus", type=float, default=0.2,
                     help="share of pristine crops given a sharp subject on a blurred "
                     "background (see degrade.shallow_focus)")
+    ap.add_argument("--kind-weights", type=parse_kind_weights, default={},
+                    help="override KIND_WEIGHTS, e.g. tilt=1.6,crossfade=1.8")
     ap.add_argument("--ckpt-minutes", type=float, default=4.0)
     ap.add_argument("--keep-val-checkpoints", action="store_true",
                     help="also keep the weights at every held-out check "
@@ -279,7 +295,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a)
         x, y = make_batch(train_photos, rng, size, a.pairs, art, a.art_fraction, a.min_area,
-                          a.shallow_focus)
+                          a.shallow_focus, a.kind_weights)
         logits = model(x)
         loss = F.cross_entropy(logits, y, label_smoothing=0.05)
         z = logits[:, 1] - logits[:, 0]

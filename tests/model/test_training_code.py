@@ -137,6 +137,38 @@ def test_raw_pictures():
               "aero.npz not read as a grey BGR picture")
 
 
+def test_jigzo_and_crops():
+    """A Jigzo puzzle gives back the picture its header locates in the
+    1024-px texture atlas (not the thumbnail stored before it, nor the
+    pieces); a broken puzzle or a crop outside the picture gives None."""
+    import cv2
+    import numpy as np
+    atlas = np.zeros((1024, 1024, 3), np.uint8)
+    atlas[0:300, 0:400] = (0, 0, 255)      # the picture: red
+    atlas[300:, :] = (255, 0, 0)           # pieces: blue
+    thumb = np.full((100, 130, 3), (0, 255, 0), np.uint8)
+    header = b"PzlF\n0.1\nx\nhttp://example.invalid/\nx.map\n20\n#texture map data\n" \
+        b"crop000 0 300 10 10 0 0 0 0 0 0\nimage 0 0 400 300 1 1\nx-t.jpg\n"
+
+    def jpg(a):
+        return cv2.imencode(".jpg", a, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+    with tempfile.TemporaryDirectory() as d:
+        pzl = os.path.join(d, "x.pzl")
+        with open(pzl, "wb") as f:
+            f.write(header + jpg(thumb) + b"\nx.jpg\n" + jpg(atlas))
+        img = photos.read_picture(pzl)
+        check(img is not None and img.shape == (300, 400, 3)
+              and abs(int(img[150, 200, 2]) - 255) < 8 and int(img[150, 200, 0]) < 8,
+              "jigzo picture not cut out of the atlas")
+        img = photos.read_picture(pzl + "[10:110,20:220]")
+        check(img is not None and img.shape == (100, 200, 3), "crop suffix not applied")
+        check(photos.read_picture(pzl + "[0:301,0:400]") is None,
+              "a crop past the picture's edge was accepted")
+        with open(pzl, "wb") as f:
+            f.write(header + jpg(thumb))
+        check(photos.read_picture(pzl) is None, "a puzzle without its atlas was accepted")
+
+
 def test_shallow_focus():
     """A detailed subject near the middle stays sharp; detail in a corner,
     far from it, is blurred away; pristine_variation applies it when asked
@@ -187,6 +219,7 @@ def main():
     test_shallow_focus()
     test_export_prefers_average()
     test_raw_pictures()
+    test_jigzo_and_crops()
     print("%d failed" % len(failures) if failures else "training code checks passed")
     return 1 if failures else 0
 
