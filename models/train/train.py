@@ -63,12 +63,18 @@ def make_pair(photos_list, rng, size, kinds, probs, min_area, shallow_focus):
     return degrade.to_input(good, size), degrade.to_input(bad, size), kind
 
 
-def make_batch(photos_list, rng, size, pairs, art=None, art_fraction=0.0, min_area=0.35,
-               shallow_focus=0.0, kind_weights=None):
+def kind_probs(kind_weights=None):
+    """The degradation types and how often each is drawn: KIND_WEIGHTS with
+    @kind_weights (--kind-weights) overriding some, normalised."""
     kinds = list(degrade.KINDS)
     weights = dict(KIND_WEIGHTS, **(kind_weights or {}))
-    probs = np.array([weights[k] for k in kinds])
-    probs /= probs.sum()
+    probs = np.array([weights[k] for k in kinds], np.float64)
+    return kinds, probs / probs.sum()
+
+
+def make_batch(photos_list, rng, size, pairs, art=None, art_fraction=0.0, min_area=0.35,
+               shallow_focus=0.0, kind_weights=None):
+    kinds, probs = kind_probs(kind_weights)
     goods, bads = [], []
     for _ in range(pairs):
         pool = art if art and rng.random() < art_fraction else photos_list

@@ -20,6 +20,7 @@ import export  # noqa: E402
 import net  # noqa: E402
 import photos  # noqa: E402
 import qrc  # noqa: E402
+import soup  # noqa: E402
 
 failures = []
 
@@ -169,6 +170,49 @@ def test_jigzo_and_crops():
         check(photos.read_picture(pzl) is None, "a puzzle without its atlas was accepted")
 
 
+def test_soup():
+    """A soup is the mean of each input's averaged weights (its raw weights
+    when it has none); BatchNorm's batch counters are copied, not averaged."""
+    a = {"w": torch.tensor([1.0, 2.0]), "n": torch.tensor(7)}
+    b = {"w": torch.tensor([3.0, 6.0]), "n": torch.tensor(9)}
+    junk = {"w": torch.tensor([100.0, 100.0]), "n": torch.tensor(0)}
+    with tempfile.TemporaryDirectory() as d:
+        pa, pb = os.path.join(d, "a.pt"), os.path.join(d, "b.pt")
+        torch.save(dict(model=junk, ema=a, arch="ilgnet-compact", step=3), pa)
+        torch.save(dict(model=b, arch="ilgnet-compact", step=5), pb)
+        out = soup.soup([pa, pb])
+    check(torch.allclose(out["model"]["w"], torch.tensor([2.0, 4.0])),
+          "soup is not the mean of the averaged weights: %s" % out["model"]["w"])
+    check(int(out["model"]["n"]) == 7 and out["model"]["n"].dtype == torch.int64,
+          "soup changed the batch counter")
+    check(out["arch"] == "ilgnet-compact" and "ema" not in out,
+          "soup checkpoint not readable as one")
+
+
+def test_kind_weights():
+    """--kind-weights names types exactly (a typo must not silently leave
+    the mix unchanged) and changes what make_pair draws."""
+    import argparse
+    import numpy as np
+    import train
+    check(train.parse_kind_weights("tilt=1.6,crossfade=0") == {"tilt": 1.6, "crossfade": 0.0},
+          "kind weights misread")
+    for bad in ("tlt=1", "tilt=-1", "tilt=x"):
+        try:
+            train.parse_kind_weights(bad)
+            check(False, "kind weights %r accepted" % bad)
+        except (argparse.ArgumentTypeError, ValueError):
+            pass
+    rng = np.random.default_rng(3)
+    photo = rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)
+    kinds, probs = train.kind_probs({k: 0.0 for k in degrade.KINDS if k != "noise"})
+    _, default = train.kind_probs()
+    check(abs(default[kinds.index("tilt")] - 1.0 / sum(train.KIND_WEIGHTS.values())) < 1e-9,
+          "default mix is not KIND_WEIGHTS")
+    drawn = {train.make_pair([photo], rng, 64, kinds, probs, 0.5, 0.0)[2] for _ in range(5)}
+    check(drawn == {"noise"}, "weights not obeyed: drew %s" % sorted(drawn))
+
+
 def test_shallow_focus():
     """A detailed subject near the middle stays sharp; detail in a corner,
     far from it, is blurred away; pristine_variation applies it when asked
@@ -220,6 +264,8 @@ def main():
     test_export_prefers_average()
     test_raw_pictures()
     test_jigzo_and_crops()
+    test_soup()
+    test_kind_weights()
     print("%d failed" % len(failures) if failures else "training code checks passed")
     return 1 if failures else 0
 
