@@ -247,6 +247,7 @@ def test_held_out_sets_apart():
     """The test photos' packages are read by nothing else: not by training
     (photos, art, GCompris' bundles) and not by the validation set."""
     used = (set(photos.TRAIN_PACKAGES) | set(photos.EXTRA_PHOTOS) | set(photos.EXTRA_ART)
+            | set(photos.MORE_PHOTOS)
             | {photos.RCC_PACKAGE})
     test = set(photos.TEST_PHOTOS)
     check(len(test) >= 3 and sum(len(v) for v in photos.TEST_PHOTOS.values()) >= 30,
