@@ -159,10 +159,10 @@ def read_jigzo(path):
     if not b.startswith(b"PzlF") or not m:
         return None
     x, y, w, h = map(int, m.groups())
+    # The thumbnails stored before the atlas are smaller than the picture.
     for j in re.finditer(rb"\xff\xd8\xff", b):
         atlas = cv2.imdecode(np.frombuffer(b, np.uint8, offset=j.start()), cv2.IMREAD_COLOR)
-        if atlas is not None and atlas.shape[0] >= y + h and atlas.shape[1] >= x + w \
-                and atlas.shape[0] >= 1024:
+        if atlas is not None and atlas.shape[0] >= y + h and atlas.shape[1] >= x + w:
             return np.ascontiguousarray(atlas[y:y + h, x:x + w])
     return None
 
@@ -176,7 +176,7 @@ def read_picture(path):
     if m:
         img = read_picture(m.group(1))
         y0, y1, x0, x1 = map(int, m.groups()[1:])
-        if img is None or img.shape[0] < y1 or img.shape[1] < x1:
+        if img is None or not (y0 < y1 <= img.shape[0] and x0 < x1 <= img.shape[1]):
             return None
         return np.ascontiguousarray(img[y0:y1, x0:x1])
     if path.endswith(".pzl"):

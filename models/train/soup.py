@@ -18,6 +18,9 @@ def soup(paths):
         st = torch.load(p, map_location="cpu")
         states.append((st.get("ema") or st["model"], st))
     first, meta = states[0]
+    for (s, _), p in zip(states[1:], paths[1:]):
+        if s.keys() != first.keys() or any(s[k].shape != v.shape for k, v in first.items()):
+            sys.exit("soup.py: %s is not the same network as %s" % (p, paths[0]))
     avg = {}
     for k, v in first.items():
         if v.dtype.is_floating_point:

@@ -69,6 +69,8 @@ def kind_probs(kind_weights=None):
     kinds = list(degrade.KINDS)
     weights = dict(KIND_WEIGHTS, **(kind_weights or {}))
     probs = np.array([weights[k] for k in kinds], np.float64)
+    if not probs.sum() > 0:
+        raise ValueError("every degradation type has weight 0")
     return kinds, probs / probs.sum()
 
 

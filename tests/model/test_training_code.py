@@ -165,6 +165,8 @@ def test_jigzo_and_crops():
         check(img is not None and img.shape == (100, 200, 3), "crop suffix not applied")
         check(photos.read_picture(pzl + "[0:301,0:400]") is None,
               "a crop past the picture's edge was accepted")
+        check(photos.read_picture(pzl + "[50:50,0:400]") is None,
+              "an empty crop was accepted")
         with open(pzl, "wb") as f:
             f.write(header + jpg(thumb))
         check(photos.read_picture(pzl) is None, "a puzzle without its atlas was accepted")
@@ -181,6 +183,12 @@ def test_soup():
         torch.save(dict(model=junk, ema=a, arch="ilgnet-compact", step=3), pa)
         torch.save(dict(model=b, arch="ilgnet-compact", step=5), pb)
         out = soup.soup([pa, pb])
+        torch.save(dict(model={"w": torch.zeros(3), "n": torch.tensor(1)}), pb)
+        try:
+            soup.soup([pa, pb])
+            check(False, "a soup of two different networks was made")
+        except SystemExit:
+            pass
     check(torch.allclose(out["model"]["w"], torch.tensor([2.0, 4.0])),
           "soup is not the mean of the averaged weights: %s" % out["model"]["w"])
     check(int(out["model"]["n"]) == 7 and out["model"]["n"].dtype == torch.int64,
@@ -211,6 +219,11 @@ def test_kind_weights():
           "default mix is not KIND_WEIGHTS")
     drawn = {train.make_pair([photo], rng, 64, kinds, probs, 0.5, 0.0)[2] for _ in range(5)}
     check(drawn == {"noise"}, "weights not obeyed: drew %s" % sorted(drawn))
+    try:
+        train.kind_probs({k: 0.0 for k in degrade.KINDS})
+        check(False, "all-zero kind weights accepted")
+    except ValueError:
+        pass
 
 
 def test_shallow_focus():
