@@ -8,7 +8,8 @@ to the input and two random crops; each pristine and under every
 degradation type at three strengths (0.1, 0.5, 0.9 of the training range).
 Reported: pairwise accuracy (the pristine crop scores above its own
 degraded version) overall, per type and per strength, and the ROC AUC of
-pristine vs degraded across all photos.
+pristine vs degraded across all photos, with 95 % bootstrap intervals over
+photos; the JSON keeps every score for confidence.py's paired comparisons.
 
 With --set test the same is done on the second held-out set (photos.py
 --test): casual photographs from other packages that no run was watched on.
@@ -30,6 +31,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import confidence  # noqa: E402
 import degrade  # noqa: E402
 import net  # noqa: E402
 import photos  # noqa: E402
@@ -84,8 +86,21 @@ def report(scores, meta, names=None, crops=3):
     per_photo = {(os.path.basename(names[i]) if names else str(i)):
                  dict(pristine=float(np.mean(r["pristine"])), pairwise=float(np.mean(r["wins"])))
                  for i, r in per_photo.items()}
+    # Every score, so that confidence.py can resample photos and compare
+    # two models on the same images afterwards.
+    first = {}
+    for i, (g, k, _) in enumerate(meta):
+        if k == "pristine":
+            first[g] = i
+    images = dict(photo=[g // crops for g, _, _ in meta],
+                  pristine_of=[-1 if k == "pristine" else first[g] for g, k, _ in meta],
+                  kind=[k for _, k, _ in meta], strength=[st for _, _, st in meta],
+                  score=[round(float(s), 7) for s in scores])
+    boot = confidence.bootstrap([confidence.Scores(images)], resamples=1000)
     return dict(
-        per_photo=per_photo,
+        per_photo=per_photo, images=images,
+        interval95=dict(pairwise=confidence.interval(boot[:, 0, 0]),
+                        auc=confidence.interval(boot[:, 0, 1])),
         n_pristine=len(pos), n_degraded=len(neg),
         pairwise=float(np.mean(wins)), auc=auc(pos, neg),
         mean_pristine=float(np.mean(pos)), mean_degraded=float(np.mean(neg)),
@@ -119,6 +134,10 @@ def markdown(rep, title):
         lines.append("| %s | %.3f | %.3f | %.3f |" % (k, r["pairwise"], r["auc"], r["mean"]))
     lines.append("| **all** | **%.3f** | **%.3f** | %.3f (pristine %.3f) |" % (
         rep["pairwise"], rep["auc"], rep["mean_degraded"], rep["mean_pristine"]))
+    ci = rep["interval95"]
+    lines.append("")
+    lines.append("95 %% intervals, photos resampled: pairwise %.3f..%.3f, AUC %.3f..%.3f" % (
+        tuple(ci["pairwise"]) + tuple(ci["auc"])))
     return "\n".join(lines)
 
 

@@ -11,11 +11,14 @@ import sys
 import tempfile
 import zlib
 
+import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "train"))
+import confidence  # noqa: E402
 import degrade  # noqa: E402
+import evaluate  # noqa: E402
 import export  # noqa: E402
 import net  # noqa: E402
 import photos  # noqa: E402
@@ -271,6 +274,63 @@ def test_held_out_sets_apart():
           "validation packages feed training: %s" % sorted(set(photos.VAL_PACKAGES) & used))
 
 
+def test_confidence():
+    """confidence.py's weighted metrics equal evaluate.py's on the full set
+    and a plain recount on a set with photos repeated or dropped; a clean
+    separation has a zero-width interval; a model compared with itself
+    differs by nothing."""
+    rng = np.random.default_rng(3)
+    crops, kinds = 3, ("defocus", "jpeg")
+    meta = []
+    for g in range(5 * crops):
+        meta.append((g, "pristine", 0.0))
+        meta += [(g, k, s) for k in kinds for s in (0.1, 0.9)]
+    scores = rng.random(len(meta)).astype(np.float32)
+    scores[::7] = 0.5  # ties count a half in the AUC
+    rep = evaluate.report(scores, meta, crops=crops)
+    sc = confidence.Scores(rep["images"])
+    pw, auc = sc.metrics(np.ones(sc.n_photos))
+    check(abs(pw - rep["pairwise"]) < 1e-9 and abs(auc - rep["auc"]) < 1e-9,
+          "confidence metrics %.6f/%.6f differ from evaluate's %.6f/%.6f"
+          % (pw, auc, rep["pairwise"], rep["auc"]))
+    w = np.array([2.0, 0.0, 1.0, 3.0, 1.0])
+    photo = np.array(rep["images"]["photo"])
+    pri = np.array(rep["images"]["pristine_of"])
+    sco = np.array(rep["images"]["score"])
+    pos, neg, wins = [], [], []
+    for p in range(5):
+        for _ in range(int(w[p])):
+            for i in np.flatnonzero(photo == p):
+                if pri[i] < 0:
+                    pos.append(sco[i])
+                else:
+                    neg.append(sco[i])
+                    wins.append(float(sco[pri[i]] > sco[i]))
+    pw, auc = sc.metrics(w)
+    check(abs(pw - np.mean(wins)) < 1e-9 and abs(auc - evaluate.auc(pos, neg)) < 1e-9,
+          "weighted metrics are not the metrics of the resampled set")
+    clean = np.where(np.array([k == "pristine" for _, k, _ in meta]), 0.9, 0.1)
+    rep2 = evaluate.report(clean, meta, crops=crops)
+    check(rep2["interval95"]["auc"] == (1.0, 1.0) and rep2["interval95"]["pairwise"] == (1.0, 1.0),
+          "a clean separation has a non-zero interval: %s" % rep2["interval95"])
+    check(rep["interval95"]["auc"][0] < rep["auc"] < rep["interval95"]["auc"][1],
+          "the AUC lies outside its own interval")
+    boot = confidence.bootstrap([sc, confidence.Scores(rep["images"])], resamples=50)
+    check(np.all(boot[:, 0] == boot[:, 1]), "a model compared with itself differs")
+    other = dict(rep["images"], photo=list(reversed(rep["images"]["photo"])))
+    check(confidence.Scores(other).key() != sc.key(), "different sets compare as the same")
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "bad.json")
+        with open(bad, "w") as f:
+            f.write('{"pytorch": {"pairwise": 1.0}}')
+        for path in (bad, os.path.join(d, "missing.json")):
+            try:
+                confidence.load(path)
+                check(False, "confidence.load accepted %s" % os.path.basename(path))
+            except SystemExit as e:
+                check("confidence.py:" in str(e.code), "no clear message for %s" % path)
+
+
 def main():
     test_qrc()
     test_held_out_sets_apart()
@@ -280,6 +340,7 @@ def main():
     test_jigzo_and_crops()
     test_soup()
     test_kind_weights()
+    test_confidence()
     print("%d failed" % len(failures) if failures else "training code checks passed")
     return 1 if failures else 0
 
