@@ -28,9 +28,8 @@ class Scores:
         self.photo = np.asarray(images["photo"], np.int64)
         self.score = np.asarray(images["score"], np.float64)
         self.pristine_of = np.asarray(images["pristine_of"], np.int64)
-        self.is_pristine = self.pristine_of < 0
         self.n_photos = int(self.photo.max()) + 1
-        pos = self.is_pristine
+        pos = self.pristine_of < 0
         self.pos, self.pos_photo = self.score[pos], self.photo[pos]
         order = np.argsort(self.score[~pos], kind="stable")
         self.neg = self.score[~pos][order]
@@ -70,7 +69,10 @@ def load(path, backend=None):
     if "images" not in rep[backend]:
         sys.exit("confidence.py: %s was written by an evaluate.py that did not keep "
                  "the scores; evaluate again" % path)
-    return Scores(rep[backend]["images"])
+    try:
+        return Scores(rep[backend]["images"])
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        sys.exit("confidence.py: %s: malformed scores (%s: %s)" % (path, type(e).__name__, e))
 
 
 def bootstrap(models, resamples=2000, seed=0):

@@ -15,7 +15,10 @@ import torch
 def soup(paths):
     states = []
     for p in paths:
-        st = torch.load(p, map_location="cpu")
+        try:
+            st = torch.load(p, map_location="cpu")
+        except (OSError, RuntimeError, EOFError) as e:
+            sys.exit("soup.py: cannot read %s: %s" % (p, e))
         states.append((st.get("ema") or st["model"], st))
     first, meta = states[0]
     for (s, _), p in zip(states[1:], paths[1:]):

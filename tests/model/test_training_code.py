@@ -5,6 +5,7 @@ readers of the raw-array pictures, that export picks the averaged
 weights when a checkpoint has them, and that the shallow-focus variation
 keeps the subject sharp and blurs the rest."""
 
+import json
 import os
 import struct
 import sys
@@ -192,6 +193,11 @@ def test_soup():
             check(False, "a soup of two different networks was made")
         except SystemExit:
             pass
+        try:
+            soup.soup([pa, os.path.join(d, "missing.pt")])
+            check(False, "a soup with a missing checkpoint was made")
+        except SystemExit as e:
+            check("soup.py: cannot read" in str(e.code), "no clear message for a missing checkpoint")
     check(torch.allclose(out["model"]["w"], torch.tensor([2.0, 4.0])),
           "soup is not the mean of the averaged weights: %s" % out["model"]["w"])
     check(int(out["model"]["n"]) == 7 and out["model"]["n"].dtype == torch.int64,
@@ -323,7 +329,10 @@ def test_confidence():
         bad = os.path.join(d, "bad.json")
         with open(bad, "w") as f:
             f.write('{"pytorch": {"pairwise": 1.0}}')
-        for path in (bad, os.path.join(d, "missing.json")):
+        torn = os.path.join(d, "torn.json")
+        with open(torn, "w") as f:
+            json.dump({"pytorch": {"images": {"photo": [0], "score": [0.5]}}}, f)
+        for path in (bad, torn, os.path.join(d, "missing.json")):
             try:
                 confidence.load(path)
                 check(False, "confidence.load accepted %s" % os.path.basename(path))
