@@ -10,6 +10,8 @@ intervals several times too narrow.
 
 Usage: confidence.py EVAL.json                 # intervals of one model
        confidence.py A.json B.json             # B - A, paired
+       confidence.py --ensemble A.json B.json [C.json ...]
+                                               # the models' mean logit - A, paired
        [--backend pytorch|libilgnet] [--resamples N]
 The JSON files are evaluate.py --json outputs (they hold every score).
 """
@@ -75,6 +77,21 @@ def load(path, backend=None):
         sys.exit("confidence.py: %s: malformed scores (%s: %s)" % (path, type(e).__name__, e))
 
 
+def ensemble(members):
+    """The scores of a model that averages its members' logits, as a model
+    exported with every member in one file would give (P = sigmoid of the
+    mean of log(P / (1 - P))): a cheap way to ask whether combining already
+    trained models would help before building or training one."""
+    if any(m.key() != members[0].key() for m in members[1:]):
+        sys.exit("confidence.py: the ensemble's files are not evaluations of the same set")
+    p = np.clip(np.stack([m.score for m in members]), 1e-7, 1 - 1e-7)
+    z = np.log(p / (1 - p)).mean(0)
+    first = members[0]
+    images = dict(photo=first.photo, pristine_of=first.pristine_of,
+                  score=1 / (1 + np.exp(-z)))
+    return Scores(images)
+
+
 def bootstrap(models, resamples=2000, seed=0):
     """Metrics of each model under the same photo resamples: an array of
     shape (resamples, len(models), 2) holding (pairwise, AUC)."""
@@ -99,10 +116,17 @@ def main():
     ap.add_argument("--backend", choices=("pytorch", "libilgnet"),
                     help="whose scores (default: libilgnet when present)")
     ap.add_argument("--resamples", type=int, default=2000)
+    ap.add_argument("--ensemble", action="store_true",
+                    help="compare the first model with the mean logit of all the given ones")
     a = ap.parse_args()
-    if len(a.evals) > 2:
-        ap.error("one file for intervals, two for a comparison")
     models = [load(p, a.backend) for p in a.evals]
+    if a.ensemble:
+        if len(models) < 2:
+            ap.error("--ensemble needs two files or more")
+        models = [models[0], ensemble(models)]
+        a.evals = [a.evals[0], "ensemble of %d" % len(a.evals)]
+    elif len(a.evals) > 2:
+        ap.error("one file for intervals, two for a comparison")
     if len(models) == 2 and models[0].key() != models[1].key():
         sys.exit("confidence.py: the two files are not evaluations of the same set")
     full = [s.metrics(np.ones(s.n_photos)) for s in models]

@@ -340,8 +340,43 @@ def test_confidence():
                 check("confidence.py:" in str(e.code), "no clear message for %s" % path)
 
 
+def test_ensemble():
+    """The ensemble of a model with itself is that model; two members give
+    the sigmoid of their mean logit image by image (checked against a
+    direct computation, and it is not the mean probability); members
+    evaluated on different sets are refused."""
+    rng = np.random.default_rng(5)
+    meta = []
+    for g in range(4 * 3):
+        meta.append((g, "pristine", 0.0))
+        meta += [(g, k, 0.5) for k in ("noise", "tilt")]
+    a = rng.uniform(0.01, 0.99, len(meta))
+    b = rng.uniform(0.01, 0.99, len(meta))
+    ra, rb = evaluate.report(a, meta), evaluate.report(b, meta)
+    sa, sb = confidence.Scores(ra["images"]), confidence.Scores(rb["images"])
+    self_ens = confidence.ensemble([sa, sa])
+    check(np.allclose(self_ens.score, sa.score, atol=1e-6), "a model's ensemble with itself differs")
+    ens = confidence.ensemble([sa, sb])
+    la, lb = np.log(sa.score / (1 - sa.score)), np.log(sb.score / (1 - sb.score))
+    want = 1 / (1 + np.exp(-(la + lb) / 2))
+    check(np.allclose(ens.score, want, atol=1e-9), "the ensemble is not the mean logit")
+    check(not np.allclose(ens.score, (sa.score + sb.score) / 2, atol=1e-3),
+          "the test cannot tell the mean logit from the mean probability")
+    pw, auc = ens.metrics(np.ones(ens.n_photos))
+    rep = evaluate.report(want, meta)
+    check(abs(pw - rep["pairwise"]) < 1e-9 and abs(auc - rep["auc"]) < 1e-9,
+          "the ensemble's metrics differ from evaluate's on its scores")
+    other = dict(ra["images"], photo=list(reversed(ra["images"]["photo"])))
+    try:
+        confidence.ensemble([sa, confidence.Scores(other)])
+        check(False, "an ensemble of different sets was accepted")
+    except SystemExit as e:
+        check("confidence.py:" in str(e.code), "no clear message for different sets")
+
+
 def main():
     test_qrc()
+    test_ensemble()
     test_held_out_sets_apart()
     test_shallow_focus()
     test_export_prefers_average()
