@@ -119,20 +119,21 @@ def main():
     ap.add_argument("--ensemble", action="store_true",
                     help="compare the first model with the mean logit of all the given ones")
     a = ap.parse_args()
-    models = [load(p, a.backend) for p in a.evals]
-    if a.ensemble:
-        if len(models) < 2:
-            ap.error("--ensemble needs two files or more")
-        models = [models[0], ensemble(models)]
-        a.evals = [a.evals[0], "ensemble of %d" % len(a.evals)]
-    elif len(a.evals) > 2:
+    if a.ensemble and len(a.evals) < 2:
+        ap.error("--ensemble needs two files or more")
+    if not a.ensemble and len(a.evals) > 2:
         ap.error("one file for intervals, two for a comparison")
-    if len(models) == 2 and models[0].key() != models[1].key():
+    models = [load(p, a.backend) for p in a.evals]
+    labels = list(a.evals)
+    if a.ensemble:
+        models = [models[0], ensemble(models)]
+        labels = [labels[0], "ensemble of %d" % len(a.evals)]
+    elif len(models) == 2 and models[0].key() != models[1].key():
         sys.exit("confidence.py: the two files are not evaluations of the same set")
     full = [s.metrics(np.ones(s.n_photos)) for s in models]
     boot = bootstrap(models, a.resamples)
     names = ("pairwise", "AUC")
-    for m, path in enumerate(a.evals):
+    for m, path in enumerate(labels):
         print("%s (%d photos):" % (path, models[m].n_photos))
         for i, name in enumerate(names):
             lo, hi = interval(boot[:, m, i])

@@ -376,7 +376,6 @@ def test_ensemble():
 
 def main():
     test_qrc()
-    test_ensemble()
     test_held_out_sets_apart()
     test_shallow_focus()
     test_export_prefers_average()
@@ -385,6 +384,7 @@ def main():
     test_soup()
     test_kind_weights()
     test_confidence()
+    test_ensemble()
     print("%d failed" % len(failures) if failures else "training code checks passed")
     return 1 if failures else 0
 
