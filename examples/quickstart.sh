@@ -17,7 +17,6 @@ build=${ILGNET_BUILD_DIR:-$top/build}
 out=${ILGNET_QUICKSTART_OUT:-$PWD/ilgnet-quickstart}
 
 "$top/src/tools/setup-build.sh" "$build"
-export GST_PLUGIN_PATH="$build/gst-plugin${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 mkdir -p "$out"
 
 video=

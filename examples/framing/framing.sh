@@ -14,6 +14,7 @@
 # Environment: ILGNET_MODEL picks the model; FRAMING_INTERVAL (ns, default
 # 250000000) how often a frame is analysed.
 set -euo pipefail
+. "$(dirname "$0")/../plugin-env.sh"   # the plugin of this checkout's build
 interval=${FRAMING_INTERVAL:-250000000}
 mode=${1:-auto}
 if [ "$mode" = auto ]; then

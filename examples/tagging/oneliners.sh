@@ -3,8 +3,9 @@
 # one-liners of the README, runnable.  Usage:
 #   oneliners.sh VIDEO [OUTDIR]      tags VIDEO as JSON lines, CSV and WebVTT
 #   oneliners.sh --live [OUTDIR]     tags 10 s of a camera (or a test source)
-# Needs the ilgnet plugin on GST_PLUGIN_PATH (run-uninstalled.sh sets it).
+# Finds the ilgnet plugin of this checkout's build tree (../plugin-env.sh).
 set -eu
+. "$(dirname "$0")/../plugin-env.sh"   # the plugin of this checkout's build
 out=${2:-.}
 mkdir -p "$out"
 

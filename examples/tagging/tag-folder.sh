@@ -10,6 +10,7 @@
 # element after a tee (one decode), so -f all scores every frame three times.  A video that cannot be decoded is
 # reported in the table and makes the exit status 1; the others are tagged.
 set -uo pipefail
+. "$(dirname "$0")/../plugin-env.sh"   # the plugin of this checkout's build
 
 usage() {
   echo "usage: tag-folder.sh FOLDER [-o OUTDIR] [-f csv|jsonl|webvtt|all]" \

@@ -16,6 +16,7 @@
 
 #include "thumbs-grab.h"
 #include "thumbs-picker.h"
+#include "thumbs-plugin.h"
 #include "thumbs-plot.h"
 #include "thumbs-scan.h"
 
@@ -284,6 +285,7 @@ main (int argc, char **argv)
     return 2;
   }
   g_option_context_free (ctx);
+  thumbs_plugin_ensure ();
   if (argc != 2) {
     g_printerr ("usage: ilgnet-thumbs VIDEO [-k 5] [-o DIR] [--interval 0.5] "
         "[--model M]\n");

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Speed of libilgnet (ilgnet-bench) against OpenCV DNN on the same net.
 
-    bench-vs-opencv.py [--build BUILD_DIR] [--prototxt deploy.prototxt]
+    bench-vs-opencv.py [--build BUILD_DIR] [--prototxt NET.prototxt]
         [--caffemodel W.caffemodel [--model LABEL=PATH ...]]
         [--batch 1 8] [--threads 2] [--frames 24] [--rounds 3]
         [--bench ilgnet-bench] [--convert ilgnet-convert] [--cache DIR]
@@ -16,7 +16,7 @@ The models, by what is given:
   --model LABEL=PATH (with --caffemodel, what OpenCV runs): those files;
   --caffemodel alone: converted to f32, f16 and int8 in a temporary dir;
   neither: the random-weight ILGNet of the parity tests (the authors'
-    deploy.prototxt, seed 1, calibrated), taken from BUILD_DIR/tests/parity
+    network, models/ilgnet.prototxt, seed 1, calibrated), taken from BUILD_DIR/tests/parity
     when the parity tests made it there, else generated and converted once
     into --cache (default BUILD_DIR/bench-vs-opencv, or
     ~/.cache/ilgnet/bench-vs-opencv without --build; a subdirectory per
@@ -139,8 +139,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", help="meson build directory")
     ap.add_argument("--prototxt", default=os.path.join(
-        HERE, "..", "..", "..", "shared", "ilgnet-reference",
-        "deploy.prototxt"))
+        HERE, "..", "..", "models", "ilgnet.prototxt"))
     ap.add_argument("--caffemodel", help="weights (default: random ones)")
     ap.add_argument("--model", action="append", default=[],
                     help="LABEL=PATH of an .ilgnet file (needs --caffemodel)")

@@ -9,6 +9,8 @@ What it offers:
   or V1 ``layers {}`` (V1 enum types mapped to V2 names), as :class:`Layer`.
 * ``infer_shapes(net)`` -- every blob's shape and every layer's parameter
   blob shapes (Caffe semantics: ceil pooling, kernel_h/kernel_w, ...).
+* ``net_structure(text)`` -- what a deploy prototxt computes, as plain data
+  (layers, their deploy parameters, blob shapes) for comparing two files.
 * ``random_weights(prototxt_text, seed)`` -- He/Xavier-like random weights of
   the right shapes, so activations stay in range through a ReLU net.
 * ``write_caffemodel(path, layers, blobs, v1=False)`` -- a binary caffemodel
@@ -458,6 +460,63 @@ def infer_shapes(net):
             shapes[top] = out
         params[l.name] = ps
     return layers, shapes, params
+
+
+def _deploy_params(l):
+    """The parameters of @l that change what a deploy network computes, with
+    Caffe's defaults filled in; training-only fields (fillers, lr_mult,
+    decay_mult) are left out."""
+    t = l.type
+    if t == "Convolution":
+        p = l.param("convolution_param")
+        return dict(num_output=int(p.get("num_output")),
+                    kernel=_spatial(p, "kernel_size", 1),
+                    pad=_spatial(p, "pad", 0), stride=_spatial(p, "stride", 1),
+                    dilation=_spatial(p, "dilation", 1),
+                    group=int(p.get("group", 1)),
+                    bias=_bool(p.get("bias_term"), True))
+    if t == "Pooling":
+        p = l.param("pooling_param")
+        return dict(pool=str(p.get("pool", "MAX")),
+                    kernel=_spatial(p, "kernel_size", 1),
+                    pad=_spatial(p, "pad", 0), stride=_spatial(p, "stride", 1),
+                    global_pooling=_bool(p.get("global_pooling"), False))
+    if t == "LRN":
+        p = l.param("lrn_param")
+        return dict(local_size=int(p.get("local_size", 5)),
+                    alpha=float(p.get("alpha", 1.0)),
+                    beta=float(p.get("beta", 0.75)), k=float(p.get("k", 1.0)),
+                    region=str(p.get("norm_region", "ACROSS_CHANNELS")))
+    if t == "InnerProduct":
+        p = l.param("inner_product_param")
+        return dict(num_output=int(p.get("num_output")),
+                    axis=int(p.get("axis", 1)),
+                    bias=_bool(p.get("bias_term"), True),
+                    transpose=_bool(p.get("transpose"), False))
+    if t == "Dropout":
+        return dict(ratio=float(l.param("dropout_param").get("dropout_ratio", 0.5)))
+    if t in ("Concat", "Softmax"):
+        p = l.param(t.lower() + "_param")
+        return dict(axis=int(p.get("axis", p.get("concat_dim", 1))))
+    if t == "ReLU":
+        return dict(negative_slope=float(
+            l.param("relu_param").get("negative_slope", 0.0)))
+    return {}
+
+
+def net_structure(text):
+    """What a deploy prototxt computes, as plain data that two files can be
+    compared by: every layer (name, type, bottoms, tops, deploy parameters,
+    parameter blob shapes) in order, and every blob's shape.  The net's own
+    name, fillers and learning-rate settings do not count."""
+    net = parse_prototxt(text)
+    layers, shapes, params = infer_shapes(net)
+    return dict(
+        layers=[dict(name=l.name, type=l.type, bottom=list(l.bottom),
+                     top=list(l.top), params=_deploy_params(l),
+                     blobs=params.get(l.name, []))
+                for l in layers],
+        blobs={k: list(v) for k, v in sorted(shapes.items())})
 
 
 # ---------------------------------------------------------------------------

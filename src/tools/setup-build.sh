@@ -3,6 +3,9 @@
 # configures and builds the tree into BUILD_DIR (default: build).
 # Used by examples/quickstart.sh and tests/run.sh so that each works on a
 # fresh Debian 12 machine.  Usage: setup-build.sh [BUILD_DIR] [--tests]
+# Without --tests the tree is configured with -Dtests=disabled: the main job
+# builds and installs only the product (library, element, tools, examples)
+# and needs none of the test suite's packages.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build}
@@ -14,9 +17,11 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libjson-glib-dev libopenblas-dev liborc-0.4-dev liborc-0.4-dev-bin
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
-  python3 python3-numpy)
+  python3)
+tests=disabled
 if [ $want_tests = 1 ]; then
-  pkgs+=(python3-opencv python3-torch python3-torchvision valgrind)
+  tests=enabled
+  pkgs+=(python3-numpy python3-opencv python3-torch python3-torchvision valgrind)
 fi
 
 missing=()
@@ -33,6 +38,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$top" >&2
+  meson setup "$build" "$top" -Dtests=$tests >&2
+elif ! grep -q "\"name\": \"tests\", \"value\": \"$tests\"" \
+    "$build/meson-info/intro-buildoptions.json" 2>/dev/null; then
+  meson setup --reconfigure "$build" "$top" -Dtests=$tests >&2
 fi
 ninja -C "$build" -j "$(nproc)" >&2

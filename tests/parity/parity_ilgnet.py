@@ -20,6 +20,7 @@ saturated scores would make the score comparisons meaningless.
 
 import argparse
 import os
+import sys
 import tempfile
 
 import numpy as np
@@ -43,12 +44,12 @@ def main():
     ap.add_argument("--dump-tool")
     a = ap.parse_args()
     if not os.path.exists(a.prototxt):
-        pc.skip("%s not found (../shared/ilgnet-reference is missing)"
-                % a.prototxt)
+        sys.exit("%s not found (make it with models/train/netdef.py ilgnet)"
+                 % a.prototxt)
     try:
         import cv2  # noqa: F401
     except ImportError:
-        pc.skip("python3-opencv is not installed")
+        sys.exit("needs OpenCV for Python (python3-opencv; tests/run.sh installs it)")
 
     text = open(a.prototxt).read()
     blobs, last = pc.blob_order(text)
