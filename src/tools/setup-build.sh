@@ -21,7 +21,8 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
 tests=disabled
 if [ $want_tests = 1 ]; then
   tests=enabled
-  pkgs+=(python3-numpy python3-opencv python3-torch python3-torchvision valgrind)
+  pkgs+=(python3-numpy python3-opencv python3-torch python3-torchvision valgrind
+    strace)
 fi
 
 missing=()
