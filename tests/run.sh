@@ -24,6 +24,8 @@ read -r pass fail skip < <(/usr/bin/python3 - "$log" <<'PY'
 import json, sys
 p = f = s = 0
 for line in open(sys.argv[1]):
+    if not line.strip():
+        continue
     r = json.loads(line)["result"]
     if r in ("OK", "EXPECTEDFAIL"): p += 1
     elif r == "SKIP": s += 1

@@ -25,17 +25,25 @@ if [ $want_tests = 1 ]; then
     strace)
 fi
 
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
+# Installs those of the named packages that are missing.
+install_missing() {
+  local p missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
   echo "setup: installing ${missing[*]}" >&2
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq >&2
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+install_missing "${pkgs[@]}"
+# From GStreamer 1.24 on, the element also writes GStreamer's own analytics
+# meta, and the tests read it back (its library is in plugins-bad's -dev).
+if [ $want_tests = 1 ] && pkg-config --atleast-version=1.24 gstreamer-1.0; then
+  install_missing libgstreamer-plugins-bad1.0-dev
 fi
 
 if [ ! -f "$build/build.ninja" ]; then
