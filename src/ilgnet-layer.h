@@ -77,10 +77,9 @@ struct _IlgnetLayerClass
   const char *type;             /* as in the model file: "Convolution" */
   guint flags;                  /* IlgnetLayerFlags */
   gsize params_size;            /* the layer's own parameter struct */
-  /* The Caffe importer's V1 spelling ("CONVOLUTION") and enum value, or
-   * NULL and 0 for types V1 never had. */
+  /* The Caffe importer's V1 spelling ("CONVOLUTION"), or NULL for types
+   * V1 never had. */
   const char *caffe_v1;
-  int caffe_v1_value;
 
   /* Reads layer->params from b->param (NULL: no parameters). */
   gboolean (*parse) (IlgnetLayerBuild * b, GError ** error);
@@ -101,7 +100,7 @@ struct _IlgnetLayerClass
 
 /* layers.c: the registry */
 const IlgnetLayerClass *ilgnet_layer_class_find (const char *type);
-/* by Caffe V1 enum name ("RELU") or value ("18") */
+/* by Caffe V1 enum name ("RELU") */
 const IlgnetLayerClass *ilgnet_layer_class_find_caffe_v1 (const char *v1);
 guint64 ilgnet_layer_flops (const IlgnetModel * m, const IlgnetLayer * l);
 

@@ -68,7 +68,6 @@ const IlgnetLayerClass ilgnet_layer_concat = {
   .type = "Concat",
   .flags = ILGNET_LAYER_MANY_INPUTS | ILGNET_LAYER_GATHER,
   .caffe_v1 = "CONCAT",
-  .caffe_v1_value = 3,
   .parse = concat_parse,
   .infer = concat_infer,
   .kernels = concat_kernels,

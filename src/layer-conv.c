@@ -338,7 +338,6 @@ const IlgnetLayerClass ilgnet_layer_conv = {
   .flags = ILGNET_LAYER_TAKES_RELU,
   .params_size = sizeof (ConvParams),
   .caffe_v1 = "CONVOLUTION",
-  .caffe_v1_value = 4,
   .parse = conv_parse,
   .infer = conv_infer,
   .flops = conv_flops,

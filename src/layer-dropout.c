@@ -32,7 +32,6 @@ const IlgnetLayerClass ilgnet_layer_dropout = {
   .type = "Dropout",
   .flags = ILGNET_LAYER_IN_PLACE | ILGNET_LAYER_IDENTITY,
   .caffe_v1 = "DROPOUT",
-  .caffe_v1_value = 6,
   .flops = no_flops,
   .kernels = dropout_kernels,
 };

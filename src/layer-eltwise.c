@@ -137,7 +137,6 @@ const IlgnetLayerClass ilgnet_layer_eltwise = {
   .flags = ILGNET_LAYER_MANY_INPUTS,
   .params_size = sizeof (EltwiseParams),
   .caffe_v1 = "ELTWISE",
-  .caffe_v1_value = 25,
   .parse = eltwise_parse,
   .infer = eltwise_infer,
   .flops = eltwise_flops,

@@ -130,7 +130,6 @@ const IlgnetLayerClass ilgnet_layer_fc = {
   .flags = ILGNET_LAYER_BATCHED | ILGNET_LAYER_TAKES_RELU,
   .params_size = sizeof (FcParams),
   .caffe_v1 = "INNER_PRODUCT",
-  .caffe_v1_value = 14,
   .parse = fc_parse,
   .infer = fc_infer,
   .flops = fc_flops,

@@ -26,7 +26,6 @@ const IlgnetLayerClass ilgnet_layer_flatten = {
   .type = "Flatten",
   .flags = ILGNET_LAYER_VIEW,
   .caffe_v1 = "FLATTEN",
-  .caffe_v1_value = 8,
   .infer = flatten_infer,
   .flops = no_flops,
   .kernels = flatten_kernels,

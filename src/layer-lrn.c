@@ -182,7 +182,6 @@ const IlgnetLayerClass ilgnet_layer_lrn = {
   .type = "LRN",
   .params_size = sizeof (LrnParams),
   .caffe_v1 = "LRN",
-  .caffe_v1_value = 15,
   .parse = lrn_parse,
   .flops = lrn_flops,
   .kernels = lrn_kernels,

@@ -290,7 +290,6 @@ const IlgnetLayerClass ilgnet_layer_pool = {
   .type = "Pooling",
   .params_size = sizeof (PoolParams),
   .caffe_v1 = "POOLING",
-  .caffe_v1_value = 17,
   .parse = pool_parse,
   .infer = pool_infer,
   .flops = pool_flops,

@@ -54,7 +54,6 @@ const IlgnetLayerClass ilgnet_layer_relu = {
   .flags = ILGNET_LAYER_IN_PLACE,
   .params_size = sizeof (ReluParams),
   .caffe_v1 = "RELU",
-  .caffe_v1_value = 18,
   .parse = relu_parse,
   .as_relu = relu_as_relu,
   .kernels = relu_kernels,

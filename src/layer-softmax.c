@@ -45,7 +45,6 @@ static const IlgnetKernel softmax_kernels[] = {
 const IlgnetLayerClass ilgnet_layer_softmax = {
   .type = "Softmax",
   .caffe_v1 = "SOFTMAX",
-  .caffe_v1_value = 20,
   .parse = softmax_parse,
   .kernels = softmax_kernels,
 };

@@ -4,7 +4,6 @@
 #include "ilgnet-layer.h"
 #include "ilgnet-layer-list.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Caffe allows far less; keeps products of dimensions inside 64 bits */
@@ -31,15 +30,11 @@ ilgnet_layer_class_find (const char *type)
 const IlgnetLayerClass *
 ilgnet_layer_class_find_caffe_v1 (const char *v1)
 {
-  gboolean number = g_ascii_isdigit (v1[0]);
   guint i;
 
-  for (i = 0; i < G_N_ELEMENTS (registry); i++) {
-    const IlgnetLayerClass *k = registry[i];
-    if (k->caffe_v1 && (number ? k->caffe_v1_value == atoi (v1) :
-            strcmp (k->caffe_v1, v1) == 0))
-      return k;
-  }
+  for (i = 0; i < G_N_ELEMENTS (registry); i++)
+    if (registry[i]->caffe_v1 && strcmp (registry[i]->caffe_v1, v1) == 0)
+      return registry[i];
   return NULL;
 }
 

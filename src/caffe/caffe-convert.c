@@ -6,7 +6,7 @@
 #include "caffe-mean.h"
 #include "caffe-net.h"
 #include "caffe-weights.h"
-#include "ilgnet.h"
+#include "ilgnet-layer.h"
 
 #include <math.h>
 #include <string.h>
@@ -70,23 +70,14 @@ typedef struct
   GHashTable *alias;            /* stripped Dropout top -> its bottom */
 } Conv;
 
-/* The spelling of a caffemodel layer type in .ilgnet terms, for the
- * prototxt/caffemodel type check. */
+/* The spelling of a caffemodel layer type in .ilgnet terms (V1 enum names
+ * as the registry knows them), for the prototxt/caffemodel type check. */
 static const char *
 normal_type (const char *t)
 {
-  static const char *map[][2] = {
-    {"CONVOLUTION", "Convolution"}, {"INNER_PRODUCT", "InnerProduct"},
-    {"POOLING", "Pooling"}, {"RELU", "ReLU"}, {"CONCAT", "Concat"},
-    {"SOFTMAX", "Softmax"}, {"DROPOUT", "Dropout"}, {"ELTWISE", "Eltwise"},
-    {"FLATTEN", "Flatten"},
-  };
-  guint i;
+  const IlgnetLayerClass *k = ilgnet_layer_class_find_caffe_v1 (t);
 
-  for (i = 0; i < G_N_ELEMENTS (map); i++)
-    if (!strcmp (t, map[i][0]))
-      return map[i][1];
-  return t;
+  return k ? k->type : t;
 }
 
 static const char *
@@ -174,6 +165,7 @@ layer_params (const IlgnetCaffeLayer * l)
     case ILGNET_CAFFE_INPUT:
     case ILGNET_CAFFE_DROPOUT:
     case ILGNET_CAFFE_FLATTEN:
+    case ILGNET_CAFFE_ELEMENTWISE:
       break;
   }
   return p;

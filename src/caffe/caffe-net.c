@@ -4,7 +4,8 @@
  * checked against the shapes the net needs. */
 #include "caffe-net.h"
 #include "caffe-textformat.h"
-#include "ilgnet.h"
+#include "caffe-weights.h"
+#include "ilgnet-layer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,44 +17,30 @@
 #define MAX_SPATIAL (1 << 16)
 #define MAX_KERNEL 1024
 
+/* How the importer reads a type's parameters; its names, V1 spelling and
+ * whether it may run in place come from libilgnet's layer registry. */
 typedef struct
 {
-  const char *type;             /* V2 spelling */
-  const char *v1;               /* V1 enum name, or NULL */
+  const char *type;             /* the registry's (V2) name */
   IlgnetCaffeKind kind;
   const char *param;            /* the *_param sub-message */
-  gboolean in_place;            /* may write its bottom (Caffe allows it) */
 } TypeInfo;
 
 static const TypeInfo types[] = {
-  {"Input", NULL, ILGNET_CAFFE_INPUT, "input_param", FALSE},
-  {"Convolution", "CONVOLUTION", ILGNET_CAFFE_CONVOLUTION,
-      "convolution_param", FALSE},
-  {"InnerProduct", "INNER_PRODUCT", ILGNET_CAFFE_INNER_PRODUCT,
-      "inner_product_param", FALSE},
-  {"Pooling", "POOLING", ILGNET_CAFFE_POOLING, "pooling_param", FALSE},
-  {"LRN", "LRN", ILGNET_CAFFE_LRN, "lrn_param", FALSE},
-  {"ReLU", "RELU", ILGNET_CAFFE_RELU, "relu_param", TRUE},
-  {"PReLU", NULL, ILGNET_CAFFE_PRELU, "prelu_param", TRUE},
-  {"Concat", "CONCAT", ILGNET_CAFFE_CONCAT, "concat_param", FALSE},
-  {"Softmax", "SOFTMAX", ILGNET_CAFFE_SOFTMAX, "softmax_param", FALSE},
-  {"Dropout", "DROPOUT", ILGNET_CAFFE_DROPOUT, "dropout_param", TRUE},
-  {"BatchNorm", NULL, ILGNET_CAFFE_BATCH_NORM, "batch_norm_param", TRUE},
-  {"Scale", NULL, ILGNET_CAFFE_SCALE, "scale_param", TRUE},
-  {"Eltwise", "ELTWISE", ILGNET_CAFFE_ELTWISE, "eltwise_param", FALSE},
-  {"Flatten", "FLATTEN", ILGNET_CAFFE_FLATTEN, "flatten_param", FALSE},
-};
-
-/* V1 enum values of the types above, for prototxts that spell them as
- * numbers. */
-static const struct
-{
-  int value;
-  const char *name;
-} v1_values[] = {
-  {4, "CONVOLUTION"}, {14, "INNER_PRODUCT"}, {17, "POOLING"}, {15, "LRN"},
-  {18, "RELU"}, {3, "CONCAT"}, {20, "SOFTMAX"}, {6, "DROPOUT"},
-  {25, "ELTWISE"}, {8, "FLATTEN"},
+  {"Input", ILGNET_CAFFE_INPUT, "input_param"},
+  {"Convolution", ILGNET_CAFFE_CONVOLUTION, "convolution_param"},
+  {"InnerProduct", ILGNET_CAFFE_INNER_PRODUCT, "inner_product_param"},
+  {"Pooling", ILGNET_CAFFE_POOLING, "pooling_param"},
+  {"LRN", ILGNET_CAFFE_LRN, "lrn_param"},
+  {"ReLU", ILGNET_CAFFE_RELU, "relu_param"},
+  {"PReLU", ILGNET_CAFFE_PRELU, "prelu_param"},
+  {"Concat", ILGNET_CAFFE_CONCAT, "concat_param"},
+  {"Softmax", ILGNET_CAFFE_SOFTMAX, "softmax_param"},
+  {"Dropout", ILGNET_CAFFE_DROPOUT, "dropout_param"},
+  {"BatchNorm", ILGNET_CAFFE_BATCH_NORM, "batch_norm_param"},
+  {"Scale", ILGNET_CAFFE_SCALE, "scale_param"},
+  {"Eltwise", ILGNET_CAFFE_ELTWISE, "eltwise_param"},
+  {"Flatten", ILGNET_CAFFE_FLATTEN, "flatten_param"},
 };
 
 typedef struct
@@ -370,6 +357,7 @@ parse_params (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
 
     case ILGNET_CAFFE_INPUT:
     case ILGNET_CAFFE_DROPOUT:
+    case ILGNET_CAFFE_ELEMENTWISE:
       return TRUE;
   }
   return TRUE;
@@ -388,18 +376,6 @@ set_shape (IlgnetCaffeShape * s, int ndim, gint64 d0, gint64 d1, gint64 d2,
   s->ndim = ndim;
   for (i = 0; i < ndim; i++)
     s->dim[i] = d[i];
-}
-
-/* Caffe's pooled size: ceil rounding, then the last window must start
- * inside the image (not only in the right padding). */
-static gint64
-pooled_size (gint64 in, int k, int s, int p)
-{
-  gint64 span = in + 2 * p - k;
-  gint64 out = (span + s - 1) / s + 1;
-  if (p > 0 && (out - 1) * s >= in + p)
-    out--;
-  return out;
 }
 
 static gboolean
@@ -424,12 +400,11 @@ infer (Ctx * ctx, IlgnetCaffeLayer * l, GError ** error)
       if (c % l->group)
         LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "%" G_GINT64_FORMAT " input "
             "channels are not a multiple of group %d", c, l->group);
-      oh = (h + 2 * l->pad[0] - (l->dilation[0] * (l->kernel[0] - 1) + 1))
-          / l->stride[0] + 1;
-      ow = (wd + 2 * l->pad[1] - (l->dilation[1] * (l->kernel[1] - 1) + 1))
-          / l->stride[1] + 1;
-      if (h + 2 * l->pad[0] < l->dilation[0] * (l->kernel[0] - 1) + 1
-          || wd + 2 * l->pad[1] < l->dilation[1] * (l->kernel[1] - 1) + 1)
+      oh = ilgnet_conv_out_size (h, l->kernel[0], l->stride[0], l->pad[0],
+          l->dilation[0]);
+      ow = ilgnet_conv_out_size (wd, l->kernel[1], l->stride[1], l->pad[1],
+          l->dilation[1]);
+      if (oh == 0 || ow == 0)
         LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "kernel %dx%d does not fit "
             "the %s input", l->kernel[0], l->kernel[1], shape_str (in[0]));
       set_shape (out, 4, 1, l->num_output, oh, ow);
@@ -453,7 +428,7 @@ infer (Ctx * ctx, IlgnetCaffeLayer * l, GError ** error)
       return TRUE;
     }
     case ILGNET_CAFFE_POOLING:{
-      gint64 h, wd;
+      gint64 h, wd, oh, ow;
       if (in[0]->ndim != 4)
         LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "needs a 4-D input, got %s",
             shape_str (in[0]));
@@ -465,13 +440,12 @@ infer (Ctx * ctx, IlgnetCaffeLayer * l, GError ** error)
         l->stride[0] = l->stride[1] = 1;
         l->pad[0] = l->pad[1] = 0;
       }
-      if (h + 2 * l->pad[0] < l->kernel[0] || wd + 2 * l->pad[1] <
-          l->kernel[1])
+      oh = ilgnet_pool_out_size (h, l->kernel[0], l->stride[0], l->pad[0]);
+      ow = ilgnet_pool_out_size (wd, l->kernel[1], l->stride[1], l->pad[1]);
+      if (oh == 0 || ow == 0)
         LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "kernel %dx%d does not fit "
             "the %s input", l->kernel[0], l->kernel[1], shape_str (in[0]));
-      set_shape (out, 4, 1, in[0]->dim[1],
-          pooled_size (h, l->kernel[0], l->stride[0], l->pad[0]),
-          pooled_size (wd, l->kernel[1], l->stride[1], l->pad[1]));
+      set_shape (out, 4, 1, in[0]->dim[1], oh, ow);
       return TRUE;
     }
     case ILGNET_CAFFE_LRN:
@@ -558,6 +532,7 @@ infer (Ctx * ctx, IlgnetCaffeLayer * l, GError ** error)
     }
     case ILGNET_CAFFE_RELU:
     case ILGNET_CAFFE_DROPOUT:
+    case ILGNET_CAFFE_ELEMENTWISE:
       *out = *in[0];
       return TRUE;
     case ILGNET_CAFFE_INPUT:
@@ -616,26 +591,34 @@ string_list (const IlgnetPbMsg * m, const char *name, int *n_out,
   return v;
 }
 
-static const TypeInfo *
-lookup_type (const IlgnetPbField * tf, const char **spelled)
+/* The type of a layer: V2 names and V1 enum names (or numbers) are
+ * looked up in the registry; FALSE when the importer cannot take it.
+ * @in_place: whether it may write its bottom (Caffe allows it). */
+static gboolean
+lookup_type (const IlgnetPbField * tf, const char **spelled, TypeInfo * ti,
+    gboolean * in_place)
 {
   const char *t = tf->text;
+  const IlgnetLayerClass *k;
   guint i;
 
-  if (tf->kind == ILGNET_PB_SCALAR && g_ascii_isdigit (t[0])) {
-    for (i = 0; i < G_N_ELEMENTS (v1_values); i++)
-      if (v1_values[i].value == atoi (t))
-        t = v1_values[i].name;
-  }
+  if (tf->kind == ILGNET_PB_SCALAR && g_ascii_isdigit (t[0])
+      && ilgnet_caffe_v1_type_name (g_ascii_strtoull (t, NULL, 10)))
+    t = ilgnet_caffe_v1_type_name (g_ascii_strtoull (t, NULL, 10));
   *spelled = t;
-  for (i = 0; i < G_N_ELEMENTS (types); i++) {
-    if (tf->kind == ILGNET_PB_STRING && !strcmp (t, types[i].type))
-      return &types[i];
-    if (tf->kind == ILGNET_PB_SCALAR && types[i].v1 && !strcmp (t,
-            types[i].v1))
-      return &types[i];
-  }
-  return NULL;
+  k = tf->kind == ILGNET_PB_STRING ? ilgnet_layer_class_find (t) :
+      ilgnet_layer_class_find_caffe_v1 (t);
+  if (!k)
+    return FALSE;
+  ti->type = k->type;
+  ti->kind = ILGNET_CAFFE_ELEMENTWISE;
+  ti->param = NULL;
+  for (i = 0; i < G_N_ELEMENTS (types); i++)
+    if (!strcmp (types[i].type, k->type))
+      *ti = types[i];
+  *in_place = (k->flags & ILGNET_LAYER_IN_PLACE) != 0;
+  return ti->kind != ILGNET_CAFFE_ELEMENTWISE
+      || (k->flags & ILGNET_LAYER_ELEMENTWISE);
 }
 
 static gboolean
@@ -743,7 +726,8 @@ parse_layer (Ctx * ctx, const IlgnetPbField * lf, IlgnetCaffeNet * net,
 {
   const IlgnetPbMsg *m = lf->msg;
   const IlgnetPbField *tf;
-  const TypeInfo *ti;
+  TypeInfo type_info, *ti = &type_info;
+  gboolean in_place;
   const IlgnetPbMsg *pm = NULL;
   IlgnetCaffeLayer *l;
   const char *name, *spelled;
@@ -771,8 +755,7 @@ parse_layer (Ctx * ctx, const IlgnetPbField * lf, IlgnetCaffeNet * net,
         name);
     return FALSE;
   }
-  ti = lookup_type (tf, &spelled);
-  if (!ti) {
+  if (!lookup_type (tf, &spelled, ti, &in_place)) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
         "%s:%d:%d: layer '%s' has type %s, which is not supported",
         ctx->what, tf->line, tf->column, name, spelled);
@@ -792,7 +775,7 @@ parse_layer (Ctx * ctx, const IlgnetPbField * lf, IlgnetCaffeNet * net,
   l->top = string_list (m, "top", &l->n_top, ctx->what, error);
   if (!l->top)
     return FALSE;
-  if (!ilgnet_pb_msg_sub (m, ti->param, &pm, ctx->what, error))
+  if (ti->param && !ilgnet_pb_msg_sub (m, ti->param, &pm, ctx->what, error))
     return FALSE;
 
   if (l->kind == ILGNET_CAFFE_INPUT) {
@@ -828,7 +811,7 @@ parse_layer (Ctx * ctx, const IlgnetPbField * lf, IlgnetCaffeNet * net,
       LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "bottom '%s' is not produced "
           "by any earlier layer", l->bottom[i]);
     if (!strcmp (l->bottom[i], l->top[0])) {
-      if (!ti->in_place || l->n_bottom != 1)
+      if (!in_place || l->n_bottom != 1)
         LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "%s cannot run in "
             "place", l->type_name);
       if (!strcmp (l->bottom[i], net->input_blob))
