@@ -158,8 +158,12 @@ gboolean ilgnet_image_check (const IlgnetImage * image, const IlgnetRect * roi,
 #define ILGNET_SIMD_CLONES
 #endif
 
-/* fp16 -> f32 */
+/* half.c: fp16 -> f32 */
 float ilgnet_half_to_float (guint16 h);
+/* half.c: f32 -> fp16 of @n values, round to nearest even.  Uses the F16C
+ * instructions when the CPU has them (unless $ILGNET_NO_F16C is set, which
+ * tests use to check the portable path); both give identical results. */
+void ilgnet_f32_to_f16 (const float *src, guint16 * dst, gsize n);
 
 /* Turns any tensor into a newly allocated f32 array (dequantized). */
 float *ilgnet_tensor_to_f32 (const IlgnetTensor * t);

@@ -1,9 +1,9 @@
-/* .ilgnet writer.  Tensors are streamed chunk by chunk from their sources
- * (the mapped caffemodel), so converting a 600 MB model needs little memory
- * beyond the page cache. */
+/* .ilgnet writer, the counterpart of model-file.c and model-header.c.
+ * Tensors are streamed chunk by chunk from their sources (for the Caffe
+ * importer, the mapped caffemodel), so converting a 600 MB model needs
+ * little memory beyond the page cache. */
 #include "ilgnet-model-writer.h"
-#include "caffe-half.h"
-#include "ilgnet.h"
+#include "ilgnet-private.h"
 
 #include <errno.h>
 #include <math.h>
@@ -180,7 +180,7 @@ write_plain (Out * o, const Tensor * t, float *buf, guint16 * hbuf)
     if (!check_finite (o, t, buf, n))
       return FALSE;
     if (t->store == ILGNET_STORE_F16) {
-      ilgnet_caffe_f32_to_f16 (buf, hbuf, n);
+      ilgnet_f32_to_f16 (buf, hbuf, n);
       if (!out_write (o, hbuf, n * 2))
         return FALSE;
     } else if (!out_write (o, buf, n * 4)) {
