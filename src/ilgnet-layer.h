@@ -128,6 +128,30 @@ typedef struct
 gboolean ilgnet_layer_parse_window (IlgnetLayerBuild * b, IlgnetWindow * win,
     gboolean dilation, GError ** error);
 
+/* The outputs of a layer with weights (Convolution, InnerProduct). */
+typedef struct
+{
+  int num_output;
+  gboolean bias_term;
+} IlgnetOutputs;
+
+/* layers.c: reads "num_output" (1..@max, required) and "bias_term"
+ * (default true). */
+gboolean ilgnet_layer_parse_outputs (IlgnetLayerBuild * b, int max,
+    IlgnetOutputs * o, GError ** error);
+/* layers.c: binds weight tensor 0 (its shape is the caller's to check)
+ * and, with a bias term, bias tensor 1 of num_output values. */
+gboolean ilgnet_layer_bind_weights (IlgnetLayerBuild * b,
+    const IlgnetOutputs * o, GError ** error);
+
+/* layers.c: runs @plane on each channel plane of images 0..n-1 of @in
+ * into @out (the per-channel layers PReLU, BatchNorm, Scale). */
+typedef void (*IlgnetPlaneFunc) (const IlgnetNode * node, int c,
+    const float *x, float *y, gsize hw);
+void ilgnet_layer_foreach_plane (const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n,
+    IlgnetPlaneFunc plane);
+
 /* layer-dropout.c: copies input to output unless they are one buffer
  * (Dropout and Flatten) */
 void ilgnet_layer_forward_copy (IlgnetSession * s, const IlgnetNode * node,

@@ -11,23 +11,23 @@ typedef struct
 } BatchNormParams;
 
 static void
+batchnorm_plane (const IlgnetNode * node, int c, const float *x, float *y,
+    gsize hw)
+{
+  const BatchNormParams *p = node->layer->params;
+  float mean = node->w[c];
+  float inv = 1.0f / sqrtf (node->w2[c] + p->eps);
+  gsize k;
+
+  for (k = 0; k < hw; k++)
+    y[k] = (x[k] - mean) * inv;
+}
+
+static void
 batchnorm_forward (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n)
 {
-  const BatchNormParams *p = node->layer->params;
-  gsize hw = (gsize) in->shape.h * in->shape.w, k;
-  int i, c;
-
-  for (i = 0; i < n; i++) {
-    const float *x = ilgnet_view_image (in, i);
-    float *y = ilgnet_view_image (out, i);
-    for (c = 0; c < in->shape.c; c++) {
-      float mean = node->w[c];
-      float inv = 1.0f / sqrtf (node->w2[c] + p->eps);
-      for (k = 0; k < hw; k++)
-        y[c * hw + k] = (x[c * hw + k] - mean) * inv;
-    }
-  }
+  ilgnet_layer_foreach_plane (node, in, out, n, batchnorm_plane);
 }
 
 static gboolean

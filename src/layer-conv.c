@@ -14,9 +14,9 @@
 
 typedef struct
 {
+  IlgnetOutputs out;
   IlgnetWindow win;
-  int num_output, group;
-  gboolean bias_term;
+  int group;
 } ConvParams;
 
 typedef struct
@@ -228,57 +228,47 @@ static gboolean
 conv_parse (IlgnetLayerBuild * b, GError ** error)
 {
   ConvParams *p = b->layer->params;
-  gint64 v, group = 1, bias = 1;
+  gint64 group = 1;
 
-  if (!ilgnet_json_get_int (b->param, "num_output", 1, MAX_OUTPUTS, &v, TRUE,
-          b->what, error)
+  if (!ilgnet_layer_parse_outputs (b, MAX_OUTPUTS, &p->out, error)
       || !ilgnet_layer_parse_window (b, &p->win, TRUE, error)
       || !ilgnet_json_get_int (b->param, "group", 1, MAX_OUTPUTS, &group,
-          FALSE, b->what, error)
-      || !ilgnet_json_get_int (b->param, "bias_term", 0, 1, &bias, FALSE,
-          b->what, error))
+          FALSE, b->what, error))
     return FALSE;
   if (p->win.kh == 0) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
         "%s has no kernel size", b->what);
     return FALSE;
   }
-  p->num_output = v;
   p->group = group;
-  p->bias_term = bias;
   return TRUE;
 }
 
 static gboolean
 conv_infer (IlgnetLayerBuild * b, GError ** error)
 {
-  IlgnetLayer *l = b->layer;
-  const ConvParams *p = l->params;
+  const ConvParams *p = b->layer->params;
   const IlgnetWindow *win = &p->win;
   const IlgnetBlobShape *in = b->in[0];
   const IlgnetTensor *w;
+  int o = p->out.num_output;
 
-  if (in->c % p->group || p->num_output % p->group) {
+  if (in->c % p->group || o % p->group) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE, "%s: group %d does "
-        "not divide %d inputs and %d outputs", b->what, p->group, in->c,
-        p->num_output);
+        "not divide %d inputs and %d outputs", b->what, p->group, in->c, o);
     return FALSE;
   }
-  if (!(w = ilgnet_layer_bind_tensor (b, 0, -1, error)))
+  if (!ilgnet_layer_bind_weights (b, &p->out, error))
     return FALSE;
-  if (w->ndim != 4 || w->shape[0] != p->num_output
-      || w->shape[1] != in->c / p->group || w->shape[2] != win->kh
-      || w->shape[3] != win->kw) {
+  w = b->layer->weight;
+  if (w->ndim != 4 || w->shape[0] != o || w->shape[1] != in->c / p->group
+      || w->shape[2] != win->kh || w->shape[3] != win->kw) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE, "%s: weight \"%s\" "
-        "must be [%d, %d, %d, %d]", b->what, w->name, p->num_output,
-        in->c / p->group, win->kh, win->kw);
+        "must be [%d, %d, %d, %d]", b->what, w->name, o, in->c / p->group,
+        win->kh, win->kw);
     return FALSE;
   }
-  l->weight = w;
-  if (p->bias_term
-      && !(l->bias = ilgnet_layer_bind_tensor (b, 1, p->num_output, error)))
-    return FALSE;
-  b->out.c = p->num_output;
+  b->out.c = o;
   b->out.h = ilgnet_conv_out_size (in->h, win->kh, win->sh, win->ph, win->dh);
   b->out.w = ilgnet_conv_out_size (in->w, win->kw, win->sw, win->pw, win->dw);
   b->out.ndim = 4;

@@ -8,8 +8,7 @@
 
 typedef struct
 {
-  int num_output;
-  gboolean bias_term;
+  IlgnetOutputs out;
 } FcParams;
 
 typedef struct
@@ -70,42 +69,30 @@ static gboolean
 fc_parse (IlgnetLayerBuild * b, GError ** error)
 {
   FcParams *p = b->layer->params;
-  gint64 v, bias = 1, axis = 1;
+  gint64 axis = 1;
 
-  if (!ilgnet_json_get_int (b->param, "num_output", 1, MAX_OUTPUTS, &v, TRUE,
-          b->what, error)
-      || !ilgnet_json_get_int (b->param, "bias_term", 0, 1, &bias, FALSE,
-          b->what, error)
-      || !ilgnet_json_get_int (b->param, "axis", 1, 1, &axis, FALSE, b->what,
-          error))
-    return FALSE;
-  p->num_output = v;
-  p->bias_term = bias;
-  return TRUE;
+  return ilgnet_layer_parse_outputs (b, MAX_OUTPUTS, &p->out, error)
+      && ilgnet_json_get_int (b->param, "axis", 1, 1, &axis, FALSE, b->what,
+      error);
 }
 
 static gboolean
 fc_infer (IlgnetLayerBuild * b, GError ** error)
 {
-  IlgnetLayer *l = b->layer;
-  const FcParams *p = l->params;
+  const FcParams *p = b->layer->params;
   gint64 k = ilgnet_blob_shape_size (b->in[0]);
+  int o = p->out.num_output;
   const IlgnetTensor *w;
 
-  if (!(w = ilgnet_layer_bind_tensor (b, 0, -1, error)))
+  if (!ilgnet_layer_bind_weights (b, &p->out, error))
     return FALSE;
-  if (w->shape[0] != p->num_output
-      || w->n_elements != (guint64) p->num_output * k) {
+  w = b->layer->weight;
+  if (w->shape[0] != o || w->n_elements != (guint64) o * k) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE, "%s: weight \"%s\" "
-        "must be [%d, %" G_GINT64_FORMAT "]", b->what, w->name,
-        p->num_output, k);
+        "must be [%d, %" G_GINT64_FORMAT "]", b->what, w->name, o, k);
     return FALSE;
   }
-  l->weight = w;
-  if (p->bias_term
-      && !(l->bias = ilgnet_layer_bind_tensor (b, 1, p->num_output, error)))
-    return FALSE;
-  b->out.c = p->num_output;
+  b->out.c = o;
   b->out.h = b->out.w = 1;
   b->out.ndim = 2;
   return TRUE;

@@ -8,24 +8,22 @@ typedef struct
 } PreluParams;
 
 static void
+prelu_plane (const IlgnetNode * node, int c, const float *x, float *y,
+    gsize hw)
+{
+  const PreluParams *p = node->layer->params;
+  float a = node->w[p->channel_shared ? 0 : c];
+  gsize k;
+
+  for (k = 0; k < hw; k++)
+    y[k] = x[k] > 0 ? x[k] : x[k] * a;
+}
+
+static void
 prelu_forward (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n)
 {
-  const PreluParams *p = node->layer->params;
-  gsize hw = (gsize) in->shape.h * in->shape.w, k;
-  int i, c;
-
-  for (i = 0; i < n; i++) {
-    const float *x = ilgnet_view_image (in, i);
-    float *y = ilgnet_view_image (out, i);
-    for (c = 0; c < in->shape.c; c++) {
-      float a = node->w[p->channel_shared ? 0 : c];
-      for (k = 0; k < hw; k++) {
-        float v = x[c * hw + k];
-        y[c * hw + k] = v > 0 ? v : v * a;
-      }
-    }
-  }
+  ilgnet_layer_foreach_plane (node, in, out, n, prelu_plane);
 }
 
 static gboolean

@@ -7,21 +7,21 @@ typedef struct
 } ScaleParams;
 
 static void
+scale_plane (const IlgnetNode * node, int c, const float *x, float *y,
+    gsize hw)
+{
+  float a = node->w[c], b = node->b ? node->b[c] : 0.0f;
+  gsize k;
+
+  for (k = 0; k < hw; k++)
+    y[k] = x[k] * a + b;
+}
+
+static void
 scale_forward (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n)
 {
-  gsize hw = (gsize) in->shape.h * in->shape.w, k;
-  int i, c;
-
-  for (i = 0; i < n; i++) {
-    const float *x = ilgnet_view_image (in, i);
-    float *y = ilgnet_view_image (out, i);
-    for (c = 0; c < in->shape.c; c++) {
-      float a = node->w[c], b = node->b ? node->b[c] : 0.0f;
-      for (k = 0; k < hw; k++)
-        y[c * hw + k] = x[c * hw + k] * a + b;
-    }
-  }
+  ilgnet_layer_foreach_plane (node, in, out, n, scale_plane);
 }
 
 static gboolean

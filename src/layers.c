@@ -107,3 +107,45 @@ ilgnet_layer_parse_window (IlgnetLayerBuild * b, IlgnetWindow * win,
     return FALSE;
   return TRUE;
 }
+
+void
+ilgnet_layer_foreach_plane (const IlgnetNode * node, const IlgnetView * in,
+    const IlgnetView * out, int n, IlgnetPlaneFunc plane)
+{
+  gsize hw = (gsize) in->shape.h * in->shape.w;
+  int i, c;
+
+  for (i = 0; i < n; i++) {
+    const float *x = ilgnet_view_image (in, i);
+    float *y = ilgnet_view_image (out, i);
+    for (c = 0; c < in->shape.c; c++)
+      plane (node, c, x + c * hw, y + c * hw, hw);
+  }
+}
+
+gboolean
+ilgnet_layer_parse_outputs (IlgnetLayerBuild * b, int max, IlgnetOutputs * o,
+    GError ** error)
+{
+  gint64 n, bias = 1;
+
+  if (!ilgnet_json_get_int (b->param, "num_output", 1, max, &n, TRUE,
+          b->what, error)
+      || !ilgnet_json_get_int (b->param, "bias_term", 0, 1, &bias, FALSE,
+          b->what, error))
+    return FALSE;
+  o->num_output = n;
+  o->bias_term = bias;
+  return TRUE;
+}
+
+gboolean
+ilgnet_layer_bind_weights (IlgnetLayerBuild * b, const IlgnetOutputs * o,
+    GError ** error)
+{
+  IlgnetLayer *l = b->layer;
+
+  return (l->weight = ilgnet_layer_bind_tensor (b, 0, -1, error))
+      && (!o->bias_term
+      || (l->bias = ilgnet_layer_bind_tensor (b, 1, o->num_output, error)));
+}

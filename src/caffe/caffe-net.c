@@ -154,6 +154,38 @@ out:
   return ok;
 }
 
+/* num_output, which Caffe requires (its default 0 makes no layer). */
+static gboolean
+parse_num_output (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+    GError ** error)
+{
+  gint64 v;
+
+  if (!ilgnet_pb_msg_int (p, "num_output", 1, MAX_CHANNELS, 0, &v, ctx->what,
+          error))
+    return FALSE;
+  if (v == 0)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "num_output is required");
+  l->num_output = v;
+  return TRUE;
+}
+
+/* An axis-like parameter the importer supports one value of: @want (also
+ * its default), or @alias, which means the same for 4-D blobs. */
+static gboolean
+require_int (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+    const char *key, int want, int alias, GError ** error)
+{
+  gint64 v;
+
+  if (!ilgnet_pb_msg_int (p, key, -4, 4, want, &v, ctx->what, error))
+    return FALSE;
+  if (v != want && v != alias)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only %s %d is supported",
+        key, want);
+  return TRUE;
+}
+
 static gboolean
 parse_convolution (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
     GError ** error)
@@ -161,12 +193,8 @@ parse_convolution (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
   const char *w = ctx->what;
   gint64 v;
 
-  if (!ilgnet_pb_msg_int (p, "num_output", 1, MAX_CHANNELS, 0, &v, w,
-          error))
+  if (!parse_num_output (ctx, l, p, error))
     return FALSE;
-  if (v == 0)
-    LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "num_output is required");
-  l->num_output = v;
   if (!get_pair (ctx, l, p, "kernel_size", "kernel", 1, MAX_KERNEL, 0,
           TRUE, TRUE, l->kernel, error)
       || !get_pair (ctx, l, p, "stride", "stride", 1, MAX_KERNEL, 1,
@@ -181,11 +209,8 @@ parse_convolution (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
   l->group = v;
   if (!ilgnet_pb_msg_bool (p, "bias_term", TRUE, &l->bias_term, w, error))
     return FALSE;
-  if (!ilgnet_pb_msg_int (p, "axis", -4, 3, 1, &v, w, error))
+  if (!require_int (ctx, l, p, "axis", 1, -3, error))
     return FALSE;
-  if (v != 1 && v != -3)
-    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only axis 1 is "
-        "supported");
   if (l->num_output % l->group)
     LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "num_output %d is not a "
         "multiple of group %d", l->num_output, l->group);
@@ -296,46 +321,22 @@ parse_inner_product (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
     GError ** error)
 {
   const char *w = ctx->what;
-  gint64 v;
 
-  if (!ilgnet_pb_msg_int (p, "num_output", 1, MAX_CHANNELS, 0, &v, w,
-          error))
+  if (!parse_num_output (ctx, l, p, error))
     return FALSE;
-  if (v == 0)
-    LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "num_output is required");
-  l->num_output = v;
-  if (!ilgnet_pb_msg_bool (p, "bias_term", TRUE, &l->bias_term, w, error)
-      || !ilgnet_pb_msg_bool (p, "transpose", FALSE, &l->transpose, w,
-          error)
-      || !ilgnet_pb_msg_int (p, "axis", -4, 3, 1, &v, w, error))
-    return FALSE;
-  if (v != 1)
-    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only axis 1 is "
-        "supported");
-  return TRUE;
+  return ilgnet_pb_msg_bool (p, "bias_term", TRUE, &l->bias_term, w, error)
+      && ilgnet_pb_msg_bool (p, "transpose", FALSE, &l->transpose, w, error)
+      && require_int (ctx, l, p, "axis", 1, 1, error);
 }
 
 static gboolean
 parse_scale (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
     GError ** error)
 {
-  const char *w = ctx->what;
-  gint64 v;
-
-  if (!ilgnet_pb_msg_bool (p, "bias_term", FALSE, &l->bias_term, w,
-          error))
-    return FALSE;
-  if (!ilgnet_pb_msg_int (p, "axis", -4, 3, 1, &v, w, error))
-    return FALSE;
-  if (v != 1)
-    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only axis 1 is "
-        "supported");
-  if (!ilgnet_pb_msg_int (p, "num_axes", -1, 4, 1, &v, w, error))
-    return FALSE;
-  if (v != 1)
-    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only num_axes 1 is "
-        "supported");
-  return TRUE;
+  return ilgnet_pb_msg_bool (p, "bias_term", FALSE, &l->bias_term,
+      ctx->what, error)
+      && require_int (ctx, l, p, "axis", 1, 1, error)
+      && require_int (ctx, l, p, "num_axes", 1, 1, error);
 }
 
 static gboolean
@@ -401,17 +402,8 @@ parse_params (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
       return parse_eltwise (ctx, l, p, error);
 
     case ILGNET_CAFFE_FLATTEN:
-      if (!ilgnet_pb_msg_int (p, "axis", -4, 3, 1, &v, w, error))
-        return FALSE;
-      if (v != 1)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only axis 1 is "
-            "supported");
-      if (!ilgnet_pb_msg_int (p, "end_axis", -4, 3, -1, &v, w, error))
-        return FALSE;
-      if (v != -1 && v != 3)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only end_axis -1 is "
-            "supported");
-      return TRUE;
+      return require_int (ctx, l, p, "axis", 1, 1, error)
+          && require_int (ctx, l, p, "end_axis", -1, 3, error);
 
     case ILGNET_CAFFE_INPUT:
     case ILGNET_CAFFE_DROPOUT:
