@@ -63,6 +63,8 @@
  *       Scale        bias_term; blobs: scale [C], bias [C]
  *       Eltwise      operation "sum"|"prod"|"max", coeff [..] (sum only)
  *       Flatten      — (a view: N x (C*H*W))
+ *       TanH         —
+ *   (Each type is implemented, and its parameters read, in src/layer-*.c.)
  *   Unknown types, dangling bottoms, shape mismatches, out-of-range or
  *   overlapping tensors are rejected at load with an ILGNET_ERROR.
  * ============================================================================
