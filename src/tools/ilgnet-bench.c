@@ -66,6 +66,27 @@ compare_double (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
+/* The per-layer table: time per run, share, and the speed of the kernel
+ * that ran the layer. */
+static void
+print_profile (const Profile * prof, int runs)
+{
+  guint k;
+  double sum = 0;
+
+  for (k = 0; k < prof->rows->len; k++)
+    sum += g_array_index (prof->rows, Row, k).ms;
+  printf ("%-36s %-18s %-14s %10s %6s %8s\n", "layer", "type", "kernel",
+      "ms/run", "%", "GFLOP/s");
+  for (k = 0; k < prof->rows->len; k++) {
+    const Row *r = &g_array_index (prof->rows, Row, k);
+    printf ("%-36s %-18s %-14s %10.3f %6.1f %8.1f\n", r->name, r->type,
+        r->kernel, r->ms / runs, 100.0 * r->ms / MAX (sum, 1e-9),
+        r->flops * opt_batch * runs / MAX (r->ms, 1e-9) / 1e6);
+  }
+  printf ("%-36s %-18s %-14s %10.3f\n", "total", "", "", sum / runs);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -130,20 +151,8 @@ main (int argc, char **argv)
     printf ("min %.2f ms/frame, median %.2f ms/frame, %.1f frames/s\n",
         times[0], median, 1000.0 / median);
   }
-  if (opt_profile) {
-    double sum = 0;
-    for (k = 0; k < prof.rows->len; k++)
-      sum += g_array_index (prof.rows, Row, k).ms;
-    printf ("%-36s %-18s %-14s %10s %6s %8s\n", "layer", "type", "kernel",
-        "ms/run", "%", "GFLOP/s");
-    for (k = 0; k < prof.rows->len; k++) {
-      Row *r = &g_array_index (prof.rows, Row, k);
-      printf ("%-36s %-18s %-14s %10.3f %6.1f %8.1f\n", r->name, r->type,
-          r->kernel, r->ms / runs, 100.0 * r->ms / MAX (sum, 1e-9),
-          r->flops * opt_batch * runs / MAX (r->ms, 1e-9) / 1e6);
-    }
-    printf ("%-36s %-18s %-14s %10.3f\n", "total", "", "", sum / runs);
-  }
+  if (opt_profile)
+    print_profile (&prof, runs);
   ret = 0;
 
 out:
