@@ -7,6 +7,12 @@
 
 G_BEGIN_DECLS
 
+/* Sets the GError ** named error in scope and returns FALSE. */
+#define ILGNET_FAIL(code, ...) G_STMT_START { \
+    g_set_error (error, ILGNET_ERROR, code, __VA_ARGS__); \
+    return FALSE; \
+  } G_STMT_END
+
 typedef enum
 {
   ILGNET_DTYPE_F32,
@@ -15,6 +21,8 @@ typedef enum
 } IlgnetDtype;
 
 #define ILGNET_MAX_DIMS 4
+/* magic, version, flags, header length: the bytes before the header */
+#define ILGNET_PREAMBLE_SIZE 24
 
 typedef struct _IlgnetTensor IlgnetTensor;
 struct _IlgnetTensor
@@ -31,50 +39,13 @@ struct _IlgnetTensor
   gboolean is_scales;           /* referenced as another tensor's scales */
 };
 
-typedef enum
-{
-  ILGNET_LAYER_INPUT,
-  ILGNET_LAYER_CONVOLUTION,
-  ILGNET_LAYER_INNER_PRODUCT,
-  ILGNET_LAYER_POOLING,
-  ILGNET_LAYER_LRN,
-  ILGNET_LAYER_RELU,
-  ILGNET_LAYER_PRELU,
-  ILGNET_LAYER_CONCAT,
-  ILGNET_LAYER_SOFTMAX,
-  ILGNET_LAYER_DROPOUT,
-  ILGNET_LAYER_BATCH_NORM,
-  ILGNET_LAYER_SCALE,
-  ILGNET_LAYER_ELTWISE,
-  ILGNET_LAYER_FLATTEN
-} IlgnetLayerType;
-
-typedef enum
-{
-  ILGNET_ELTWISE_SUM,
-  ILGNET_ELTWISE_PROD,
-  ILGNET_ELTWISE_MAX
-} IlgnetEltwiseOp;
-
 #define ILGNET_MAX_BOTTOMS 16
+/* Weight tensors a layer may name: weight, bias (or the slope, mean, scale
+ * ...) and a second one (BatchNorm's variance). */
+#define ILGNET_LAYER_MAX_TENSORS 3
 
-typedef struct
-{
-  int num_output;
-  int kh, kw, sh, sw, ph, pw, dh, dw;
-  int group;
-  gboolean bias_term;
-  gboolean pool_max;            /* pooling: MAX, else AVE */
-  gboolean global;
-  int local_size;
-  float alpha, beta, k;
-  gboolean lrn_within;
-  float negative_slope;
-  gboolean channel_shared;
-  float eps;
-  IlgnetEltwiseOp op;
-  float coeff[ILGNET_MAX_BOTTOMS];
-} IlgnetLayerParams;
+/* src/ilgnet-layer.h: one per layer type, in its src/layer-*.c */
+typedef struct _IlgnetLayerClass IlgnetLayerClass;
 
 /* Shape of a blob for ONE image: C x H x W (H = W = 1 for vectors). */
 typedef struct
@@ -93,14 +64,14 @@ typedef struct
 {
   char *name;
   const char *type_name;
-  IlgnetLayerType type;
+  const IlgnetLayerClass *klass;
   int n_bottoms;
   int bottoms[ILGNET_MAX_BOTTOMS];      /* blob ids */
   int top;                      /* blob id (one top per layer) */
   gboolean in_place;
   const IlgnetTensor *weight, *bias;    /* or slope/mean/scale ... */
   const IlgnetTensor *blob2;            /* BatchNorm variance */
-  IlgnetLayerParams p;
+  gpointer params;              /* the class's own parameters */
 } IlgnetLayer;
 
 struct _IlgnetModel
@@ -130,14 +101,38 @@ struct _IlgnetModel
   int n_blobs;
 };
 
-/* model-file.c / model-graph.c */
-gboolean ilgnet_model_parse_header (IlgnetModel * model, const char *json,
-    gsize len, GError ** error);
-gboolean ilgnet_model_build_graph (IlgnetModel * model, JsonArray * layers,
+/* model-header.c: the JSON header but its layers: fields, data section
+ * (@header_len bytes of header precede it), input, tensors, output index;
+ * the input and output blob names are returned for the graph. */
+gboolean ilgnet_model_parse_header (IlgnetModel * model, JsonObject * root,
+    gsize header_len, const char **input_blob, const char **output_blob,
     GError ** error);
 const IlgnetTensor *ilgnet_model_find_tensor (const IlgnetModel * model,
     const char *name);
+
+/* model-graph.c: the "layers" array: parameters, blob names, shapes */
+gboolean ilgnet_model_build_graph (IlgnetModel * model, JsonArray * layers,
+    const char *input_blob, const char *output_blob, GError ** error);
 int ilgnet_model_find_blob (const IlgnetModel * model, const char *name);
+
+/* model-json.c: checked access to members of the header's JSON; @what
+ * names the object in messages ("layer \"conv1\"", "input", ...). */
+gboolean ilgnet_json_get_int (JsonObject * obj, const char *key, gint64 min,
+    gint64 max, gint64 * out, gboolean required, const char *what,
+    GError ** error);
+gboolean ilgnet_json_get_number (JsonObject * obj, const char *key,
+    double *out, gboolean required, const char *what, GError ** error);
+/* An integer or [v] or [h, w] (Caffe's kernel, stride, pad); @def when
+ * absent */
+gboolean ilgnet_json_get_pair (JsonObject * obj, const char *key, int min,
+    int max, int def, int *h, int *w, const char *what, GError ** error);
+/* The member's string; @def when absent, NULL when not a string */
+const char *ilgnet_json_get_string (JsonObject * obj, const char *key,
+    const char *def);
+/* One of @names (NULL-terminated) as its index; @def when absent */
+gboolean ilgnet_json_get_choice (JsonObject * obj, const char *key,
+    const char *const *names, int def, int *out, const char *what,
+    GError ** error);
 
 static inline gsize
 ilgnet_blob_shape_size (const IlgnetBlobShape * s)
@@ -163,8 +158,12 @@ gboolean ilgnet_image_check (const IlgnetImage * image, const IlgnetRect * roi,
 #define ILGNET_SIMD_CLONES
 #endif
 
-/* fp16 -> f32 */
+/* half.c: fp16 -> f32 */
 float ilgnet_half_to_float (guint16 h);
+/* half.c: f32 -> fp16 of @n values, round to nearest even.  Uses the F16C
+ * instructions when the CPU has them (unless $ILGNET_NO_F16C is set, which
+ * tests use to check the portable path); both give identical results. */
+void ilgnet_f32_to_f16 (const float *src, guint16 * dst, gsize n);
 
 /* Turns any tensor into a newly allocated f32 array (dequantized). */
 float *ilgnet_tensor_to_f32 (const IlgnetTensor * t);

@@ -45,23 +45,20 @@ typedef struct
   gsize off;                    /* floats into the root, per image */
 } IlgnetBlobPlace;
 
-typedef enum
-{
-  ILGNET_FC_F32,
-  ILGNET_FC_F16,
-  ILGNET_FC_I8
-} IlgnetFcKind;
+/* ilgnet-layer.h: one implementation of a layer type */
+typedef struct _IlgnetKernel IlgnetKernel;
 
 typedef struct
 {
   const IlgnetLayer *layer;
+  const IlgnetKernel *kernel;   /* chosen for the layer at session creation */
   gboolean skip;                /* alias, identity, or fused into the previous */
   gboolean fuse_relu;           /* apply the next layer's ReLU on the output */
   float relu_slope;
-  /* f32 parameters: mapped when the file holds f32, else session copies */
+  /* f32 parameters: mapped when the file holds f32, else session copies;
+   * w is NULL when the kernel reads the weight in its stored dtype */
   const float *w, *b, *w2;
   float *owned[3];
-  IlgnetFcKind fc_kind;         /* InnerProduct with f16/i8 weights stay mapped */
   double ms;                    /* profile, accumulated */
 } IlgnetNode;
 
@@ -102,32 +99,6 @@ gboolean ilgnet_blas_init (GError ** error);
 void ilgnet_blas_set_threads (int n);
 void ilgnet_sgemm (gboolean trans_b, int m, int n, int k, const float *a,
     int lda, const float *b, int ldb, gboolean accumulate, float *c, int ldc);
-
-/* Kernels: one per layer family, dispatched from session.c */
-void ilgnet_layer_conv (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n);
-void ilgnet_layer_inner_product (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n);
-void ilgnet_layer_pool (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n);
-void ilgnet_layer_lrn (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n);
-void ilgnet_layer_relu (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n);
-void ilgnet_layer_prelu (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n);
-void ilgnet_layer_softmax (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n);
-void ilgnet_layer_batch_norm (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n);
-void ilgnet_layer_scale (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n);
-void ilgnet_layer_copy (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n);
-void ilgnet_layer_concat (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * ins, const IlgnetView * out, int n);
-void ilgnet_layer_eltwise (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * ins, const IlgnetView * out, int n);
 
 /* gemv-stream.c: y[v][o] = sum_k W[o][k] x[v][k] for n_vec vectors, W
  * rows x k in f32, f16 or i8 (times scales[o]), streamed once per group of

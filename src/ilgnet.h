@@ -63,6 +63,8 @@
  *       Scale        bias_term; blobs: scale [C], bias [C]
  *       Eltwise      operation "sum"|"prod"|"max", coeff [..] (sum only)
  *       Flatten      — (a view: N x (C*H*W))
+ *       TanH         —
+ *   (Each type is implemented, and its parameters read, in src/layer-*.c.)
  *   Unknown types, dangling bottoms, shape mismatches, out-of-range or
  *   overlapping tensors are rejected at load with an ILGNET_ERROR.
  * ============================================================================
@@ -180,6 +182,12 @@ typedef void (*IlgnetProfileFunc) (const char *layer, const char *type,
     double ms, gpointer user_data);
 void ilgnet_session_foreach_profile (const IlgnetSession *session,
     IlgnetProfileFunc func, gpointer user_data);
+/* The same, also naming the kernel that ran the layer ("im2col-gemm",
+ * "gemv-f16", ...) and the layer's floating-point operations per image. */
+typedef void (*IlgnetKernelProfileFunc) (const char *layer, const char *type,
+    const char *kernel, guint64 flops, double ms, gpointer user_data);
+void ilgnet_session_foreach_kernel_profile (const IlgnetSession *session,
+    IlgnetKernelProfileFunc func, gpointer user_data);
 
 /* ---- Preprocessing ------------------------------------------------------------ */
 

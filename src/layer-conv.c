@@ -4,19 +4,27 @@
  * so no second set of spinning threads competes with ours), and each task
  * adds the bias and applies a following ReLU to its block while it is in
  * cache. */
-#include "ilgnet-session-private.h"
+#include "ilgnet-layer.h"
 
 #include <string.h>
 
 /* Columns per task at least: smaller GEMMs lose more than they gain. */
 #define MIN_COLS 128
+#define MAX_OUTPUTS (1 << 20)
+
+typedef struct
+{
+  IlgnetOutputs out;
+  IlgnetWindow win;
+  int group;
+} ConvParams;
 
 typedef struct
 {
   const float *src;
   float *cols;
   int c, h, w, oh, ow;
-  const IlgnetLayerParams *p;
+  const IlgnetWindow *p;
 } Im2col;
 
 /* Stride 2 (conv1): each input row is split once into its even and odd
@@ -25,7 +33,7 @@ typedef struct
 static void
 im2col_rows_stride2 (const Im2col * a, const float *src, float *dst, int ki)
 {
-  const IlgnetLayerParams *p = a->p;
+  const IlgnetWindow *p = a->p;
   gsize ohw = (gsize) a->oh * a->ow;
   int half = (a->w + 1) / 2, kj, oy, ox, x;
   float *even = g_new (float, 2 * (gsize) half), *odd = even + half;
@@ -70,7 +78,7 @@ static void
 im2col_rows (int task, gpointer data)
 {
   const Im2col *a = data;
-  const IlgnetLayerParams *p = a->p;
+  const IlgnetWindow *p = a->p;
   int c = task / p->kh, ki = task % p->kh;
   const float *src = a->src + (gsize) c * a->h * a->w;
   gsize ohw = (gsize) a->oh * a->ow;
@@ -162,23 +170,31 @@ gemm_task (int task, gpointer data)
           node->fuse_relu, node->relu_slope);
 }
 
-void
-ilgnet_layer_conv (IlgnetSession * s, const IlgnetNode * node,
+/* A 1x1 stride-1 unpadded convolution multiplies the input directly. */
+static gboolean
+is_pointwise (const IlgnetWindow * p)
+{
+  return p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->ph == 0
+      && p->pw == 0;
+}
+
+static void
+conv_forward (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n)
 {
-  const IlgnetLayerParams *p = &node->layer->p;
+  const ConvParams *cp = node->layer->params;
+  const IlgnetWindow *p = &cp->win;
   int i, tasks, nt = ilgnet_pool_get_n_threads (s->pool);
-  int cg = in->shape.c / p->group;
+  int cg = in->shape.c / cp->group;
   gsize ihw = (gsize) in->shape.h * in->shape.w;
   gsize ohw = (gsize) out->shape.h * out->shape.w;
-  gboolean direct = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1
-      && p->ph == 0 && p->pw == 0;
+  gboolean direct = is_pointwise (p);
   GemmJob j;
 
   j.node = node;
-  j.og = out->shape.c / p->group;
+  j.og = out->shape.c / cp->group;
   j.k = cg * p->kh * p->kw;
-  j.group = p->group;
+  j.group = cp->group;
   j.ohw = ohw;
   tasks = MAX (1, MIN (nt, (int) (ohw / MIN_COLS)));
   /* whole 16-column blocks per task keep the kernels' stores aligned */
@@ -207,3 +223,114 @@ ilgnet_layer_conv (IlgnetSession * s, const IlgnetNode * node,
     ilgnet_pool_run (s->pool, tasks, gemm_task, &j);
   }
 }
+
+static gboolean
+conv_parse (IlgnetLayerBuild * b, GError ** error)
+{
+  ConvParams *p = b->layer->params;
+  gint64 group = 1;
+
+  if (!ilgnet_layer_parse_outputs (b, MAX_OUTPUTS, &p->out, error)
+      || !ilgnet_layer_parse_window (b, &p->win, TRUE, error)
+      || !ilgnet_json_get_int (b->param, "group", 1, MAX_OUTPUTS, &group,
+          FALSE, b->what, error))
+    return FALSE;
+  if (p->win.kh == 0) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
+        "%s has no kernel size", b->what);
+    return FALSE;
+  }
+  p->group = group;
+  return TRUE;
+}
+
+static gboolean
+conv_infer (IlgnetLayerBuild * b, GError ** error)
+{
+  const ConvParams *p = b->layer->params;
+  const IlgnetWindow *win = &p->win;
+  const IlgnetBlobShape *in = b->in[0];
+  const IlgnetTensor *w;
+  int o = p->out.num_output;
+
+  if (in->c % p->group || o % p->group) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE, "%s: group %d does "
+        "not divide %d inputs and %d outputs", b->what, p->group, in->c, o);
+    return FALSE;
+  }
+  if (!ilgnet_layer_bind_weights (b, &p->out, error))
+    return FALSE;
+  w = b->layer->weight;
+  if (w->ndim != 4 || w->shape[0] != o || w->shape[1] != in->c / p->group
+      || w->shape[2] != win->kh || w->shape[3] != win->kw) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE, "%s: weight \"%s\" "
+        "must be [%d, %d, %d, %d]", b->what, w->name, o, in->c / p->group,
+        win->kh, win->kw);
+    return FALSE;
+  }
+  b->out.c = o;
+  b->out.h = ilgnet_conv_out_size (in->h, win->kh, win->sh, win->ph, win->dh);
+  b->out.w = ilgnet_conv_out_size (in->w, win->kw, win->sw, win->pw, win->dw);
+  b->out.ndim = 4;
+  if (b->out.h == 0 || b->out.w == 0) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE, "%s: kernel larger "
+        "than its %dx%d input", b->what, in->h, in->w);
+    return FALSE;
+  }
+  /* im2col scratch must stay addressable */
+  if ((gint64) in->c / p->group * win->kh * win->kw * b->out.h * b->out.w >
+      ILGNET_MAX_BLOB_ELEMENTS) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE, "%s: too large",
+        b->what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static guint64
+conv_flops (const IlgnetModel * m, const IlgnetLayer * l)
+{
+  const ConvParams *p = l->params;
+  const IlgnetBlobShape *in = &m->blobs[l->bottoms[0]].shape;
+
+  /* a multiply and an add per weight and output position */
+  return 2 * ilgnet_blob_shape_size (&m->blobs[l->top].shape)
+      * (guint64) (in->c / p->group) * p->win.kh * p->win.kw;
+}
+
+static gsize
+conv_scratch (const IlgnetModel * m, const IlgnetLayer * l)
+{
+  const ConvParams *p = l->params;
+  const IlgnetBlobShape *out = &m->blobs[l->top].shape;
+
+  if (is_pointwise (&p->win))
+    return 0;
+  /* the column matrix of all groups */
+  return (gsize) m->blobs[l->bottoms[0]].shape.c * p->win.kh * p->win.kw
+      * out->h * out->w;
+}
+
+static gboolean
+usable_pointwise (const IlgnetLayer * l)
+{
+  return is_pointwise (&((const ConvParams *) l->params)->win);
+}
+
+static const IlgnetKernel conv_kernels[] = {
+  {"gemm-1x1", ILGNET_DTYPE_F32, usable_pointwise, conv_forward},
+  {"im2col-gemm", ILGNET_DTYPE_F32, NULL, conv_forward},
+  {NULL}
+};
+
+const IlgnetLayerClass ilgnet_layer_conv = {
+  .type = "Convolution",
+  .flags = ILGNET_LAYER_TAKES_RELU,
+  .params_size = sizeof (ConvParams),
+  .caffe_v1 = "CONVOLUTION",
+  .parse = conv_parse,
+  .infer = conv_infer,
+  .flops = conv_flops,
+  .scratch = conv_scratch,
+  .kernels = conv_kernels,
+};

@@ -1,9 +1,15 @@
 /* InnerProduct.  Up to STREAM_MAX_BATCH images, and always for f16 / i8
  * weights, the streaming kernels of gemv-stream.c read the weights straight
  * from the mapping once per 4 images; larger f32 batches go to SGEMM. */
-#include "ilgnet-session-private.h"
+#include "ilgnet-layer.h"
 
 #define STREAM_MAX_BATCH 32
+#define MAX_OUTPUTS (1 << 24)
+
+typedef struct
+{
+  IlgnetOutputs out;
+} FcParams;
 
 typedef struct
 {
@@ -26,16 +32,17 @@ fc_gemm_task (int task, gpointer data)
       j->out->bstride);
 }
 
-void
-ilgnet_layer_inner_product (IlgnetSession * s, const IlgnetNode * node,
+static void
+fc_forward (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n)
 {
   const IlgnetLayer *l = node->layer;
+  IlgnetDtype dtype = node->kernel->weight_dtype;
   int o = out->shape.c, i, j;
   gsize k = ilgnet_blob_shape_size (&in->shape);
 
-  if (node->fc_kind != ILGNET_FC_F32 || n <= STREAM_MAX_BATCH) {
-    ilgnet_gemv_stream (s, l->weight->dtype, node->fc_kind == ILGNET_FC_F32 ?
+  if (dtype != ILGNET_DTYPE_F32 || n <= STREAM_MAX_BATCH) {
+    ilgnet_gemv_stream (s, dtype, dtype == ILGNET_DTYPE_F32 ?
         (const void *) node->w : l->weight->data, l->weight->scales ?
         l->weight->scales->data : NULL, o, k, in->data, in->bstride, n,
         out->data, out->bstride);
@@ -57,3 +64,61 @@ ilgnet_layer_inner_product (IlgnetSession * s, const IlgnetNode * node,
           y[j] *= node->relu_slope;
   }
 }
+
+static gboolean
+fc_parse (IlgnetLayerBuild * b, GError ** error)
+{
+  FcParams *p = b->layer->params;
+  gint64 axis = 1;
+
+  return ilgnet_layer_parse_outputs (b, MAX_OUTPUTS, &p->out, error)
+      && ilgnet_json_get_int (b->param, "axis", 1, 1, &axis, FALSE, b->what,
+      error);
+}
+
+static gboolean
+fc_infer (IlgnetLayerBuild * b, GError ** error)
+{
+  const FcParams *p = b->layer->params;
+  gint64 k = ilgnet_blob_shape_size (b->in[0]);
+  int o = p->out.num_output;
+  const IlgnetTensor *w;
+
+  if (!ilgnet_layer_bind_weights (b, &p->out, error))
+    return FALSE;
+  w = b->layer->weight;
+  if (w->shape[0] != o || w->n_elements != (guint64) o * k) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE, "%s: weight \"%s\" "
+        "must be [%d, %" G_GINT64_FORMAT "]", b->what, w->name, o, k);
+    return FALSE;
+  }
+  b->out.c = o;
+  b->out.h = b->out.w = 1;
+  b->out.ndim = 2;
+  return TRUE;
+}
+
+static guint64
+fc_flops (const IlgnetModel * m, const IlgnetLayer * l)
+{
+  return 2 * (guint64) l->weight->n_elements;
+}
+
+/* f16 and i8 weights stay mapped and are widened in registers */
+static const IlgnetKernel fc_kernels[] = {
+  {"gemv-f16", ILGNET_DTYPE_F16, NULL, fc_forward},
+  {"gemv-i8", ILGNET_DTYPE_I8, NULL, fc_forward},
+  {"gemv-sgemm-f32", ILGNET_DTYPE_F32, NULL, fc_forward},
+  {NULL}
+};
+
+const IlgnetLayerClass ilgnet_layer_fc = {
+  .type = "InnerProduct",
+  .flags = ILGNET_LAYER_BATCHED | ILGNET_LAYER_TAKES_RELU,
+  .params_size = sizeof (FcParams),
+  .caffe_v1 = "INNER_PRODUCT",
+  .parse = fc_parse,
+  .infer = fc_infer,
+  .flops = fc_flops,
+  .kernels = fc_kernels,
+};

@@ -2,7 +2,7 @@
  *   across: y = x * (k + alpha/n * sum of x^2 over n neighbouring channels)^-beta
  *   within: y = x * (k + alpha/n^2 * sum of x^2 over an n x n window)^-beta
  * (the window is zero-padded; Caffe's divisor stays n^2). */
-#include "ilgnet-session-private.h"
+#include "ilgnet-layer.h"
 
 #include <math.h>
 #include <string.h>
@@ -11,8 +11,15 @@
 
 typedef struct
 {
+  int local_size;
+  float alpha, beta, k;
+  gboolean within;              /* else across channels */
+} LrnParams;
+
+typedef struct
+{
   const IlgnetView *in, *out;
-  const IlgnetLayerParams *p;
+  const LrnParams *p;
   int chunks_per_image;
 } LrnJob;
 
@@ -58,7 +65,7 @@ static void
 lrn_across_task (int task, gpointer data)
 {
   const LrnJob *j = data;
-  const IlgnetLayerParams *p = j->p;
+  const LrnParams *p = j->p;
   int img = task / j->chunks_per_image;
   gsize hw = (gsize) j->in->shape.h * j->in->shape.w;
   gsize p0 = (gsize) (task % j->chunks_per_image) * CHUNK;
@@ -86,7 +93,7 @@ static void
 lrn_within_task (int task, gpointer data)
 {
   const LrnJob *j = data;
-  const IlgnetLayerParams *p = j->p;
+  const LrnParams *p = j->p;
   int C = j->in->shape.c, H = j->in->shape.h, W = j->in->shape.w;
   int img = task / C, c = task % C, half = p->local_size / 2;
   const float *x = ilgnet_view_image (j->in, img) + (gsize) c * H * W;
@@ -108,17 +115,74 @@ lrn_within_task (int task, gpointer data)
   g_free (scale);
 }
 
-void
-ilgnet_layer_lrn (IlgnetSession * s, const IlgnetNode * node,
+static void
+lrn_forward (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n)
 {
-  LrnJob j = { in, out, &node->layer->p, 0 };
+  LrnJob j = { in, out, node->layer->params, 0 };
   gsize hw = (gsize) in->shape.h * in->shape.w;
 
-  if (j.p->lrn_within) {
+  if (j.p->within) {
     ilgnet_pool_run (s->pool, n * in->shape.c, lrn_within_task, &j);
     return;
   }
   j.chunks_per_image = (hw + CHUNK - 1) / CHUNK;
   ilgnet_pool_run (s->pool, n * j.chunks_per_image, lrn_across_task, &j);
 }
+
+static gboolean
+lrn_parse (IlgnetLayerBuild * b, GError ** error)
+{
+  static const char *const regions[] = { "across", "within", NULL };
+  LrnParams *p = b->layer->params;
+  gint64 size = 5;
+  double alpha = 1.0, beta = 0.75, k = 1.0;
+  int region;
+
+  if (!ilgnet_json_get_int (b->param, "local_size", 1, 1023, &size, FALSE,
+          b->what, error))
+    return FALSE;
+  if (size % 2 == 0) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
+        "%s: local_size must be odd", b->what);
+    return FALSE;
+  }
+  if (!ilgnet_json_get_number (b->param, "alpha", &alpha, FALSE, b->what,
+          error)
+      || !ilgnet_json_get_number (b->param, "beta", &beta, FALSE, b->what,
+          error)
+      || !ilgnet_json_get_number (b->param, "k", &k, FALSE, b->what, error)
+      || !ilgnet_json_get_choice (b->param, "region", regions, 0, &region,
+          b->what, error))
+    return FALSE;
+  p->local_size = size;
+  p->alpha = alpha;
+  p->beta = beta;
+  p->k = k;
+  p->within = region == 1;
+  return TRUE;
+}
+
+static guint64
+lrn_flops (const IlgnetModel * m, const IlgnetLayer * l)
+{
+  const LrnParams *p = l->params;
+  guint64 window = p->within ? p->local_size * p->local_size : p->local_size;
+
+  /* as defined: a square and an add per window value, then the power */
+  return ilgnet_blob_shape_size (&m->blobs[l->top].shape) * (2 * window + 3);
+}
+
+static const IlgnetKernel lrn_kernels[] = {
+  {"running-sum", ILGNET_DTYPE_F32, NULL, lrn_forward},
+  {NULL}
+};
+
+const IlgnetLayerClass ilgnet_layer_lrn = {
+  .type = "LRN",
+  .params_size = sizeof (LrnParams),
+  .caffe_v1 = "LRN",
+  .parse = lrn_parse,
+  .flops = lrn_flops,
+  .kernels = lrn_kernels,
+};

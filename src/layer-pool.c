@@ -1,18 +1,26 @@
-/* Pooling with Caffe's rules: ceil-rounded output size (computed in
- * model-graph.c); MAX over the window clipped to the input; AVE divides by
+/* Pooling with Caffe's rules: ceil-rounded output size (output-size.c);
+ * MAX over the window clipped to the input; AVE divides by
  * the window clipped to the padded input (pad cells count as zeros), which
  * is what Caffe and OpenCV do.  Both are computed separably: a horizontal
  * pass into a row buffer, then a vertical one over whole rows (vectorizes).
  * Small layers run on the calling thread: waking workers costs more. */
-#include "ilgnet-session-private.h"
+#include "ilgnet-layer.h"
 
 #include <float.h>
 #include <string.h>
 
 typedef struct
 {
+  IlgnetWindow win;             /* of the input for global pooling */
+  gboolean max;                 /* else AVE */
+  gboolean global;
+} PoolParams;
+
+typedef struct
+{
   const IlgnetView *in, *out;
-  const IlgnetLayerParams *p;
+  const IlgnetWindow *p;
+  gboolean max;
   int planes_per_task, n_planes;
 } PoolJob;
 
@@ -61,7 +69,7 @@ max_rows (float *restrict acc, const float *restrict row, int n)
 
 static void
 max_plane (const float *src, float *dst, int h, int w, int oh, int ow,
-    const IlgnetLayerParams * p, float *rows)
+    const IlgnetWindow * p, float *rows)
 {
   int py, y;
 
@@ -128,7 +136,7 @@ scale_row (float *restrict d, const float *restrict inv_w, float inv_h, int n)
  * product of a row and a column count. */
 static void
 ave_plane (const float *src, float *dst, int h, int w, int oh, int ow,
-    const IlgnetLayerParams * p, float *rows, const float *inv_w)
+    const IlgnetWindow * p, float *rows, const float *inv_w)
 {
   int py, y;
 
@@ -169,7 +177,7 @@ pool_task (int task, gpointer data)
     int img = q / c, ch = q % c;
     const float *src = ilgnet_view_image (j->in, img) + (gsize) ch * h * w;
     float *dst = ilgnet_view_image (j->out, img) + (gsize) ch * oh * ow;
-    if (j->p->pool_max)
+    if (j->max)
       max_plane (src, dst, h, w, oh, ow, j->p, rows);
     else
       ave_plane (src, dst, h, w, oh, ow, j->p, rows, inv_w);
@@ -178,11 +186,12 @@ pool_task (int task, gpointer data)
   g_free (inv_w);
 }
 
-void
-ilgnet_layer_pool (IlgnetSession * s, const IlgnetNode * node,
+static void
+pool_forward (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n)
 {
-  PoolJob j = { in, out, &node->layer->p, 0, n * in->shape.c };
+  const PoolParams *p = node->layer->params;
+  PoolJob j = { in, out, &p->win, p->max, 0, n * in->shape.c };
   gsize work = (gsize) n * in->shape.c * in->shape.h * in->shape.w;
   int tasks = MIN (j.n_planes, 4 * ilgnet_pool_get_n_threads (s->pool));
 
@@ -193,3 +202,96 @@ ilgnet_layer_pool (IlgnetSession * s, const IlgnetNode * node,
   tasks = (j.n_planes + j.planes_per_task - 1) / j.planes_per_task;
   ilgnet_pool_run (s->pool, tasks, pool_task, &j);
 }
+
+static gboolean
+pool_parse (IlgnetLayerBuild * b, GError ** error)
+{
+  static const char *const kinds[] = { "max", "ave", NULL };
+  PoolParams *p = b->layer->params;
+  gint64 global = 0;
+  int kind;
+
+  if (!ilgnet_json_get_int (b->param, "global", 0, 1, &global, FALSE,
+          b->what, error)
+      || !ilgnet_json_get_choice (b->param, "pool", kinds, 0, &kind, b->what,
+          error))
+    return FALSE;
+  p->global = global;
+  p->max = kind == 0;
+  if (p->global)
+    return TRUE;                /* the window is the input: see infer */
+  if (!ilgnet_layer_parse_window (b, &p->win, FALSE, error))
+    return FALSE;
+  if (p->win.kh == 0) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
+        "%s has no kernel size", b->what);
+    return FALSE;
+  }
+  if (p->win.ph >= p->win.kh || p->win.pw >= p->win.kw) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE,
+        "%s: pad must be smaller than the kernel", b->what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+pool_infer (IlgnetLayerBuild * b, GError ** error)
+{
+  PoolParams *p = b->layer->params;
+  IlgnetWindow *win = &p->win;
+  const IlgnetBlobShape *in = b->in[0];
+
+  if (in->ndim != 4) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE,
+        "%s: pooling needs an image", b->what);
+    return FALSE;
+  }
+  if (p->global) {
+    IlgnetWindow whole = { in->h, in->w, 1, 1, 0, 0, 1, 1 };
+    *win = whole;
+  }
+  b->out.c = in->c;
+  b->out.h = ilgnet_pool_out_size (in->h, win->kh, win->sh, win->ph);
+  b->out.w = ilgnet_pool_out_size (in->w, win->kw, win->sw, win->pw);
+  b->out.ndim = 4;
+  if (b->out.h == 0 || b->out.w == 0) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE, "%s: kernel larger "
+        "than its %dx%d input", b->what, in->h, in->w);
+    return FALSE;
+  }
+  /* with no padding and kernel < stride the last window can still start
+   * past the input (Caffe then outputs garbage): refuse */
+  if ((gint64) (b->out.h - 1) * win->sh - win->ph >= in->h
+      || (gint64) (b->out.w - 1) * win->sw - win->pw >= in->w) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_SHAPE, "%s: the last "
+        "pooling window starts outside the %dx%d input", b->what, in->h,
+        in->w);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static guint64
+pool_flops (const IlgnetModel * m, const IlgnetLayer * l)
+{
+  const PoolParams *p = l->params;
+
+  return ilgnet_blob_shape_size (&m->blobs[l->top].shape)
+      * (guint64) p->win.kh * p->win.kw;
+}
+
+static const IlgnetKernel pool_kernels[] = {
+  {"separable", ILGNET_DTYPE_F32, NULL, pool_forward},
+  {NULL}
+};
+
+const IlgnetLayerClass ilgnet_layer_pool = {
+  .type = "Pooling",
+  .params_size = sizeof (PoolParams),
+  .caffe_v1 = "POOLING",
+  .parse = pool_parse,
+  .infer = pool_infer,
+  .flops = pool_flops,
+  .kernels = pool_kernels,
+};

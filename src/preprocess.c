@@ -141,16 +141,137 @@ ilgnet_image_check (const IlgnetImage * image, const IlgnetRect * roi,
   return TRUE;
 }
 
+/* The part of the image to read (@src) and where it goes in the net's
+ * input (@out) for @mode. */
+static gboolean
+fit_region (IlgnetRect * src, IlgnetRect * out, int W, int H,
+    IlgnetResize mode, GError ** error)
+{
+  *out = (IlgnetRect) {
+  0, 0, W, H};
+  switch (mode) {
+    case ILGNET_RESIZE_SQUASH:
+      return TRUE;
+    case ILGNET_RESIZE_CENTER:
+      /* largest centred part of the region with the net's aspect */
+      if ((gint64) src->width * H > (gint64) src->height * W) {
+        int cw = MAX (1, (int) ((gint64) src->height * W / H));
+        src->x += (src->width - cw) / 2;
+        src->width = cw;
+      } else {
+        int ch = MAX (1, (int) ((gint64) src->width * H / W));
+        src->y += (src->height - ch) / 2;
+        src->height = ch;
+      }
+      return TRUE;
+    case ILGNET_RESIZE_LETTERBOX:
+      if ((gint64) src->width * H > (gint64) src->height * W) {
+        out->height = MAX (1, (int) (((gint64) src->height * W +
+                    src->width / 2) / src->width));
+        out->y = (H - out->height) / 2;
+      } else {
+        out->width = MAX (1, (int) (((gint64) src->width * H +
+                    src->height / 2) / src->height));
+        out->x = (W - out->width) / 2;
+      }
+      return TRUE;
+    default:
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+          "ilgnet_preprocess takes squash, center or letterbox");
+      return FALSE;
+  }
+}
+
+/* One resampling job: the region, its pixel layout and the axes. */
+typedef struct
+{
+  const IlgnetImage *image;
+  IlgnetRect src, out;
+  int bpp;
+  int plane_of_byte[4];         /* net plane fed by each byte, or -1 */
+  float mean_b[4];              /* mean of each byte's plane */
+  float scale;
+  Axis ax, ay;
+  float *rows;                  /* horizontal pass: 3 planes per source row */
+} Resample;
+
+/* Source row @y as 32-bit pixels: in place when aligned 4-byte pixels,
+ * else widened or copied into @tmp (src.width words). */
+static const guint32 *
+row_pixels (const Resample * r, int y, guint32 * tmp)
+{
+  const guint8 *line = r->image->data +
+      (gsize) (r->src.y + y) * r->image->stride + (gsize) r->src.x * r->bpp;
+  int i;
+
+  if (r->bpp == 3) {
+    for (i = 0; i < r->src.width; i++)
+      tmp[i] = line[3 * i] | (line[3 * i + 1] << 8) | (line[3 * i + 2] << 16);
+    return tmp;
+  }
+  if (((guintptr) line & 3) == 0)
+    return (const guint32 *) line;
+  memcpy (tmp, line, (gsize) r->src.width * 4);
+  return tmp;
+}
+
+/* Every source row of the region: deinterleave, then resample across. */
+static void
+horizontal_pass (Resample * r)
+{
+  int sw = r->src.width, ow = r->out.width, y, i, j, k;
+  float *conv = g_new (float, (gsize) 4 * sw);
+  guint32 *tmp = g_new (guint32, sw);
+  float *planes[4];
+
+  for (i = 0; i < 4; i++)
+    planes[i] = conv + (gsize) i * sw;
+  for (y = 0; y < r->src.height; y++) {
+    ilgnet_orc_unpack_u8x4_f32 (planes[0], planes[1], planes[2], planes[3],
+        row_pixels (r, y, tmp), r->mean_b[0], r->mean_b[1], r->mean_b[2],
+        r->mean_b[3], r->scale, sw);
+    for (i = 0; i < 4; i++) {
+      float *row;
+      if (r->plane_of_byte[i] < 0)
+        continue;
+      row = r->rows + ((gsize) y * 3 + r->plane_of_byte[i]) * ow;
+      for (j = 0; j < ow; j++) {
+        const float *w = r->ax.weights + (gsize) j * r->ax.max_taps;
+        const float *s = planes[i] + r->ax.start[j];
+        float acc = 0;
+        for (k = 0; k < r->ax.count[j]; k++)
+          acc += w[k] * s[k];
+        row[j] = acc;
+      }
+    }
+  }
+  g_free (conv);
+  g_free (tmp);
+}
+
+static void
+vertical_pass (const Resample * r, float *dst, int W, gsize hw)
+{
+  int j, c, k;
+
+  for (j = 0; j < r->out.height; j++) {
+    const float *w = r->ay.weights + (gsize) j * r->ay.max_taps;
+    for (c = 0; c < 3; c++) {
+      float *d = dst + c * hw + (gsize) (r->out.y + j) * W + r->out.x;
+      memset (d, 0, r->out.width * sizeof (float));
+      for (k = 0; k < r->ay.count[j]; k++)
+        ilgnet_orc_accumulate_f32 (d, r->rows + ((gsize) (r->ay.start[j] +
+                    k) * 3 + c) * r->out.width, w[k], r->out.width);
+    }
+  }
+}
+
 gboolean
 ilgnet_preprocess (const IlgnetInputSpec * spec, const IlgnetImage * image,
     const IlgnetRect * roi, IlgnetResize mode, float *dst, GError ** error)
 {
-  int W, H, bpp = 4, pos[3], plane_of_byte[4], c, i, j, y;
-  IlgnetRect src, out;
-  Axis ax, ay;
-  float *rows, *conv, *px4 = NULL;
-  guint32 *tmp4 = NULL;
-  float mean_b[4] = { 0, 0, 0, 0 };
+  Resample r = { .image = image };
+  int W, H, pos[3], c, i;
   gsize hw;
 
   g_return_val_if_fail (spec != NULL && dst != NULL, FALSE);
@@ -164,123 +285,33 @@ ilgnet_preprocess (const IlgnetInputSpec * spec, const IlgnetImage * image,
   W = spec->width;
   H = spec->height;
   hw = (gsize) W * H;
-  src = roi ? *roi : (IlgnetRect) {
+  r.src = roi ? *roi : (IlgnetRect) {
   0, 0, image->width, image->height};
-  out = (IlgnetRect) {
-  0, 0, W, H};
+  if (!fit_region (&r.src, &r.out, W, H, mode, error))
+    return FALSE;
 
-  switch (mode) {
-    case ILGNET_RESIZE_SQUASH:
-      break;
-    case ILGNET_RESIZE_CENTER:
-      /* largest centred part of the region with the net's aspect */
-      if ((gint64) src.width * H > (gint64) src.height * W) {
-        int cw = MAX (1, (int) ((gint64) src.height * W / H));
-        src.x += (src.width - cw) / 2;
-        src.width = cw;
-      } else {
-        int ch = MAX (1, (int) ((gint64) src.width * H / W));
-        src.y += (src.height - ch) / 2;
-        src.height = ch;
-      }
-      break;
-    case ILGNET_RESIZE_LETTERBOX:
-      if ((gint64) src.width * H > (gint64) src.height * W) {
-        out.height = MAX (1, (int) (((gint64) src.height * W +
-                    src.width / 2) / src.width));
-        out.y = (H - out.height) / 2;
-      } else {
-        out.width = MAX (1, (int) (((gint64) src.width * H +
-                    src.height / 2) / src.height));
-        out.x = (W - out.width) / 2;
-      }
-      break;
-    default:
-      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
-          "ilgnet_preprocess takes squash, center or letterbox");
-      return FALSE;
-  }
-
-  format_layout (image->format, &bpp, pos);
-  /* plane index (in the net's channel order) fed by each byte, or -1 */
+  r.bpp = 4;
+  format_layout (image->format, &r.bpp, pos);
   for (i = 0; i < 4; i++)
-    plane_of_byte[i] = -1;
+    r.plane_of_byte[i] = -1;
   for (c = 0; c < 3; c++) {
     int plane = spec->bgr ? 2 - c : c;  /* c: 0 R, 1 G, 2 B */
-    plane_of_byte[pos[c]] = plane;
-    mean_b[pos[c]] = spec->mean[plane];
+    r.plane_of_byte[pos[c]] = plane;
+    r.mean_b[pos[c]] = spec->mean[plane];
   }
+  r.scale = spec->scale;
 
   /* letterbox bars hold the mean, i.e. zero after subtraction */
-  if (out.width != W || out.height != H)
+  if (r.out.width != W || r.out.height != H)
     memset (dst, 0, 3 * hw * sizeof (float));
 
-  axis_init (&ax, src.width, out.width);
-  axis_init (&ay, src.height, out.height);
-  rows = g_new (float, (gsize) src.height * 3 * out.width);
-  conv = g_new (float, (gsize) 4 * src.width);
-  if (bpp == 3)
-    tmp4 = g_new (guint32, src.width);
-
-  /* horizontal pass over every source row of the region */
-  for (y = 0; y < src.height; y++) {
-    const guint8 *line = image->data + (gsize) (src.y + y) * image->stride +
-        (gsize) src.x * bpp;
-    const guint32 *px;
-    float *planes[4];
-    if (bpp == 3) {
-      for (i = 0; i < src.width; i++)
-        tmp4[i] = line[3 * i] | (line[3 * i + 1] << 8) |
-            (line[3 * i + 2] << 16);
-      px = tmp4;
-    } else if (((guintptr) line & 3) == 0) {
-      px = (const guint32 *) line;
-    } else {
-      if (!px4)
-        px4 = g_new (float, src.width);
-      memcpy (px4, line, (gsize) src.width * 4);
-      px = (const guint32 *) px4;
-    }
-    for (i = 0; i < 4; i++)
-      planes[i] = conv + (gsize) i * src.width;
-    ilgnet_orc_unpack_u8x4_f32 (planes[0], planes[1], planes[2], planes[3],
-        px, mean_b[0], mean_b[1], mean_b[2], mean_b[3], spec->scale,
-        src.width);
-    for (i = 0; i < 4; i++) {
-      float *r;
-      if (plane_of_byte[i] < 0)
-        continue;
-      r = rows + ((gsize) y * 3 + plane_of_byte[i]) * out.width;
-      for (j = 0; j < out.width; j++) {
-        const float *w = ax.weights + (gsize) j * ax.max_taps;
-        const float *s = planes[i] + ax.start[j];
-        float acc = 0;
-        int k;
-        for (k = 0; k < ax.count[j]; k++)
-          acc += w[k] * s[k];
-        r[j] = acc;
-      }
-    }
-  }
-
-  /* vertical pass */
-  for (j = 0; j < out.height; j++) {
-    const float *w = ay.weights + (gsize) j * ay.max_taps;
-    for (c = 0; c < 3; c++) {
-      float *d = dst + c * hw + (gsize) (out.y + j) * W + out.x;
-      int k;
-      memset (d, 0, out.width * sizeof (float));
-      for (k = 0; k < ay.count[j]; k++)
-        ilgnet_orc_accumulate_f32 (d, rows + ((gsize) (ay.start[j] + k) * 3 +
-                c) * out.width, w[k], out.width);
-    }
-  }
-
-  g_free (rows);
-  g_free (conv);
-  g_free (tmp4);
-  g_free (px4);
-  axis_clear (&ax);
-  axis_clear (&ay);
+  axis_init (&r.ax, r.src.width, r.out.width);
+  axis_init (&r.ay, r.src.height, r.out.height);
+  r.rows = g_new (float, (gsize) r.src.height * 3 * r.out.width);
+  horizontal_pass (&r);
+  vertical_pass (&r, dst, W, hw);
+  g_free (r.rows);
+  axis_clear (&r.ax);
+  axis_clear (&r.ay);
   return TRUE;
 }

@@ -8,7 +8,7 @@
  * image's worth of memory ("local"); a buffer crossing stretches holds all
  * images and is kept alive over whole stretches, since image 1 runs the
  * stretch's first layers after image 0 ran its last ones. */
-#include "ilgnet-session-private.h"
+#include "ilgnet-layer.h"
 
 #include <string.h>
 
@@ -114,44 +114,59 @@ align_up (gsize v)
   return (v + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
 }
 
-gboolean
-ilgnet_session_plan (IlgnetSession * s, GError ** error)
+/* Layer indices at which each blob is first defined, last written and
+ * last read (the input counts as defined before layer 0). */
+typedef struct
 {
-  const IlgnetModel *m = s->model;
-  int L = m->n_layers;
   int *first_def, *last_write, *last_read;
-  int *order, *placed, n_top = 0, n_placed = 0;
+} BlobUse;
+
+static gboolean
+has_flag (const IlgnetLayer * l, IlgnetLayerFlags flag)
+{
+  return (l->klass->flags & flag) != 0;
+}
+
+static void
+find_blob_use (const IlgnetModel * m, BlobUse * u)
+{
   int b, i, j;
 
-  s->places = g_new0 (IlgnetBlobPlace, m->n_blobs);
-  first_def = g_new (int, m->n_blobs);
-  last_write = g_new (int, m->n_blobs);
-  last_read = g_new (int, m->n_blobs);
+  u->first_def = g_new (int, m->n_blobs);
+  u->last_write = g_new (int, m->n_blobs);
+  u->last_read = g_new (int, m->n_blobs);
   for (b = 0; b < m->n_blobs; b++) {
-    first_def[b] = b == m->input_blob ? -1 : G_MAXINT;
-    last_write[b] = first_def[b];
-    last_read[b] = -2;
+    u->first_def[b] = b == m->input_blob ? -1 : G_MAXINT;
+    u->last_write[b] = u->first_def[b];
+    u->last_read[b] = -2;
   }
-  for (i = 0; i < L; i++) {
+  for (i = 0; i < m->n_layers; i++) {
     const IlgnetLayer *l = &m->layers[i];
     for (j = 0; j < l->n_bottoms; j++)
-      last_read[l->bottoms[j]] = i;
-    if (l->type == ILGNET_LAYER_INPUT)
+      u->last_read[l->bottoms[j]] = i;
+    if (has_flag (l, ILGNET_LAYER_SOURCE))
       continue;
-    first_def[l->top] = MIN (first_def[l->top], i);
-    last_write[l->top] = i;
+    u->first_def[l->top] = MIN (u->first_def[l->top], i);
+    u->last_write[l->top] = i;
   }
+}
 
-  /* Storage: one root per blob, except aliases */
+/* Storage: one root per blob, except in-place outputs and views. */
+static void
+make_roots (IlgnetSession * s, const BlobUse * u)
+{
+  const IlgnetModel *m = s->model;
+  int b, i;
+
   s->places[m->input_blob].root = new_root (s,
       ilgnet_blob_shape_size (&m->blobs[m->input_blob].shape));
-  for (i = 0; i < L; i++) {
+  for (i = 0; i < m->n_layers; i++) {
     const IlgnetLayer *l = &m->layers[i];
-    if (l->type == ILGNET_LAYER_INPUT || l->in_place)
+    if (has_flag (l, ILGNET_LAYER_SOURCE) || l->in_place)
       continue;
-    /* Flatten is a view unless someone later writes either side in place */
-    if (l->type == ILGNET_LAYER_FLATTEN && last_write[l->top] == i
-        && last_write[l->bottoms[0]] <= i) {
+    /* a view unless someone later writes either side in place */
+    if (has_flag (l, ILGNET_LAYER_VIEW) && u->last_write[l->top] == i
+        && u->last_write[l->bottoms[0]] <= i) {
       s->places[l->top] = s->places[l->bottoms[0]];
       s->nodes[i].skip = TRUE;
       continue;
@@ -161,39 +176,67 @@ ilgnet_session_plan (IlgnetSession * s, GError ** error)
   }
   for (b = 0; b < m->n_blobs; b++) {
     IlgnetRoot *r = &s->roots[s->places[b].root];
-    r->first = MIN (r->first, first_def[b]);
-    r->last_write = MAX (r->last_write, last_write[b]);
-    r->last_read = MAX (r->last_read, last_read[b]);
+    r->first = MIN (r->first, u->first_def[b]);
+    r->last_write = MAX (r->last_write, u->last_write[b]);
+    r->last_read = MAX (r->last_read, u->last_read[b]);
   }
+}
 
-  /* Concat inputs produced straight into the concat output */
-  for (i = 0; i < L; i++) {
+/* Whether input @j of gathering layer @i can be produced straight into
+ * its output: its own buffer, written before, not read after unless the
+ * output stays as it is, and not passed twice. */
+static gboolean
+can_gather (const IlgnetSession * s, const BlobUse * u, int i, int j)
+{
+  const IlgnetModel *m = s->model;
+  const IlgnetLayer *l = &m->layers[i];
+  int bb = l->bottoms[j], r = s->places[bb].root, k;
+
+  if (r == s->places[m->input_blob].root || s->roots[r].parent >= 0
+      || r == s->places[l->top].root || s->places[bb].off != 0
+      || s->roots[r].size != ilgnet_blob_shape_size (&m->blobs[bb].shape)
+      || s->roots[r].last_write > i
+      || (u->last_write[l->top] != i && s->roots[r].last_read > i))
+    return FALSE;
+  for (k = 0; k < l->n_bottoms; k++)
+    if (k != j && l->bottoms[k] == bb)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+gather_inputs (IlgnetSession * s, const BlobUse * u)
+{
+  const IlgnetModel *m = s->model;
+  int i, j;
+
+  for (i = 0; i < m->n_layers; i++) {
     const IlgnetLayer *l = &m->layers[i];
     int R = s->places[l->top].root;
     gsize hw, coff = 0;
-    if (l->type != ILGNET_LAYER_CONCAT)
+    if (!has_flag (l, ILGNET_LAYER_GATHER))
       continue;
     hw = (gsize) m->blobs[l->top].shape.h * m->blobs[l->top].shape.w;
     for (j = 0; j < l->n_bottoms; j++) {
-      int bb = l->bottoms[j], k;
-      int r = s->places[bb].root;
-      gboolean ok = r != s->places[m->input_blob].root
-          && s->roots[r].parent < 0 && r != R && s->places[bb].off == 0
-          && s->roots[r].size == ilgnet_blob_shape_size (&m->blobs[bb].shape)
-          && s->roots[r].last_write <= i
-          && (last_write[l->top] == i || s->roots[r].last_read <= i);
-      for (k = 0; k < l->n_bottoms; k++)
-        if (k != j && l->bottoms[k] == bb)
-          ok = FALSE;
-      if (ok) {
+      int r = s->places[l->bottoms[j]].root;
+      if (can_gather (s, u, i, j)) {
         s->roots[r].parent = R;
         s->roots[r].parent_off = coff;
       }
-      coff += m->blobs[bb].shape.c * hw;
+      coff += m->blobs[l->bottoms[j]].shape.c * hw;
     }
   }
+}
 
-  /* Lifetimes of top-level roots cover their children */
+/* Lifetimes of top-level roots cover their children's; the caller fills
+ * the input before a run and reads the output (or, keeping blobs, any
+ * blob) after it. */
+static void
+set_lifetimes (IlgnetSession * s)
+{
+  const IlgnetModel *m = s->model;
+  int L = m->n_layers, i, in_t, out_t;
+
   for (i = 0; i < s->n_roots; i++) {
     IlgnetRoot *r = &s->roots[i];
     r->last = MAX (r->last_write, r->last_read);
@@ -205,37 +248,50 @@ ilgnet_session_plan (IlgnetSession * s, GError ** error)
       s->roots[t].last = MAX (s->roots[t].last, s->roots[i].last);
     }
   }
-  {
-    /* The caller fills the input before a run and reads the output after */
-    int in_t = top_root (s, s->places[m->input_blob].root, NULL);
-    int out_t = top_root (s, s->places[m->output_blob].root, NULL);
-    s->roots[in_t].first = -1;
-    s->roots[in_t].last = L;
-    s->roots[out_t].last = L;
-  }
+  in_t = top_root (s, s->places[m->input_blob].root, NULL);
+  out_t = top_root (s, s->places[m->output_blob].root, NULL);
+  s->roots[in_t].first = -1;
+  s->roots[in_t].last = L;
+  s->roots[out_t].last = L;
   if (s->keep_blobs) {
     for (i = 0; i < s->n_roots; i++) {
       s->roots[i].first = -1;
       s->roots[i].last = L;
     }
   }
+}
 
-  /* Segments (see session.c), then local buffers and whole-stretch
-   * lifetimes of the others */
+/* Segments (see session.c): runs of image-by-image layers between
+ * batched ones, each batched layer a segment of its own. */
+static void
+make_segments (IlgnetSession * s)
+{
+  const IlgnetModel *m = s->model;
+  int L = m->n_layers, i, k;
+
   s->seg_end = g_new (int, L);
   s->per_image = g_new (gboolean, L);
   for (i = 0; i < L;) {
-    gboolean fc = m->layers[i].type == ILGNET_LAYER_INNER_PRODUCT;
-    int e = i + 1, k;
-    if (!fc)
-      while (e < L && m->layers[e].type != ILGNET_LAYER_INNER_PRODUCT)
+    gboolean batched = has_flag (&m->layers[i], ILGNET_LAYER_BATCHED);
+    int e = i + 1;
+    if (!batched)
+      while (e < L && !has_flag (&m->layers[e], ILGNET_LAYER_BATCHED))
         e++;
     for (k = i; k < e; k++) {
       s->seg_end[k] = e;
-      s->per_image[k] = !fc;
+      s->per_image[k] = !batched;
     }
     i = e;
   }
+}
+
+/* Buffers living within one segment hold one image; the others live over
+ * whole segments. */
+static void
+localize_roots (IlgnetSession * s)
+{
+  int L = s->model->n_layers, i;
+
   for (i = 0; i < s->n_roots; i++) {
     IlgnetRoot *r = &s->roots[i];
     if (r->parent >= 0)
@@ -254,10 +310,39 @@ ilgnet_session_plan (IlgnetSession * s, GError ** error)
     if (r->last >= 0 && r->last < L && s->per_image[r->last])
       r->last = s->seg_end[r->last] - 1;
   }
+}
 
-  /* Greedy placement, biggest first, lowest offset that fits in time */
-  order = g_new (int, s->n_roots);
-  placed = g_new (int, s->n_roots);
+/* The lowest offset where @r fits beside the placed roots alive with it. */
+static gsize
+lowest_fit (IlgnetSession * s, const IlgnetRoot * r, const int *placed,
+    int n_placed)
+{
+  gsize need = align_up (root_floats (s, r)), pos = 0;
+  int *conf = g_new (int, n_placed + 1);
+  int n_conf = 0, j;
+
+  for (j = 0; j < n_placed; j++)
+    if (intervals_overlap (r, &s->roots[placed[j]]))
+      conf[n_conf++] = placed[j];
+  g_qsort_with_data (conf, n_conf, sizeof (int), compare_placed, s);
+  for (j = 0; j < n_conf; j++) {
+    const IlgnetRoot *c = &s->roots[conf[j]];
+    gsize cend = c->arena_off + align_up (root_floats (s, c));
+    if (c->arena_off >= pos + need)
+      break;
+    pos = MAX (pos, cend);
+  }
+  g_free (conf);
+  return pos;
+}
+
+/* Greedy placement, biggest first, lowest offset that fits in time. */
+static void
+place_roots (IlgnetSession * s)
+{
+  int *order = g_new (int, s->n_roots), *placed = g_new (int, s->n_roots);
+  int n_top = 0, i;
+
   for (i = 0; i < s->n_roots; i++)
     if (s->roots[i].parent < 0)
       order[n_top++] = i;
@@ -265,35 +350,34 @@ ilgnet_session_plan (IlgnetSession * s, GError ** error)
   s->arena_floats = 0;
   for (i = 0; i < n_top; i++) {
     IlgnetRoot *r = &s->roots[order[i]];
-    gsize need = align_up (root_floats (s, r)), pos = 0;
-    int n_conf = 0;
-    int *conf = g_new (int, n_placed + 1);
-    for (j = 0; j < n_placed; j++)
-      if (intervals_overlap (r, &s->roots[placed[j]]))
-        conf[n_conf++] = placed[j];
-    g_qsort_with_data (conf, n_conf, sizeof (int), compare_placed, s);
-    for (j = 0; j < n_conf; j++) {
-      const IlgnetRoot *c = &s->roots[conf[j]];
-      gsize cend = c->arena_off + align_up (root_floats (s, c));
-      if (c->arena_off >= pos + need)
-        break;
-      pos = MAX (pos, cend);
-    }
-    g_free (conf);
-    r->arena_off = pos;
-    s->arena_floats = MAX (s->arena_floats, pos + need);
-    placed[n_placed++] = order[i];
+    r->arena_off = lowest_fit (s, r, placed, i);
+    s->arena_floats = MAX (s->arena_floats,
+        r->arena_off + align_up (root_floats (s, r)));
+    placed[i] = order[i];
   }
   g_free (order);
   g_free (placed);
-  g_free (first_def);
-  g_free (last_write);
-  g_free (last_read);
+}
 
-  if (s->arena_floats > G_MAXSIZE / 8) {
-    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
-        "activation arena too large for batch %d", s->batch);
-    return FALSE;
-  }
+gboolean
+ilgnet_session_plan (IlgnetSession * s, GError ** error)
+{
+  BlobUse use;
+
+  s->places = g_new0 (IlgnetBlobPlace, s->model->n_blobs);
+  find_blob_use (s->model, &use);
+  make_roots (s, &use);
+  gather_inputs (s, &use);
+  set_lifetimes (s);
+  make_segments (s);
+  localize_roots (s);
+  place_roots (s);
+  g_free (use.first_def);
+  g_free (use.last_write);
+  g_free (use.last_read);
+
+  if (s->arena_floats > G_MAXSIZE / 8)
+    ILGNET_FAIL (ILGNET_ERROR_ARGUMENT, "activation arena too large for "
+        "batch %d", s->batch);
   return TRUE;
 }

@@ -1,7 +1,7 @@
-/* Sessions: preparing the nodes of a model for one batch size (f32 copies
- * of small low-precision tensors, ReLU fusion, the arena) and running them.
- * The one switch that dispatches layers to kernels is here. */
-#include "ilgnet-session-private.h"
+/* Sessions: preparing the nodes of a model for one batch size (a kernel
+ * per layer from its class, f32 copies of the tensors that kernel does not
+ * read as stored, ReLU fusion, the arena) and running them. */
+#include "ilgnet-layer.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -39,44 +39,77 @@ node_f32 (IlgnetNode * node, const IlgnetTensor * t, int slot,
   return TRUE;
 }
 
+/* The class's first usable kernel that reads the weight as stored, else
+ * its first usable one reading f32. */
+static const IlgnetKernel *
+choose_kernel (const IlgnetLayer * l)
+{
+  IlgnetDtype stored = l->weight ? l->weight->dtype : ILGNET_DTYPE_F32;
+  const IlgnetKernel *k;
+  int pass;
+
+  for (pass = 0; pass < 2; pass++)
+    for (k = l->klass->kernels; k && k->name; k++)
+      if (k->weight_dtype == (pass ? ILGNET_DTYPE_F32 : stored)
+          && (!k->usable || k->usable (l)))
+        return k;
+  return NULL;
+}
+
+/* A conv/FC followed by an in-place ReLU of its output applies it in the
+ * same pass over the output. */
+static void
+fuse_relu (IlgnetSession * s, int i)
+{
+  const IlgnetModel *m = s->model;
+  const IlgnetLayer *l = &m->layers[i], *next;
+
+  if (!(l->klass->flags & ILGNET_LAYER_TAKES_RELU) || i + 1 >= m->n_layers)
+    return;
+  next = &m->layers[i + 1];
+  if (next->klass->as_relu && next->in_place && next->bottoms[0] == l->top
+      && next->klass->as_relu (next, &s->nodes[i].relu_slope)) {
+    s->nodes[i].fuse_relu = TRUE;
+    s->nodes[i + 1].skip = TRUE;
+  }
+}
+
+static gboolean
+prepare_node (IlgnetSession * s, int i, GError ** error)
+{
+  const IlgnetLayer *l = &s->model->layers[i];
+  IlgnetNode *node = &s->nodes[i];
+
+  node->layer = l;
+  if (l->klass->flags & ILGNET_LAYER_SOURCE) {
+    node->skip = TRUE;
+    return TRUE;
+  }
+  if ((l->klass->flags & ILGNET_LAYER_IDENTITY) && l->in_place)
+    node->skip = TRUE;
+  node->kernel = choose_kernel (l);
+  if (!node->kernel)
+    ILGNET_FAIL (ILGNET_ERROR_UNSUPPORTED, "no kernel of %s runs layer "
+        "\"%s\" on this machine", l->type_name, l->name);
+  /* kernels reading f16/i8 weights get them as mapped */
+  if (node->kernel->weight_dtype == ILGNET_DTYPE_F32
+      && !node_f32 (node, l->weight, 0, &node->w, error))
+    return FALSE;
+  if (!node_f32 (node, l->bias, 1, &node->b, error)
+      || !node_f32 (node, l->blob2, 2, &node->w2, error))
+    return FALSE;
+  fuse_relu (s, i);
+  return TRUE;
+}
+
 static gboolean
 prepare_nodes (IlgnetSession * s, GError ** error)
 {
-  IlgnetModel *m = s->model;
   int i;
 
-  for (i = 0; i < m->n_layers; i++) {
-    const IlgnetLayer *l = &m->layers[i];
-    IlgnetNode *node = &s->nodes[i];
-
-    node->layer = l;
-    if (l->type == ILGNET_LAYER_INPUT
-        || (l->type == ILGNET_LAYER_DROPOUT && l->in_place))
-      node->skip = TRUE;
-    if (l->type == ILGNET_LAYER_INNER_PRODUCT
-        && l->weight->dtype != ILGNET_DTYPE_F32) {
-      /* FC weights stay mapped; the low-precision GEMV reads them */
-      node->fc_kind = l->weight->dtype == ILGNET_DTYPE_F16 ?
-          ILGNET_FC_F16 : ILGNET_FC_I8;
-    } else if (!node_f32 (node, l->weight, 0, &node->w, error)) {
+  for (i = 0; i < s->model->n_layers; i++)
+    if (!prepare_node (s, i, error))
       return FALSE;
-    }
-    if (!node_f32 (node, l->bias, 1, &node->b, error)
-        || !node_f32 (node, l->blob2, 2, &node->w2, error))
-      return FALSE;
-
-    /* conv/FC + in-place ReLU right after: one pass over the output */
-    if ((l->type == ILGNET_LAYER_CONVOLUTION
-            || l->type == ILGNET_LAYER_INNER_PRODUCT) && i + 1 < m->n_layers) {
-      const IlgnetLayer *next = &m->layers[i + 1];
-      if (next->type == ILGNET_LAYER_RELU && next->in_place
-          && next->bottoms[0] == l->top) {
-        node->fuse_relu = TRUE;
-        node->relu_slope = next->p.negative_slope;
-        s->nodes[i + 1].skip = TRUE;
-      }
-    }
-  }
   return TRUE;
 }
 
@@ -86,19 +119,9 @@ scratch_need (const IlgnetModel * m)
   gsize need = 0;
   int i;
 
-  for (i = 0; i < m->n_layers; i++) {
-    const IlgnetLayer *l = &m->layers[i];
-    const IlgnetLayerParams *p = &l->p;
-    const IlgnetBlobShape *in, *out;
-    if (l->type != ILGNET_LAYER_CONVOLUTION)
-      continue;
-    if (p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->ph == 0
-        && p->pw == 0)
-      continue;
-    in = &m->blobs[l->bottoms[0]].shape;
-    out = &m->blobs[l->top].shape;
-    need = MAX (need, (gsize) in->c * p->kh * p->kw * out->h * out->w);
-  }
+  for (i = 0; i < m->n_layers; i++)
+    if (m->layers[i].klass->scratch)
+      need = MAX (need, m->layers[i].klass->scratch (m, &m->layers[i]));
   return need;
 }
 
@@ -208,47 +231,7 @@ run_node (IlgnetSession * s, IlgnetNode * node, int first, int n)
   out = ilgnet_session_view (s, l->top);
   out.data += first * out.bstride;
 
-  switch (l->type) {
-    case ILGNET_LAYER_CONVOLUTION:
-      ilgnet_layer_conv (s, node, &in[0], &out, n);
-      break;
-    case ILGNET_LAYER_INNER_PRODUCT:
-      ilgnet_layer_inner_product (s, node, &in[0], &out, n);
-      break;
-    case ILGNET_LAYER_POOLING:
-      ilgnet_layer_pool (s, node, &in[0], &out, n);
-      break;
-    case ILGNET_LAYER_LRN:
-      ilgnet_layer_lrn (s, node, &in[0], &out, n);
-      break;
-    case ILGNET_LAYER_RELU:
-      ilgnet_layer_relu (s, node, &in[0], &out, n);
-      break;
-    case ILGNET_LAYER_PRELU:
-      ilgnet_layer_prelu (s, node, &in[0], &out, n);
-      break;
-    case ILGNET_LAYER_SOFTMAX:
-      ilgnet_layer_softmax (s, node, &in[0], &out, n);
-      break;
-    case ILGNET_LAYER_BATCH_NORM:
-      ilgnet_layer_batch_norm (s, node, &in[0], &out, n);
-      break;
-    case ILGNET_LAYER_SCALE:
-      ilgnet_layer_scale (s, node, &in[0], &out, n);
-      break;
-    case ILGNET_LAYER_CONCAT:
-      ilgnet_layer_concat (s, node, in, &out, n);
-      break;
-    case ILGNET_LAYER_ELTWISE:
-      ilgnet_layer_eltwise (s, node, in, &out, n);
-      break;
-    case ILGNET_LAYER_DROPOUT:
-    case ILGNET_LAYER_FLATTEN:
-      ilgnet_layer_copy (s, node, &in[0], &out, n);
-      break;
-    case ILGNET_LAYER_INPUT:
-      break;
-  }
+  node->kernel->forward (s, node, in, &out, n);
 }
 
 static void
@@ -361,19 +344,52 @@ ilgnet_session_set_profiling (IlgnetSession * s, gboolean enable)
 }
 
 void
-ilgnet_session_foreach_profile (const IlgnetSession * s,
-    IlgnetProfileFunc func, gpointer user_data)
+ilgnet_session_foreach_kernel_profile (const IlgnetSession * s,
+    IlgnetKernelProfileFunc func, gpointer user_data)
 {
+  const IlgnetModel *m;
   int i;
 
   g_return_if_fail (s != NULL && func != NULL);
-  for (i = 0; i < s->model->n_layers; i++) {
+  m = s->model;
+  for (i = 0; i < m->n_layers; i++) {
     const IlgnetNode *node = &s->nodes[i];
+    const IlgnetLayer *l = node->layer;
+    guint64 flops = ilgnet_layer_flops (m, l);
+    char *type;
     if (node->skip)
       continue;
-    func (node->layer->name, node->fuse_relu ? (node->layer->type ==
-            ILGNET_LAYER_CONVOLUTION ? "Convolution+ReLU" :
-            "InnerProduct+ReLU") : node->layer->type_name, node->ms,
-        user_data);
+    /* a fused ReLU is the next layer: reported as part of this one */
+    if (node->fuse_relu)
+      flops += ilgnet_layer_flops (m, &m->layers[i + 1]);
+    type = node->fuse_relu ? g_strconcat (l->type_name, "+",
+        m->layers[i + 1].type_name, NULL) : g_strdup (l->type_name);
+    func (l->name, type, node->kernel->name, flops, node->ms, user_data);
+    g_free (type);
   }
+}
+
+typedef struct
+{
+  IlgnetProfileFunc func;
+  gpointer user_data;
+} ProfileAdapter;
+
+static void
+profile_without_kernel (const char *layer, const char *type,
+    const char *kernel, guint64 flops, double ms, gpointer data)
+{
+  const ProfileAdapter *a = data;
+
+  a->func (layer, type, ms, a->user_data);
+}
+
+void
+ilgnet_session_foreach_profile (const IlgnetSession * s,
+    IlgnetProfileFunc func, gpointer user_data)
+{
+  ProfileAdapter a = { func, user_data };
+
+  g_return_if_fail (s != NULL && func != NULL);
+  ilgnet_session_foreach_kernel_profile (s, profile_without_kernel, &a);
 }

@@ -145,6 +145,69 @@ gather (const IlgnetWireField * f, gboolean dbl, float *dst, guint64 * pos)
   *pos += n;
 }
 
+/* The values of one precision in a blob: how many, in how many fields,
+ * and the packed run of the last packed field. */
+typedef struct
+{
+  guint64 n;
+  int fields;
+  const guint8 *packed;
+} Values;
+
+/* A data field of @width-byte values, packed or one fixed-size value;
+ * FALSE when it is encoded otherwise. */
+static gboolean
+count_values (const IlgnetWireField * f, int width, Values * v)
+{
+  if (f->wire == ILGNET_WIRE_LEN) {
+    if (f->len % width)
+      return FALSE;
+    v->packed = f->data;
+  } else if (f->wire != (width == 4 ? ILGNET_WIRE_FIXED32 :
+          ILGNET_WIRE_FIXED64)) {
+    return FALSE;
+  }
+  v->n += f->len / width;
+  v->fields++;
+  return TRUE;
+}
+
+/* Points the blob at its values when they are one packed run, else
+ * gathers them into an owned float array in a second pass from @start. */
+static gboolean
+place_values (IlgnetWireReader * r, const IlgnetWireReader * start,
+    IlgnetCaffeBlob * blob, const Values * f32, const Values * f64,
+    const char *what, GError ** error)
+{
+  IlgnetWireField f;
+  guint64 pos = 0;
+
+  if (f32->fields == 1 && f32->packed) {
+    blob->f32 = f32->packed;
+    return TRUE;
+  }
+  if (f64->fields == 1 && f64->packed) {
+    blob->f64 = f64->packed;
+    return TRUE;
+  }
+  if (!blob->count)
+    return TRUE;
+  blob->owned = g_try_new (float, blob->count);
+  if (!blob->owned) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO,
+        "%s: %s: out of memory", r->what, what);
+    return FALSE;
+  }
+  *r = *start;
+  while (ilgnet_wire_next (r, &f, NULL)) {
+    if (f.number == BLOB_DATA && f32->n)
+      gather (&f, FALSE, blob->owned, &pos);
+    else if (f.number == BLOB_DOUBLE_DATA && f64->n)
+      gather (&f, TRUE, blob->owned, &pos);
+  }
+  return TRUE;
+}
+
 gboolean
 ilgnet_caffe_blob_parse (IlgnetWireReader * r, IlgnetCaffeBlob * blob,
     const char *what, GError ** error)
@@ -154,9 +217,7 @@ ilgnet_caffe_blob_parse (IlgnetWireReader * r, IlgnetCaffeBlob * blob,
   GError *e = NULL;
   gint64 dims4[4] = { 0, 0, 0, 0 };
   gboolean have4 = FALSE, have_shape = FALSE;
-  guint64 n_f32 = 0, n_f64 = 0;
-  int runs_f32 = 0, runs_f64 = 0;
-  const guint8 *run_f32 = NULL, *run_f64 = NULL;
+  Values f32 = { 0 }, f64 = { 0 };
   char sbuf[128];
 
   memset (blob, 0, sizeof *blob);
@@ -184,26 +245,12 @@ ilgnet_caffe_blob_parse (IlgnetWireReader * r, IlgnetCaffeBlob * blob,
         break;
       }
       case BLOB_DATA:
-        if (f.wire == ILGNET_WIRE_LEN) {
-          if (f.len % 4)
-            goto bad_field;
-          run_f32 = f.data;
-        } else if (f.wire != ILGNET_WIRE_FIXED32) {
+        if (!count_values (&f, 4, &f32))
           goto bad_field;
-        }
-        n_f32 += f.len / 4;
-        runs_f32++;
         break;
       case BLOB_DOUBLE_DATA:
-        if (f.wire == ILGNET_WIRE_LEN) {
-          if (f.len % 8)
-            goto bad_field;
-          run_f64 = f.data;
-        } else if (f.wire != ILGNET_WIRE_FIXED64) {
+        if (!count_values (&f, 8, &f64))
           goto bad_field;
-        }
-        n_f64 += f.len / 8;
-        runs_f64++;
         break;
       default:
         break;                  /* diff, double_diff: training state */
@@ -220,12 +267,12 @@ ilgnet_caffe_blob_parse (IlgnetWireReader * r, IlgnetCaffeBlob * blob,
     for (i = 0; i < blob->shape.ndim; i++)
       blob->shape.dim[i] = dims4[i];
   }
-  if (n_f32 && n_f64) {
+  if (f32.n && f64.n) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
         "%s: %s has both float and double data", r->what, what);
     return FALSE;
   }
-  blob->count = n_f32 ? n_f32 : n_f64;
+  blob->count = f32.n ? f32.n : f64.n;
   if (blob->count != ilgnet_caffe_shape_count (&blob->shape)
       && !(blob->shape.ndim == 0 && blob->count == 0)) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
@@ -235,28 +282,7 @@ ilgnet_caffe_blob_parse (IlgnetWireReader * r, IlgnetCaffeBlob * blob,
         ilgnet_caffe_shape_count (&blob->shape));
     return FALSE;
   }
-  if (runs_f32 == 1 && run_f32) {
-    blob->f32 = run_f32;
-  } else if (runs_f64 == 1 && run_f64) {
-    blob->f64 = run_f64;
-  } else if (blob->count) {
-    guint64 pos = 0;
-    blob->owned = g_try_new (float, blob->count);
-    if (!blob->owned) {
-      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO,
-          "%s: %s: out of memory", r->what, what);
-      return FALSE;
-    }
-    /* Second pass over the same bytes, now filling. */
-    *r = start;
-    while (ilgnet_wire_next (r, &f, NULL)) {
-      if (f.number == BLOB_DATA && n_f32)
-        gather (&f, FALSE, blob->owned, &pos);
-      else if (f.number == BLOB_DOUBLE_DATA && n_f64)
-        gather (&f, TRUE, blob->owned, &pos);
-    }
-  }
-  return TRUE;
+  return place_values (r, &start, blob, &f32, &f64, what, error);
 
 bad_field:
   g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,

@@ -6,7 +6,7 @@
 #include "caffe-mean.h"
 #include "caffe-net.h"
 #include "caffe-weights.h"
-#include "ilgnet.h"
+#include "ilgnet-layer.h"
 
 #include <math.h>
 #include <string.h>
@@ -70,23 +70,14 @@ typedef struct
   GHashTable *alias;            /* stripped Dropout top -> its bottom */
 } Conv;
 
-/* The spelling of a caffemodel layer type in .ilgnet terms, for the
- * prototxt/caffemodel type check. */
+/* The spelling of a caffemodel layer type in .ilgnet terms (V1 enum names
+ * as the registry knows them), for the prototxt/caffemodel type check. */
 static const char *
 normal_type (const char *t)
 {
-  static const char *map[][2] = {
-    {"CONVOLUTION", "Convolution"}, {"INNER_PRODUCT", "InnerProduct"},
-    {"POOLING", "Pooling"}, {"RELU", "ReLU"}, {"CONCAT", "Concat"},
-    {"SOFTMAX", "Softmax"}, {"DROPOUT", "Dropout"}, {"ELTWISE", "Eltwise"},
-    {"FLATTEN", "Flatten"},
-  };
-  guint i;
+  const IlgnetLayerClass *k = ilgnet_layer_class_find_caffe_v1 (t);
 
-  for (i = 0; i < G_N_ELEMENTS (map); i++)
-    if (!strcmp (t, map[i][0]))
-      return map[i][1];
-  return t;
+  return k ? k->type : t;
 }
 
 static const char *
@@ -174,6 +165,7 @@ layer_params (const IlgnetCaffeLayer * l)
     case ILGNET_CAFFE_INPUT:
     case ILGNET_CAFFE_DROPOUT:
     case ILGNET_CAFFE_FLATTEN:
+    case ILGNET_CAFFE_ELEMENTWISE:
       break;
   }
   return p;
@@ -186,6 +178,31 @@ static const char *const blob_names[][ILGNET_CAFFE_MAX_BLOBS] = {
   [ILGNET_CAFFE_BATCH_NORM] = {"mean", "variance", "factor"},
   [ILGNET_CAFFE_SCALE] = {"scale", "bias"},
 };
+
+/* A transposed InnerProduct weight is stored [K, O]; the format wants
+ * [O, K].  Only this tensor is copied, to transpose it.  FALSE when out of
+ * memory. */
+static gboolean
+transpose_source (Source * s, IlgnetCaffeShape * shape)
+{
+  gint64 k = shape->dim[0], o = shape->dim[1], r, j;
+  float *col = g_try_new (float, k * o);
+  float *row;
+
+  if (!col)
+    return FALSE;
+  row = g_new (float, o);
+  for (r = 0; r < k; r++) {
+    ilgnet_caffe_blob_read (s->blob, r * o, o, row);
+    for (j = 0; j < o; j++)
+      col[j * k + r] = row[j];
+  }
+  g_free (row);
+  s->values = col;
+  shape->dim[0] = o;
+  shape->dim[1] = k;
+  return TRUE;
+}
 
 /* Checks the caffemodel's blobs for @l and registers its tensors; their
  * names go to @names. */
@@ -258,29 +275,12 @@ add_layer_tensors (Conv * c, const IlgnetCaffeLayer * l, JsonArray * names,
     if ((l->kind == ILGNET_CAFFE_CONVOLUTION
             || l->kind == ILGNET_CAFFE_INNER_PRODUCT) && i == 0)
       store = c->opts->store;
-    if (l->kind == ILGNET_CAFFE_INNER_PRODUCT && i == 0 && l->transpose) {
-      /* Stored [K, O]; the format wants [O, K].  Only this tensor is
-       * copied, to transpose it. */
-      gint64 k = shape.dim[0], o = shape.dim[1], r;
-      float *col = g_try_new (float, k * o);
-      float *row = g_new (float, o);
-      if (!col) {
-        g_free (row);
-        g_free (tname);
-        g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "layer '%s': out "
-            "of memory", l->name);
-        return FALSE;
-      }
-      for (r = 0; r < k; r++) {
-        gint64 j;
-        ilgnet_caffe_blob_read (s->blob, r * o, o, row);
-        for (j = 0; j < o; j++)
-          col[j * k + r] = row[j];
-      }
-      g_free (row);
-      s->values = col;
-      shape.dim[0] = o;
-      shape.dim[1] = k;
+    if (l->kind == ILGNET_CAFFE_INNER_PRODUCT && i == 0 && l->transpose
+        && !transpose_source (s, &shape)) {
+      g_free (tname);
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "layer '%s': out "
+          "of memory", l->name);
+      return FALSE;
     }
     ilgnet_model_writer_add_tensor (c->writer, tname, shape.dim, shape.ndim,
         store, source_read, s);
@@ -357,22 +357,9 @@ strip_suffix (const char *path)
   return base;
 }
 
-gboolean
-ilgnet_caffe_convert (const char *prototxt, const char *caffemodel,
-    const char *output, const IlgnetConvertOptions * opts,
-    IlgnetConvertStats * stats, GError ** error)
+static gboolean
+check_options (const IlgnetConvertOptions * opts, GError ** error)
 {
-  Conv c = { 0 };
-  JsonObject *header = NULL, *input, *outobj;
-  JsonArray *layers = NULL, *a;
-  const IlgnetCaffeShape *out_shape;
-  const char *last_top = NULL, *out_blob;
-  double mean[3];
-  char *name = NULL, *desc = NULL, *prov = NULL, *base_m = NULL,
-      *base_p = NULL;
-  gboolean ok = FALSE;
-  int i;
-
   if (strcmp (opts->resize, "squash") && strcmp (opts->resize, "center")
       && strcmp (opts->resize, "letterbox")) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
@@ -385,7 +372,162 @@ ilgnet_caffe_convert (const char *prototxt, const char *caffemodel,
         "scale must be a positive number");
     return FALSE;
   }
+  return TRUE;
+}
 
+/* The per-plane mean, in the net's plane order. */
+static gboolean
+load_mean (const IlgnetConvertOptions * opts, double mean[3], GError ** error)
+{
+  float m[3];
+  int i;
+
+  if (!opts->mean_file) {
+    for (i = 0; i < 3; i++)
+      mean[i] = opts->rgb ? opts->mean_bgr[2 - i] : opts->mean_bgr[i];
+    return TRUE;
+  }
+  if (!ilgnet_caffe_mean_load (opts->mean_file, 3, m, error))
+    return FALSE;
+  for (i = 0; i < 3; i++)
+    mean[i] = m[i];
+  return TRUE;
+}
+
+/* The header's "output": the chosen blob (after stripped Dropouts) and a
+ * high index inside it. */
+static JsonObject *
+output_json (Conv * c, const char *last_top, GError ** error)
+{
+  const IlgnetConvertOptions *opts = c->opts;
+  const char *blob = resolve (c, opts->output_blob ? opts->output_blob :
+      last_top);
+  const IlgnetCaffeShape *shape = blob_shape (c, blob);
+  JsonObject *o;
+
+  if (!shape) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "output blob '%s' is not produced by any layer of %s", blob,
+        c->prototxt);
+    return NULL;
+  }
+  if (opts->high_index < 0
+      || (guint64) opts->high_index >= ilgnet_caffe_shape_count (shape)) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "high index %d is outside output blob '%s' (%" G_GUINT64_FORMAT
+        " values)", opts->high_index, blob, ilgnet_caffe_shape_count (shape));
+    return NULL;
+  }
+  o = json_object_new ();
+  json_object_set_string_member (o, "blob", blob);
+  json_object_set_int_member (o, "high_index", opts->high_index);
+  return o;
+}
+
+static JsonObject *
+input_json (Conv * c, const double mean[3])
+{
+  JsonObject *input = json_object_new ();
+  JsonArray *a = json_array_new ();
+  int i;
+
+  json_object_set_string_member (input, "blob", c->net->input_blob);
+  for (i = 1; i < 4; i++)
+    json_array_add_int_element (a, c->net->input_shape.dim[i]);
+  json_object_set_array_member (input, "shape", a);
+  json_object_set_string_member (input, "channel_order",
+      c->opts->rgb ? "rgb" : "bgr");
+  a = json_array_new ();
+  for (i = 0; i < 3; i++)
+    json_array_add_double_element (a, mean[i]);
+  json_object_set_array_member (input, "mean", a);
+  json_object_set_double_member (input, "scale", c->opts->scale);
+  json_object_set_string_member (input, "resize", c->opts->resize);
+  return input;
+}
+
+/* format, version and the descriptive strings, defaults derived from the
+ * file names */
+static JsonObject *
+header_json (Conv * c)
+{
+  const IlgnetConvertOptions *opts = c->opts;
+  JsonObject *header = json_object_new ();
+  char *base_m = g_path_get_basename (c->caffemodel);
+  char *base_p = g_path_get_basename (c->prototxt);
+  char *name = opts->name ? g_strdup (opts->name) :
+      strip_suffix (c->caffemodel);
+  char *desc = opts->description ? g_strdup (opts->description) :
+      g_strdup_printf ("%s, converted from Caffe",
+      c->net->name ? c->net->name : base_p);
+  char *prov = opts->provenance ? g_strdup (opts->provenance) :
+      g_strdup_printf ("ilgnet-convert from %s (%" G_GUINT64_FORMAT
+      " bytes) and %s", base_m, ilgnet_caffe_weights_get_size (c->weights),
+      base_p);
+
+  json_object_set_string_member (header, "format", "ilgnet");
+  json_object_set_int_member (header, "version", ILGNET_FORMAT_VERSION);
+  json_object_set_string_member (header, "name", name);
+  json_object_set_string_member (header, "architecture", opts->architecture);
+  json_object_set_string_member (header, "description", desc);
+  json_object_set_string_member (header, "provenance", prov);
+  g_free (name);
+  g_free (desc);
+  g_free (prov);
+  g_free (base_m);
+  g_free (base_p);
+  return header;
+}
+
+static void
+fill_stats (Conv * c, const char *output, IlgnetConvertStats * stats)
+{
+  GStatBuf st;
+  guint i;
+
+  stats->n_layers = 0;
+  for (i = 0; i < c->net->layers->len; i++) {
+    const IlgnetCaffeLayer *l = g_ptr_array_index (c->net->layers, i);
+    stats->n_layers += !(c->opts->strip_dropout
+        && l->kind == ILGNET_CAFFE_DROPOUT);
+  }
+  stats->n_params = ilgnet_model_writer_get_n_values (c->writer);
+  stats->file_size = g_stat (output, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+/* Everything of the header but the tensors, which the writer adds. */
+static JsonObject *
+build_header (Conv * c, GError ** error)
+{
+  JsonArray *layers = json_array_new ();
+  JsonObject *header, *outobj;
+  const char *last_top = NULL;
+  double mean[3];
+
+  if (!load_mean (c->opts, mean, error)
+      || !build_layers (c, layers, &last_top, error)
+      || !(outobj = output_json (c, last_top, error))) {
+    json_array_unref (layers);
+    return NULL;
+  }
+  header = header_json (c);
+  json_object_set_object_member (header, "input", input_json (c, mean));
+  json_object_set_object_member (header, "output", outobj);
+  json_object_set_array_member (header, "layers", layers);
+  return header;
+}
+
+gboolean
+ilgnet_caffe_convert (const char *prototxt, const char *caffemodel,
+    const char *output, const IlgnetConvertOptions * opts,
+    IlgnetConvertStats * stats, GError ** error)
+{
+  Conv c = { 0 };
+  JsonObject *header = NULL;
+  gboolean ok = FALSE;
+
+  if (!check_options (opts, error))
+    return FALSE;
   c.prototxt = prototxt;
   c.caffemodel = caffemodel;
   c.opts = opts;
@@ -393,105 +535,15 @@ ilgnet_caffe_convert (const char *prototxt, const char *caffemodel,
   c.alias = g_hash_table_new (g_str_hash, g_str_equal);
   c.writer = ilgnet_model_writer_new ();
 
-  c.net = ilgnet_caffe_net_load (prototxt, error);
-  if (!c.net)
-    goto out;
-  if (opts->mean_file) {
-    float m[3];
-    if (!ilgnet_caffe_mean_load (opts->mean_file, 3, m, error))
-      goto out;
-    for (i = 0; i < 3; i++)
-      mean[i] = m[i];
-  } else {
-    for (i = 0; i < 3; i++)
-      mean[i] = opts->rgb ? opts->mean_bgr[2 - i] : opts->mean_bgr[i];
-  }
-  c.weights = ilgnet_caffe_weights_open (caffemodel, error);
-  if (!c.weights)
-    goto out;
-
-  layers = json_array_new ();
-  if (!build_layers (&c, layers, &last_top, error))
-    goto out;
-
-  out_blob = opts->output_blob ? resolve (&c, opts->output_blob) :
-      resolve (&c, last_top);
-  out_shape = blob_shape (&c, out_blob);
-  if (!out_shape) {
-    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
-        "output blob '%s' is not produced by any layer of %s", out_blob,
-        prototxt);
-    goto out;
-  }
-  if (opts->high_index < 0
-      || (guint64) opts->high_index >= ilgnet_caffe_shape_count (out_shape)) {
-    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
-        "high index %d is outside output blob '%s' (%" G_GUINT64_FORMAT
-        " values)", opts->high_index, out_blob,
-        ilgnet_caffe_shape_count (out_shape));
-    goto out;
+  if ((c.net = ilgnet_caffe_net_load (prototxt, error))
+      && (c.weights = ilgnet_caffe_weights_open (caffemodel, error))
+      && (header = build_header (&c, error))
+      && ilgnet_model_writer_write (c.writer, header, output, error)) {
+    if (stats)
+      fill_stats (&c, output, stats);
+    ok = TRUE;
   }
 
-  base_m = g_path_get_basename (caffemodel);
-  base_p = g_path_get_basename (prototxt);
-  name = opts->name ? g_strdup (opts->name) : strip_suffix (caffemodel);
-  desc = opts->description ? g_strdup (opts->description) :
-      g_strdup_printf ("%s, converted from Caffe",
-      c.net->name ? c.net->name : base_p);
-  prov = opts->provenance ? g_strdup (opts->provenance) :
-      g_strdup_printf ("ilgnet-convert from %s (%" G_GUINT64_FORMAT
-      " bytes) and %s", base_m, ilgnet_caffe_weights_get_size (c.weights),
-      base_p);
-
-  header = json_object_new ();
-  json_object_set_string_member (header, "format", "ilgnet");
-  json_object_set_int_member (header, "version", ILGNET_FORMAT_VERSION);
-  json_object_set_string_member (header, "name", name);
-  json_object_set_string_member (header, "architecture", opts->architecture);
-  json_object_set_string_member (header, "description", desc);
-  json_object_set_string_member (header, "provenance", prov);
-
-  input = json_object_new ();
-  json_object_set_string_member (input, "blob", c.net->input_blob);
-  a = json_array_new ();
-  for (i = 1; i < 4; i++)
-    json_array_add_int_element (a, c.net->input_shape.dim[i]);
-  json_object_set_array_member (input, "shape", a);
-  json_object_set_string_member (input, "channel_order",
-      opts->rgb ? "rgb" : "bgr");
-  a = json_array_new ();
-  for (i = 0; i < 3; i++)
-    json_array_add_double_element (a, mean[i]);
-  json_object_set_array_member (input, "mean", a);
-  json_object_set_double_member (input, "scale", opts->scale);
-  json_object_set_string_member (input, "resize", opts->resize);
-  json_object_set_object_member (header, "input", input);
-
-  outobj = json_object_new ();
-  json_object_set_string_member (outobj, "blob", out_blob);
-  json_object_set_int_member (outobj, "high_index", opts->high_index);
-  json_object_set_object_member (header, "output", outobj);
-  json_object_set_array_member (header, "layers", layers);
-  layers = NULL;
-
-  if (!ilgnet_model_writer_write (c.writer, header, output, error))
-    goto out;
-  if (stats) {
-    GStatBuf st;
-    stats->n_layers = 0;
-    for (i = 0; i < (int) c.net->layers->len; i++) {
-      const IlgnetCaffeLayer *l = g_ptr_array_index (c.net->layers, i);
-      stats->n_layers += !(opts->strip_dropout
-          && l->kind == ILGNET_CAFFE_DROPOUT);
-    }
-    stats->n_params = ilgnet_model_writer_get_n_values (c.writer);
-    stats->file_size = g_stat (output, &st) == 0 ? (guint64) st.st_size : 0;
-  }
-  ok = TRUE;
-
-out:
-  if (layers)
-    json_array_unref (layers);
   if (header)
     json_object_unref (header);
   ilgnet_model_writer_free (c.writer);
@@ -499,10 +551,5 @@ out:
   g_hash_table_destroy (c.alias);
   ilgnet_caffe_weights_free (c.weights);
   ilgnet_caffe_net_free (c.net);
-  g_free (name);
-  g_free (desc);
-  g_free (prov);
-  g_free (base_m);
-  g_free (base_p);
   return ok;
 }

@@ -89,6 +89,30 @@ npy_value (const char *hdr, const char *key)
   return g_strstrip (g_strndup (p, e - p));
 }
 
+/* The mean of @n little-endian values of @width bytes (uint8, float32 or
+ * float64). */
+static double
+npy_mean (const guint8 * p, int width, guint64 n)
+{
+  double sum = 0;
+  guint64 i;
+
+  for (i = 0; i < n; i++) {
+    if (width == 1) {
+      sum += p[i];
+    } else if (width == 4) {
+      float f;
+      memcpy (&f, p + i * 4, 4);
+      sum += f;
+    } else {
+      double d;
+      memcpy (&d, p + i * 8, 8);
+      sum += d;
+    }
+  }
+  return sum / n;
+}
+
 static gboolean
 load_npy (const char *path, const guint8 * data, gsize len, int channels,
     float *mean, GError ** error)
@@ -161,24 +185,8 @@ load_npy (const char *path, const guint8 * data, gsize len, int channels,
         "%s: truncated .npy file", path);
     goto out;
   }
-  for (c = 0; c < (guint64) channels; c++) {
-    double sum = 0;
-    const guint8 *p = data + start + c * per * width;
-    for (i = 0; i < per; i++) {
-      if (width == 1) {
-        sum += p[i];
-      } else if (width == 4) {
-        float f;
-        memcpy (&f, p + i * 4, 4);
-        sum += f;
-      } else {
-        double d;
-        memcpy (&d, p + i * 8, 8);
-        sum += d;
-      }
-    }
-    mean[c] = sum / per;
-  }
+  for (c = 0; c < (guint64) channels; c++)
+    mean[c] = npy_mean (data + start + c * per * width, width, per);
   ok = TRUE;
   goto out;
 

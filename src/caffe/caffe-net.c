@@ -4,7 +4,8 @@
  * checked against the shapes the net needs. */
 #include "caffe-net.h"
 #include "caffe-textformat.h"
-#include "ilgnet.h"
+#include "caffe-weights.h"
+#include "ilgnet-layer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,44 +17,30 @@
 #define MAX_SPATIAL (1 << 16)
 #define MAX_KERNEL 1024
 
+/* How the importer reads a type's parameters; its names, V1 spelling and
+ * whether it may run in place come from libilgnet's layer registry. */
 typedef struct
 {
-  const char *type;             /* V2 spelling */
-  const char *v1;               /* V1 enum name, or NULL */
+  const char *type;             /* the registry's (V2) name */
   IlgnetCaffeKind kind;
   const char *param;            /* the *_param sub-message */
-  gboolean in_place;            /* may write its bottom (Caffe allows it) */
 } TypeInfo;
 
 static const TypeInfo types[] = {
-  {"Input", NULL, ILGNET_CAFFE_INPUT, "input_param", FALSE},
-  {"Convolution", "CONVOLUTION", ILGNET_CAFFE_CONVOLUTION,
-      "convolution_param", FALSE},
-  {"InnerProduct", "INNER_PRODUCT", ILGNET_CAFFE_INNER_PRODUCT,
-      "inner_product_param", FALSE},
-  {"Pooling", "POOLING", ILGNET_CAFFE_POOLING, "pooling_param", FALSE},
-  {"LRN", "LRN", ILGNET_CAFFE_LRN, "lrn_param", FALSE},
-  {"ReLU", "RELU", ILGNET_CAFFE_RELU, "relu_param", TRUE},
-  {"PReLU", NULL, ILGNET_CAFFE_PRELU, "prelu_param", TRUE},
-  {"Concat", "CONCAT", ILGNET_CAFFE_CONCAT, "concat_param", FALSE},
-  {"Softmax", "SOFTMAX", ILGNET_CAFFE_SOFTMAX, "softmax_param", FALSE},
-  {"Dropout", "DROPOUT", ILGNET_CAFFE_DROPOUT, "dropout_param", TRUE},
-  {"BatchNorm", NULL, ILGNET_CAFFE_BATCH_NORM, "batch_norm_param", TRUE},
-  {"Scale", NULL, ILGNET_CAFFE_SCALE, "scale_param", TRUE},
-  {"Eltwise", "ELTWISE", ILGNET_CAFFE_ELTWISE, "eltwise_param", FALSE},
-  {"Flatten", "FLATTEN", ILGNET_CAFFE_FLATTEN, "flatten_param", FALSE},
-};
-
-/* V1 enum values of the types above, for prototxts that spell them as
- * numbers. */
-static const struct
-{
-  int value;
-  const char *name;
-} v1_values[] = {
-  {4, "CONVOLUTION"}, {14, "INNER_PRODUCT"}, {17, "POOLING"}, {15, "LRN"},
-  {18, "RELU"}, {3, "CONCAT"}, {20, "SOFTMAX"}, {6, "DROPOUT"},
-  {25, "ELTWISE"}, {8, "FLATTEN"},
+  {"Input", ILGNET_CAFFE_INPUT, "input_param"},
+  {"Convolution", ILGNET_CAFFE_CONVOLUTION, "convolution_param"},
+  {"InnerProduct", ILGNET_CAFFE_INNER_PRODUCT, "inner_product_param"},
+  {"Pooling", ILGNET_CAFFE_POOLING, "pooling_param"},
+  {"LRN", ILGNET_CAFFE_LRN, "lrn_param"},
+  {"ReLU", ILGNET_CAFFE_RELU, "relu_param"},
+  {"PReLU", ILGNET_CAFFE_PRELU, "prelu_param"},
+  {"Concat", ILGNET_CAFFE_CONCAT, "concat_param"},
+  {"Softmax", ILGNET_CAFFE_SOFTMAX, "softmax_param"},
+  {"Dropout", ILGNET_CAFFE_DROPOUT, "dropout_param"},
+  {"BatchNorm", ILGNET_CAFFE_BATCH_NORM, "batch_norm_param"},
+  {"Scale", ILGNET_CAFFE_SCALE, "scale_param"},
+  {"Eltwise", ILGNET_CAFFE_ELTWISE, "eltwise_param"},
+  {"Flatten", ILGNET_CAFFE_FLATTEN, "flatten_param"},
 };
 
 typedef struct
@@ -167,111 +154,210 @@ out:
   return ok;
 }
 
+/* num_output, which Caffe requires (its default 0 makes no layer). */
 static gboolean
-parse_params (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+parse_num_output (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+    GError ** error)
+{
+  gint64 v;
+
+  if (!ilgnet_pb_msg_int (p, "num_output", 1, MAX_CHANNELS, 0, &v, ctx->what,
+          error))
+    return FALSE;
+  if (v == 0)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "num_output is required");
+  l->num_output = v;
+  return TRUE;
+}
+
+/* An axis-like parameter the importer supports one value of: @want (also
+ * its default), or @alias, which means the same for 4-D blobs. */
+static gboolean
+require_int (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+    const char *key, int want, int alias, GError ** error)
+{
+  gint64 v;
+
+  if (!ilgnet_pb_msg_int (p, key, -4, 4, want, &v, ctx->what, error))
+    return FALSE;
+  if (v != want && v != alias)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only %s %d is supported",
+        key, want);
+  return TRUE;
+}
+
+static gboolean
+parse_convolution (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+    GError ** error)
+{
+  const char *w = ctx->what;
+  gint64 v;
+
+  if (!parse_num_output (ctx, l, p, error))
+    return FALSE;
+  if (!get_pair (ctx, l, p, "kernel_size", "kernel", 1, MAX_KERNEL, 0,
+          TRUE, TRUE, l->kernel, error)
+      || !get_pair (ctx, l, p, "stride", "stride", 1, MAX_KERNEL, 1,
+          FALSE, FALSE, l->stride, error)
+      || !get_pair (ctx, l, p, "pad", "pad", 0, MAX_KERNEL, 0, FALSE,
+          FALSE, l->pad, error)
+      || !get_pair (ctx, l, p, "dilation", NULL, 1, MAX_KERNEL, 1, FALSE,
+          FALSE, l->dilation, error))
+    return FALSE;
+  if (!ilgnet_pb_msg_int (p, "group", 1, MAX_CHANNELS, 1, &v, w, error))
+    return FALSE;
+  l->group = v;
+  if (!ilgnet_pb_msg_bool (p, "bias_term", TRUE, &l->bias_term, w, error))
+    return FALSE;
+  if (!require_int (ctx, l, p, "axis", 1, -3, error))
+    return FALSE;
+  if (l->num_output % l->group)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "num_output %d is not a "
+        "multiple of group %d", l->num_output, l->group);
+  return TRUE;
+}
+
+static gboolean
+parse_pooling (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+    GError ** error)
+{
+  const char *w = ctx->what;
+  const char *s;
+
+  if (!ilgnet_pb_msg_string (p, "pool", TRUE, "MAX", &s, w, error))
+    return FALSE;
+  if (!strcmp (s, "MAX") || !strcmp (s, "0"))
+    l->pool_max = TRUE;
+  else if (!strcmp (s, "AVE") || !strcmp (s, "1"))
+    l->pool_max = FALSE;
+  else
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "pool %s is not "
+        "supported (MAX or AVE)", s);
+  if (!ilgnet_pb_msg_bool (p, "global_pooling", FALSE, &l->global, w,
+          error)
+      || !get_pair (ctx, l, p, "kernel_size", "kernel", 1, MAX_KERNEL, 0,
+          !l->global, TRUE, l->kernel, error)
+      || !get_pair (ctx, l, p, "stride", "stride", 1, MAX_KERNEL, 1,
+          FALSE, TRUE, l->stride, error)
+      || !get_pair (ctx, l, p, "pad", "pad", 0, MAX_KERNEL, 0, FALSE,
+          TRUE, l->pad, error))
+    return FALSE;
+  if (!l->global && (l->pad[0] >= l->kernel[0]
+          || l->pad[1] >= l->kernel[1]))
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "pad must be smaller than "
+        "the kernel");
+  return TRUE;
+}
+
+static gboolean
+parse_lrn (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
     GError ** error)
 {
   const char *w = ctx->what;
   const char *s;
   gint64 v;
 
+  if (!ilgnet_pb_msg_int (p, "local_size", 1, 1023, 5, &v, w, error))
+    return FALSE;
+  l->local_size = v;
+  if (!ilgnet_pb_msg_double (p, "alpha", 1.0, &l->alpha, w, error)
+      || !ilgnet_pb_msg_double (p, "beta", 0.75, &l->beta, w, error)
+      || !ilgnet_pb_msg_double (p, "k", 1.0, &l->k, w, error)
+      || !ilgnet_pb_msg_string (p, "norm_region", TRUE,
+          "ACROSS_CHANNELS", &s, w, error))
+    return FALSE;
+  if (!strcmp (s, "ACROSS_CHANNELS") || !strcmp (s, "0"))
+    l->within = FALSE;
+  else if (!strcmp (s, "WITHIN_CHANNEL") || !strcmp (s, "1"))
+    l->within = TRUE;
+  else
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "unknown norm_region "
+        "%s", s);
+  if (l->local_size % 2 == 0)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "local_size must be odd");
+  if (!isfinite (l->alpha) || !isfinite (l->beta) || !isfinite (l->k))
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "alpha, beta and k must "
+        "be finite");
+  return TRUE;
+}
+
+static gboolean
+parse_eltwise (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+    GError ** error)
+{
+  const char *w = ctx->what;
+  const char *s;
+  guint i, n = ilgnet_pb_msg_count (p, "coeff");
+  if (!ilgnet_pb_msg_string (p, "operation", TRUE, "SUM", &s, w, error))
+    return FALSE;
+  if (!strcmp (s, "SUM") || !strcmp (s, "1"))
+    l->eltwise_op = ILGNET_CAFFE_ELTWISE_SUM;
+  else if (!strcmp (s, "PROD") || !strcmp (s, "0"))
+    l->eltwise_op = ILGNET_CAFFE_ELTWISE_PROD;
+  else if (!strcmp (s, "MAX") || !strcmp (s, "2"))
+    l->eltwise_op = ILGNET_CAFFE_ELTWISE_MAX;
+  else
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "unknown operation %s",
+        s);
+  if (n && l->eltwise_op != ILGNET_CAFFE_ELTWISE_SUM)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "coeff is only for SUM");
+  if (n && (int) n != l->n_bottom)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "%u coeff for %d bottoms",
+        n, l->n_bottom);
+  l->coeff = g_new0 (double, MAX (n, 1));
+  l->n_coeff = n;
+  for (i = 0; i < n; i++) {
+    if (!ilgnet_pb_field_double (ilgnet_pb_msg_nth (p, "coeff", i),
+            &l->coeff[i], w, error))
+      return FALSE;
+    if (!isfinite (l->coeff[i]))
+      LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "coeff must be finite");
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_inner_product (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+    GError ** error)
+{
+  const char *w = ctx->what;
+
+  if (!parse_num_output (ctx, l, p, error))
+    return FALSE;
+  return ilgnet_pb_msg_bool (p, "bias_term", TRUE, &l->bias_term, w, error)
+      && ilgnet_pb_msg_bool (p, "transpose", FALSE, &l->transpose, w, error)
+      && require_int (ctx, l, p, "axis", 1, 1, error);
+}
+
+static gboolean
+parse_scale (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+    GError ** error)
+{
+  return ilgnet_pb_msg_bool (p, "bias_term", FALSE, &l->bias_term,
+      ctx->what, error)
+      && require_int (ctx, l, p, "axis", 1, 1, error)
+      && require_int (ctx, l, p, "num_axes", 1, 1, error);
+}
+
+static gboolean
+parse_params (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
+    GError ** error)
+{
+  const char *w = ctx->what;
+  gint64 v;
+
   switch (l->kind) {
     case ILGNET_CAFFE_CONVOLUTION:
-      if (!ilgnet_pb_msg_int (p, "num_output", 1, MAX_CHANNELS, 0, &v, w,
-              error))
-        return FALSE;
-      if (v == 0)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "num_output is required");
-      l->num_output = v;
-      if (!get_pair (ctx, l, p, "kernel_size", "kernel", 1, MAX_KERNEL, 0,
-              TRUE, TRUE, l->kernel, error)
-          || !get_pair (ctx, l, p, "stride", "stride", 1, MAX_KERNEL, 1,
-              FALSE, FALSE, l->stride, error)
-          || !get_pair (ctx, l, p, "pad", "pad", 0, MAX_KERNEL, 0, FALSE,
-              FALSE, l->pad, error)
-          || !get_pair (ctx, l, p, "dilation", NULL, 1, MAX_KERNEL, 1, FALSE,
-              FALSE, l->dilation, error))
-        return FALSE;
-      if (!ilgnet_pb_msg_int (p, "group", 1, MAX_CHANNELS, 1, &v, w, error))
-        return FALSE;
-      l->group = v;
-      if (!ilgnet_pb_msg_bool (p, "bias_term", TRUE, &l->bias_term, w, error))
-        return FALSE;
-      if (!ilgnet_pb_msg_int (p, "axis", -4, 3, 1, &v, w, error))
-        return FALSE;
-      if (v != 1 && v != -3)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only axis 1 is "
-            "supported");
-      if (l->num_output % l->group)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "num_output %d is not a "
-            "multiple of group %d", l->num_output, l->group);
-      return TRUE;
+      return parse_convolution (ctx, l, p, error);
 
     case ILGNET_CAFFE_INNER_PRODUCT:
-      if (!ilgnet_pb_msg_int (p, "num_output", 1, MAX_CHANNELS, 0, &v, w,
-              error))
-        return FALSE;
-      if (v == 0)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "num_output is required");
-      l->num_output = v;
-      if (!ilgnet_pb_msg_bool (p, "bias_term", TRUE, &l->bias_term, w, error)
-          || !ilgnet_pb_msg_bool (p, "transpose", FALSE, &l->transpose, w,
-              error)
-          || !ilgnet_pb_msg_int (p, "axis", -4, 3, 1, &v, w, error))
-        return FALSE;
-      if (v != 1)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only axis 1 is "
-            "supported");
-      return TRUE;
+      return parse_inner_product (ctx, l, p, error);
 
     case ILGNET_CAFFE_POOLING:
-      if (!ilgnet_pb_msg_string (p, "pool", TRUE, "MAX", &s, w, error))
-        return FALSE;
-      if (!strcmp (s, "MAX") || !strcmp (s, "0"))
-        l->pool_max = TRUE;
-      else if (!strcmp (s, "AVE") || !strcmp (s, "1"))
-        l->pool_max = FALSE;
-      else
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "pool %s is not "
-            "supported (MAX or AVE)", s);
-      if (!ilgnet_pb_msg_bool (p, "global_pooling", FALSE, &l->global, w,
-              error)
-          || !get_pair (ctx, l, p, "kernel_size", "kernel", 1, MAX_KERNEL, 0,
-              !l->global, TRUE, l->kernel, error)
-          || !get_pair (ctx, l, p, "stride", "stride", 1, MAX_KERNEL, 1,
-              FALSE, TRUE, l->stride, error)
-          || !get_pair (ctx, l, p, "pad", "pad", 0, MAX_KERNEL, 0, FALSE,
-              TRUE, l->pad, error))
-        return FALSE;
-      if (!l->global && (l->pad[0] >= l->kernel[0]
-              || l->pad[1] >= l->kernel[1]))
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "pad must be smaller than "
-            "the kernel");
-      return TRUE;
+      return parse_pooling (ctx, l, p, error);
 
     case ILGNET_CAFFE_LRN:
-      if (!ilgnet_pb_msg_int (p, "local_size", 1, 1023, 5, &v, w, error))
-        return FALSE;
-      l->local_size = v;
-      if (!ilgnet_pb_msg_double (p, "alpha", 1.0, &l->alpha, w, error)
-          || !ilgnet_pb_msg_double (p, "beta", 0.75, &l->beta, w, error)
-          || !ilgnet_pb_msg_double (p, "k", 1.0, &l->k, w, error)
-          || !ilgnet_pb_msg_string (p, "norm_region", TRUE,
-              "ACROSS_CHANNELS", &s, w, error))
-        return FALSE;
-      if (!strcmp (s, "ACROSS_CHANNELS") || !strcmp (s, "0"))
-        l->within = FALSE;
-      else if (!strcmp (s, "WITHIN_CHANNEL") || !strcmp (s, "1"))
-        l->within = TRUE;
-      else
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "unknown norm_region "
-            "%s", s);
-      if (l->local_size % 2 == 0)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "local_size must be odd");
-      if (!isfinite (l->alpha) || !isfinite (l->beta) || !isfinite (l->k))
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "alpha, beta and k must "
-            "be finite");
-      return TRUE;
+      return parse_lrn (ctx, l, p, error);
 
     case ILGNET_CAFFE_RELU:
       if (!ilgnet_pb_msg_double (p, "negative_slope", 0.0,
@@ -310,66 +396,18 @@ parse_params (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * p,
       return TRUE;
 
     case ILGNET_CAFFE_SCALE:
-      if (!ilgnet_pb_msg_bool (p, "bias_term", FALSE, &l->bias_term, w,
-              error))
-        return FALSE;
-      if (!ilgnet_pb_msg_int (p, "axis", -4, 3, 1, &v, w, error))
-        return FALSE;
-      if (v != 1)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only axis 1 is "
-            "supported");
-      if (!ilgnet_pb_msg_int (p, "num_axes", -1, 4, 1, &v, w, error))
-        return FALSE;
-      if (v != 1)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only num_axes 1 is "
-            "supported");
-      return TRUE;
+      return parse_scale (ctx, l, p, error);
 
-    case ILGNET_CAFFE_ELTWISE:{
-      guint i, n = ilgnet_pb_msg_count (p, "coeff");
-      if (!ilgnet_pb_msg_string (p, "operation", TRUE, "SUM", &s, w, error))
-        return FALSE;
-      if (!strcmp (s, "SUM") || !strcmp (s, "1"))
-        l->eltwise_op = ILGNET_CAFFE_ELTWISE_SUM;
-      else if (!strcmp (s, "PROD") || !strcmp (s, "0"))
-        l->eltwise_op = ILGNET_CAFFE_ELTWISE_PROD;
-      else if (!strcmp (s, "MAX") || !strcmp (s, "2"))
-        l->eltwise_op = ILGNET_CAFFE_ELTWISE_MAX;
-      else
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "unknown operation %s",
-            s);
-      if (n && l->eltwise_op != ILGNET_CAFFE_ELTWISE_SUM)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "coeff is only for SUM");
-      if (n && (int) n != l->n_bottom)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "%u coeff for %d bottoms",
-            n, l->n_bottom);
-      l->coeff = g_new0 (double, MAX (n, 1));
-      l->n_coeff = n;
-      for (i = 0; i < n; i++) {
-        if (!ilgnet_pb_field_double (ilgnet_pb_msg_nth (p, "coeff", i),
-                &l->coeff[i], w, error))
-          return FALSE;
-        if (!isfinite (l->coeff[i]))
-          LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "coeff must be finite");
-      }
-      return TRUE;
-    }
+    case ILGNET_CAFFE_ELTWISE:
+      return parse_eltwise (ctx, l, p, error);
 
     case ILGNET_CAFFE_FLATTEN:
-      if (!ilgnet_pb_msg_int (p, "axis", -4, 3, 1, &v, w, error))
-        return FALSE;
-      if (v != 1)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only axis 1 is "
-            "supported");
-      if (!ilgnet_pb_msg_int (p, "end_axis", -4, 3, -1, &v, w, error))
-        return FALSE;
-      if (v != -1 && v != 3)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only end_axis -1 is "
-            "supported");
-      return TRUE;
+      return require_int (ctx, l, p, "axis", 1, 1, error)
+          && require_int (ctx, l, p, "end_axis", -1, 3, error);
 
     case ILGNET_CAFFE_INPUT:
     case ILGNET_CAFFE_DROPOUT:
+    case ILGNET_CAFFE_ELEMENTWISE:
       return TRUE;
   }
   return TRUE;
@@ -390,16 +428,117 @@ set_shape (IlgnetCaffeShape * s, int ndim, gint64 d0, gint64 d1, gint64 d2,
     s->dim[i] = d[i];
 }
 
-/* Caffe's pooled size: ceil rounding, then the last window must start
- * inside the image (not only in the right padding). */
-static gint64
-pooled_size (gint64 in, int k, int s, int p)
+static gboolean
+infer_convolution (Ctx * ctx, IlgnetCaffeLayer * l,
+    const IlgnetCaffeShape * const *in, GError ** error)
 {
-  gint64 span = in + 2 * p - k;
-  gint64 out = (span + s - 1) / s + 1;
-  if (p > 0 && (out - 1) * s >= in + p)
-    out--;
-  return out;
+  IlgnetCaffeShape *out = &l->out_shape;
+  gint64 c, h, wd, oh, ow;
+  if (in[0]->ndim != 4)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "needs a 4-D input, got %s",
+        shape_str (in[0]));
+  c = in[0]->dim[1];
+  h = in[0]->dim[2];
+  wd = in[0]->dim[3];
+  if (c % l->group)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "%" G_GINT64_FORMAT " input "
+        "channels are not a multiple of group %d", c, l->group);
+  oh = ilgnet_conv_out_size (h, l->kernel[0], l->stride[0], l->pad[0],
+      l->dilation[0]);
+  ow = ilgnet_conv_out_size (wd, l->kernel[1], l->stride[1], l->pad[1],
+      l->dilation[1]);
+  if (oh == 0 || ow == 0)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "kernel %dx%d does not fit "
+        "the %s input", l->kernel[0], l->kernel[1], shape_str (in[0]));
+  set_shape (out, 4, 1, l->num_output, oh, ow);
+  l->n_params = l->bias_term ? 2 : 1;
+  set_shape (&l->param_shape[0], 4, l->num_output, c / l->group,
+      l->kernel[0], l->kernel[1]);
+  set_shape (&l->param_shape[1], 1, l->num_output, 0, 0, 0);
+  return TRUE;
+}
+
+static gboolean
+infer_pooling (Ctx * ctx, IlgnetCaffeLayer * l,
+    const IlgnetCaffeShape * const *in, GError ** error)
+{
+  IlgnetCaffeShape *out = &l->out_shape;
+  gint64 h, wd, oh, ow;
+  if (in[0]->ndim != 4)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "needs a 4-D input, got %s",
+        shape_str (in[0]));
+  h = in[0]->dim[2];
+  wd = in[0]->dim[3];
+  if (l->global) {
+    l->kernel[0] = h;
+    l->kernel[1] = wd;
+    l->stride[0] = l->stride[1] = 1;
+    l->pad[0] = l->pad[1] = 0;
+  }
+  oh = ilgnet_pool_out_size (h, l->kernel[0], l->stride[0], l->pad[0]);
+  ow = ilgnet_pool_out_size (wd, l->kernel[1], l->stride[1], l->pad[1]);
+  if (oh == 0 || ow == 0)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "kernel %dx%d does not fit "
+        "the %s input", l->kernel[0], l->kernel[1], shape_str (in[0]));
+  set_shape (out, 4, 1, in[0]->dim[1], oh, ow);
+  return TRUE;
+}
+
+static gboolean
+infer_concat (Ctx * ctx, IlgnetCaffeLayer * l,
+    const IlgnetCaffeShape * const *in, GError ** error)
+{
+  IlgnetCaffeShape *out = &l->out_shape;
+  int i;
+  int axis = l->kernel[0] < 0 ? l->kernel[0] + in[0]->ndim : l->kernel[0];
+  if (axis != 1)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only concatenation "
+        "along channels (axis 1) is supported");
+  *out = *in[0];
+  for (i = 1; i < l->n_bottom; i++) {
+    int d;
+    gboolean same = in[i]->ndim == in[0]->ndim;
+    for (d = 0; same && d < in[0]->ndim; d++)
+      same = d == 1 || in[i]->dim[d] == in[0]->dim[d];
+    if (!same) {
+      char first[160];
+      ilgnet_caffe_shape_str (in[0], first, sizeof first);
+      LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "bottom '%s' is %s, "
+          "which does not fit '%s' (%s) outside axis 1", l->bottom[i],
+          shape_str (in[i]), l->bottom[0], first);
+    }
+    out->dim[1] += in[i]->dim[1];
+  }
+  if (out->dim[1] > MAX_CHANNELS)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "too many channels");
+  return TRUE;
+}
+
+static gboolean
+infer_channel_params (Ctx * ctx, IlgnetCaffeLayer * l,
+    const IlgnetCaffeShape * const *in, GError ** error)
+{
+  IlgnetCaffeShape *out = &l->out_shape;
+  gint64 c;
+  if (in[0]->ndim < 2)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "needs channels, got %s",
+        shape_str (in[0]));
+  c = in[0]->dim[1];
+  *out = *in[0];
+  if (l->kind == ILGNET_CAFFE_PRELU) {
+    l->n_params = 1;
+    set_shape (&l->param_shape[0], 1, l->channel_shared ? 1 : c, 0, 0, 0);
+  } else if (l->kind == ILGNET_CAFFE_BATCH_NORM) {
+    l->n_params = 3;
+    set_shape (&l->param_shape[0], 1, c, 0, 0, 0);
+    set_shape (&l->param_shape[1], 1, c, 0, 0, 0);
+    set_shape (&l->param_shape[2], 1, 1, 0, 0, 0);
+  } else {
+    l->n_params = l->bias_term ? 2 : 1;
+    set_shape (&l->param_shape[0], 1, c, 0, 0, 0);
+    set_shape (&l->param_shape[1], 1, c, 0, 0, 0);
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -413,32 +552,9 @@ infer (Ctx * ctx, IlgnetCaffeLayer * l, GError ** error)
     in[i] = g_hash_table_lookup (ctx->shapes, l->bottom[i]);
 
   switch (l->kind) {
-    case ILGNET_CAFFE_CONVOLUTION:{
-      gint64 c, h, wd, oh, ow;
-      if (in[0]->ndim != 4)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "needs a 4-D input, got %s",
-            shape_str (in[0]));
-      c = in[0]->dim[1];
-      h = in[0]->dim[2];
-      wd = in[0]->dim[3];
-      if (c % l->group)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "%" G_GINT64_FORMAT " input "
-            "channels are not a multiple of group %d", c, l->group);
-      oh = (h + 2 * l->pad[0] - (l->dilation[0] * (l->kernel[0] - 1) + 1))
-          / l->stride[0] + 1;
-      ow = (wd + 2 * l->pad[1] - (l->dilation[1] * (l->kernel[1] - 1) + 1))
-          / l->stride[1] + 1;
-      if (h + 2 * l->pad[0] < l->dilation[0] * (l->kernel[0] - 1) + 1
-          || wd + 2 * l->pad[1] < l->dilation[1] * (l->kernel[1] - 1) + 1)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "kernel %dx%d does not fit "
-            "the %s input", l->kernel[0], l->kernel[1], shape_str (in[0]));
-      set_shape (out, 4, 1, l->num_output, oh, ow);
-      l->n_params = l->bias_term ? 2 : 1;
-      set_shape (&l->param_shape[0], 4, l->num_output, c / l->group,
-          l->kernel[0], l->kernel[1]);
-      set_shape (&l->param_shape[1], 1, l->num_output, 0, 0, 0);
-      return TRUE;
-    }
+    case ILGNET_CAFFE_CONVOLUTION:
+      return infer_convolution (ctx, l, in, error);
+
     case ILGNET_CAFFE_INNER_PRODUCT:{
       gint64 k = 1;
       for (i = 1; i < in[0]->ndim; i++)
@@ -452,58 +568,18 @@ infer (Ctx * ctx, IlgnetCaffeLayer * l, GError ** error)
       set_shape (&l->param_shape[1], 1, l->num_output, 0, 0, 0);
       return TRUE;
     }
-    case ILGNET_CAFFE_POOLING:{
-      gint64 h, wd;
-      if (in[0]->ndim != 4)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "needs a 4-D input, got %s",
-            shape_str (in[0]));
-      h = in[0]->dim[2];
-      wd = in[0]->dim[3];
-      if (l->global) {
-        l->kernel[0] = h;
-        l->kernel[1] = wd;
-        l->stride[0] = l->stride[1] = 1;
-        l->pad[0] = l->pad[1] = 0;
-      }
-      if (h + 2 * l->pad[0] < l->kernel[0] || wd + 2 * l->pad[1] <
-          l->kernel[1])
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "kernel %dx%d does not fit "
-            "the %s input", l->kernel[0], l->kernel[1], shape_str (in[0]));
-      set_shape (out, 4, 1, in[0]->dim[1],
-          pooled_size (h, l->kernel[0], l->stride[0], l->pad[0]),
-          pooled_size (wd, l->kernel[1], l->stride[1], l->pad[1]));
-      return TRUE;
-    }
+    case ILGNET_CAFFE_POOLING:
+      return infer_pooling (ctx, l, in, error);
+
     case ILGNET_CAFFE_LRN:
       if (in[0]->ndim != 4)
         LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "needs a 4-D input, got %s",
             shape_str (in[0]));
       *out = *in[0];
       return TRUE;
-    case ILGNET_CAFFE_CONCAT:{
-      int axis = l->kernel[0] < 0 ? l->kernel[0] + in[0]->ndim : l->kernel[0];
-      if (axis != 1)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "only concatenation "
-            "along channels (axis 1) is supported");
-      *out = *in[0];
-      for (i = 1; i < l->n_bottom; i++) {
-        int d;
-        gboolean same = in[i]->ndim == in[0]->ndim;
-        for (d = 0; same && d < in[0]->ndim; d++)
-          same = d == 1 || in[i]->dim[d] == in[0]->dim[d];
-        if (!same) {
-          char first[160];
-          ilgnet_caffe_shape_str (in[0], first, sizeof first);
-          LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "bottom '%s' is %s, "
-              "which does not fit '%s' (%s) outside axis 1", l->bottom[i],
-              shape_str (in[i]), l->bottom[0], first);
-        }
-        out->dim[1] += in[i]->dim[1];
-      }
-      if (out->dim[1] > MAX_CHANNELS)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "too many channels");
-      return TRUE;
-    }
+    case ILGNET_CAFFE_CONCAT:
+      return infer_concat (ctx, l, in, error);
+
     case ILGNET_CAFFE_SOFTMAX:{
       int axis = l->kernel[0] < 0 ? l->kernel[0] + in[0]->ndim : l->kernel[0];
       if (axis != 1)
@@ -534,30 +610,12 @@ infer (Ctx * ctx, IlgnetCaffeLayer * l, GError ** error)
     }
     case ILGNET_CAFFE_PRELU:
     case ILGNET_CAFFE_BATCH_NORM:
-    case ILGNET_CAFFE_SCALE:{
-      gint64 c;
-      if (in[0]->ndim < 2)
-        LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "needs channels, got %s",
-            shape_str (in[0]));
-      c = in[0]->dim[1];
-      *out = *in[0];
-      if (l->kind == ILGNET_CAFFE_PRELU) {
-        l->n_params = 1;
-        set_shape (&l->param_shape[0], 1, l->channel_shared ? 1 : c, 0, 0, 0);
-      } else if (l->kind == ILGNET_CAFFE_BATCH_NORM) {
-        l->n_params = 3;
-        set_shape (&l->param_shape[0], 1, c, 0, 0, 0);
-        set_shape (&l->param_shape[1], 1, c, 0, 0, 0);
-        set_shape (&l->param_shape[2], 1, 1, 0, 0, 0);
-      } else {
-        l->n_params = l->bias_term ? 2 : 1;
-        set_shape (&l->param_shape[0], 1, c, 0, 0, 0);
-        set_shape (&l->param_shape[1], 1, c, 0, 0, 0);
-      }
-      return TRUE;
-    }
+    case ILGNET_CAFFE_SCALE:
+      return infer_channel_params (ctx, l, in, error);
+
     case ILGNET_CAFFE_RELU:
     case ILGNET_CAFFE_DROPOUT:
+    case ILGNET_CAFFE_ELEMENTWISE:
       *out = *in[0];
       return TRUE;
     case ILGNET_CAFFE_INPUT:
@@ -616,26 +674,34 @@ string_list (const IlgnetPbMsg * m, const char *name, int *n_out,
   return v;
 }
 
-static const TypeInfo *
-lookup_type (const IlgnetPbField * tf, const char **spelled)
+/* The registry's class of a layer's type (V2 names, V1 enum names or
+ * numbers) and how the importer reads it; NULL when the importer cannot
+ * take it. */
+static const IlgnetLayerClass *
+lookup_type (const IlgnetPbField * tf, const char **spelled, TypeInfo * ti)
 {
   const char *t = tf->text;
+  const IlgnetLayerClass *k;
   guint i;
 
-  if (tf->kind == ILGNET_PB_SCALAR && g_ascii_isdigit (t[0])) {
-    for (i = 0; i < G_N_ELEMENTS (v1_values); i++)
-      if (v1_values[i].value == atoi (t))
-        t = v1_values[i].name;
-  }
+  if (tf->kind == ILGNET_PB_SCALAR && g_ascii_isdigit (t[0])
+      && ilgnet_caffe_v1_type_name (g_ascii_strtoull (t, NULL, 10)))
+    t = ilgnet_caffe_v1_type_name (g_ascii_strtoull (t, NULL, 10));
   *spelled = t;
-  for (i = 0; i < G_N_ELEMENTS (types); i++) {
-    if (tf->kind == ILGNET_PB_STRING && !strcmp (t, types[i].type))
-      return &types[i];
-    if (tf->kind == ILGNET_PB_SCALAR && types[i].v1 && !strcmp (t,
-            types[i].v1))
-      return &types[i];
-  }
-  return NULL;
+  k = tf->kind == ILGNET_PB_STRING ? ilgnet_layer_class_find (t) :
+      ilgnet_layer_class_find_caffe_v1 (t);
+  if (!k)
+    return NULL;
+  ti->type = k->type;
+  ti->kind = ILGNET_CAFFE_ELEMENTWISE;
+  ti->param = NULL;
+  for (i = 0; i < G_N_ELEMENTS (types); i++)
+    if (!strcmp (types[i].type, k->type))
+      *ti = types[i];
+  if (ti->kind == ILGNET_CAFFE_ELEMENTWISE
+      && !(k->flags & ILGNET_LAYER_ELEMENTWISE))
+    return NULL;
+  return k;
 }
 
 static gboolean
@@ -737,90 +803,44 @@ parse_net_inputs (Ctx * ctx, const IlgnetPbMsg * root, IlgnetCaffeNet * net,
   return TRUE;
 }
 
+/* An Input layer: only its shape is kept (the caller puts the input
+ * first). */
 static gboolean
-parse_layer (Ctx * ctx, const IlgnetPbField * lf, IlgnetCaffeNet * net,
-    GError ** error)
+parse_input_layer (Ctx * ctx, IlgnetCaffeLayer * l, const IlgnetPbMsg * pm,
+    IlgnetCaffeNet * net, GError ** error)
 {
-  const IlgnetPbMsg *m = lf->msg;
-  const IlgnetPbField *tf;
-  const TypeInfo *ti;
-  const IlgnetPbMsg *pm = NULL;
-  IlgnetCaffeLayer *l;
-  const char *name, *spelled;
-  int i, j;
+  const IlgnetPbField *sf = pm ? ilgnet_pb_msg_get (pm, "shape") : NULL;
+  IlgnetCaffeShape s;
 
-  if (lf->kind != ILGNET_PB_MESSAGE) {
-    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
-        "%s:%d:%d: \"%s\" must be a message { ... }", ctx->what, lf->line,
-        lf->column, lf->name);
+  if (l->n_top != 1 || l->n_bottom != 0)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "an Input layer needs "
+        "one top and no bottom");
+  if (!sf || sf->kind != ILGNET_PB_MESSAGE)
+    LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "input_param { shape { dim "
+        "... } } is required");
+  if (!read_dims (ctx, sf->msg, "dim", &s, error))
     return FALSE;
-  }
-  if (!in_test_phase (m))
-    return TRUE;
-  if (!ilgnet_pb_msg_string (m, "name", FALSE, NULL, &name, ctx->what, error))
+  if (!check_input_shape (ctx, l->top[0], &s, l->line, l->column, net,
+          error))
     return FALSE;
-  if (!name || !name[0]) {
-    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
-        "%s:%d:%d: layer without a name", ctx->what, lf->line, lf->column);
-    return FALSE;
-  }
-  tf = ilgnet_pb_msg_get (m, "type");
-  if (!tf || tf->kind == ILGNET_PB_MESSAGE) {
-    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
-        "%s:%d:%d: layer '%s' has no type", ctx->what, lf->line, lf->column,
-        name);
-    return FALSE;
-  }
-  ti = lookup_type (tf, &spelled);
-  if (!ti) {
-    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
-        "%s:%d:%d: layer '%s' has type %s, which is not supported",
-        ctx->what, tf->line, tf->column, name, spelled);
-    return FALSE;
-  }
+  g_ptr_array_remove_index (net->layers, net->layers->len - 1);
+  return TRUE;
+}
 
-  l = g_new0 (IlgnetCaffeLayer, 1);
-  g_ptr_array_add (net->layers, l);
-  l->name = g_strdup (name);
-  l->kind = ti->kind;
-  l->type_name = ti->type;
-  l->line = lf->line;
-  l->column = lf->column;
-  l->bottom = string_list (m, "bottom", &l->n_bottom, ctx->what, error);
-  if (!l->bottom)
-    return FALSE;
-  l->top = string_list (m, "top", &l->n_top, ctx->what, error);
-  if (!l->top)
-    return FALSE;
-  if (!ilgnet_pb_msg_sub (m, ti->param, &pm, ctx->what, error))
-    return FALSE;
-
-  if (l->kind == ILGNET_CAFFE_INPUT) {
-    const IlgnetPbField *sf = pm ? ilgnet_pb_msg_get (pm, "shape") : NULL;
-    IlgnetCaffeShape s;
-    if (l->n_top != 1 || l->n_bottom != 0)
-      LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "an Input layer needs "
-          "one top and no bottom");
-    if (!sf || sf->kind != ILGNET_PB_MESSAGE)
-      LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "input_param { shape { dim "
-          "... } } is required");
-    if (!read_dims (ctx, sf->msg, "dim", &s, error))
-      return FALSE;
-    /* The Input layer is re-created first by the caller; drop this one. */
-    if (!check_input_shape (ctx, l->top[0], &s, l->line, l->column, net,
-            error))
-      return FALSE;
-    g_ptr_array_remove_index (net->layers, net->layers->len - 1);
-    return TRUE;
-  }
+/* Tops and bottoms: one top, known bottoms, in place only where the
+ * registry allows it, unique names. */
+static gboolean
+check_connections (Ctx * ctx, IlgnetCaffeLayer * l,
+    const IlgnetLayerClass * klass, IlgnetCaffeNet * net, GError ** error)
+{
+  int i;
 
   if (l->n_top != 1)
     LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "%d tops; exactly one is "
         "supported", l->n_top);
-  if (l->n_bottom < 1 || l->n_bottom > 16)
+  if (l->n_bottom < 1 || l->n_bottom > ILGNET_MAX_BOTTOMS)
     LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "%d bottoms", l->n_bottom);
-  if (l->n_bottom > 1 && l->kind != ILGNET_CAFFE_CONCAT
-      && l->kind != ILGNET_CAFFE_ELTWISE)
+  if (l->n_bottom > 1 && !(klass->flags & ILGNET_LAYER_MANY_INPUTS))
     LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "%s takes one bottom, "
         "not %d", l->type_name, l->n_bottom);
   for (i = 0; i < l->n_bottom; i++) {
@@ -828,7 +848,7 @@ parse_layer (Ctx * ctx, const IlgnetPbField * lf, IlgnetCaffeNet * net,
       LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "bottom '%s' is not produced "
           "by any earlier layer", l->bottom[i]);
     if (!strcmp (l->bottom[i], l->top[0])) {
-      if (!ti->in_place || l->n_bottom != 1)
+      if (!(klass->flags & ILGNET_LAYER_IN_PLACE) || l->n_bottom != 1)
         LAYER_FAIL (ctx, l, ILGNET_ERROR_UNSUPPORTED, "%s cannot run in "
             "place", l->type_name);
       if (!strcmp (l->bottom[i], net->input_blob))
@@ -846,20 +866,101 @@ parse_layer (Ctx * ctx, const IlgnetPbField * lf, IlgnetCaffeNet * net,
       LAYER_FAIL (ctx, l, ILGNET_ERROR_FORMAT, "a second layer with this "
           "name (the first is on line %d)", o->line);
   }
+  return TRUE;
+}
 
-  if (!parse_params (ctx, l, pm, error) || !infer (ctx, l, error))
-    return FALSE;
+/* The output shape, checked and recorded for later layers. */
+static gboolean
+record_shape (Ctx * ctx, IlgnetCaffeLayer * l, GError ** error)
+{
+  IlgnetCaffeShape *sh;
+  int j;
+
   for (j = 0; j < l->out_shape.ndim; j++)
     if (l->out_shape.dim[j] < 1 || l->out_shape.dim[j] > MAX_CHANNELS
         || ilgnet_caffe_shape_count (&l->out_shape) > G_MAXINT32)
       LAYER_FAIL (ctx, l, ILGNET_ERROR_SHAPE, "output shape %s is empty or "
           "too large", shape_str (&l->out_shape));
-  {
-    IlgnetCaffeShape *sh = g_new (IlgnetCaffeShape, 1);
-    *sh = l->out_shape;
-    g_hash_table_insert (ctx->shapes, g_strdup (l->top[0]), sh);
-  }
+  sh = g_new (IlgnetCaffeShape, 1);
+  *sh = l->out_shape;
+  g_hash_table_insert (ctx->shapes, g_strdup (l->top[0]), sh);
   return TRUE;
+}
+
+/* A layer's name and type, checked; NULL when it has none. */
+static const IlgnetLayerClass *
+layer_type (Ctx * ctx, const IlgnetPbField * lf, const char **name,
+    TypeInfo * ti, GError ** error)
+{
+  const IlgnetPbField *tf;
+  const IlgnetLayerClass *klass;
+  const char *spelled;
+
+  if (!ilgnet_pb_msg_string (lf->msg, "name", FALSE, NULL, name, ctx->what,
+          error))
+    return NULL;
+  if (!*name || !(*name)[0]) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
+        "%s:%d:%d: layer without a name", ctx->what, lf->line, lf->column);
+    return NULL;
+  }
+  tf = ilgnet_pb_msg_get (lf->msg, "type");
+  if (!tf || tf->kind == ILGNET_PB_MESSAGE) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
+        "%s:%d:%d: layer '%s' has no type", ctx->what, lf->line, lf->column,
+        *name);
+    return NULL;
+  }
+  klass = lookup_type (tf, &spelled, ti);
+  if (!klass)
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
+        "%s:%d:%d: layer '%s' has type %s, which is not supported",
+        ctx->what, tf->line, tf->column, *name, spelled);
+  return klass;
+}
+
+static gboolean
+parse_layer (Ctx * ctx, const IlgnetPbField * lf, IlgnetCaffeNet * net,
+    GError ** error)
+{
+  const IlgnetPbMsg *m = lf->msg;
+  const IlgnetLayerClass *klass;
+  const IlgnetPbMsg *pm = NULL;
+  IlgnetCaffeLayer *l;
+  const char *name;
+  TypeInfo ti;
+
+  if (lf->kind != ILGNET_PB_MESSAGE) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
+        "%s:%d:%d: \"%s\" must be a message { ... }", ctx->what, lf->line,
+        lf->column, lf->name);
+    return FALSE;
+  }
+  if (!in_test_phase (m))
+    return TRUE;
+  if (!(klass = layer_type (ctx, lf, &name, &ti, error)))
+    return FALSE;
+
+  l = g_new0 (IlgnetCaffeLayer, 1);
+  g_ptr_array_add (net->layers, l);
+  l->name = g_strdup (name);
+  l->kind = ti.kind;
+  l->type_name = ti.type;
+  l->line = lf->line;
+  l->column = lf->column;
+  l->bottom = string_list (m, "bottom", &l->n_bottom, ctx->what, error);
+  if (!l->bottom)
+    return FALSE;
+  l->top = string_list (m, "top", &l->n_top, ctx->what, error);
+  if (!l->top)
+    return FALSE;
+  if (ti.param && !ilgnet_pb_msg_sub (m, ti.param, &pm, ctx->what, error))
+    return FALSE;
+  if (l->kind == ILGNET_CAFFE_INPUT)
+    return parse_input_layer (ctx, l, pm, net, error);
+  return check_connections (ctx, l, klass, net, error)
+      && parse_params (ctx, l, pm, error) && infer (ctx, l, error)
+      && record_shape (ctx, l, error);
 }
 
 IlgnetCaffeNet *

@@ -7,7 +7,9 @@
 
 G_BEGIN_DECLS
 
-/* The layer types libilgnet runs (see the format spec in ilgnet.h). */
+/* The layer types whose Caffe parameters the importer reads; other
+ * types of libilgnet's registry flagged ILGNET_LAYER_ELEMENTWISE (one
+ * input, same shape, no parameters) are ILGNET_CAFFE_ELEMENTWISE. */
 typedef enum
 {
   ILGNET_CAFFE_INPUT,
@@ -23,7 +25,8 @@ typedef enum
   ILGNET_CAFFE_BATCH_NORM,
   ILGNET_CAFFE_SCALE,
   ILGNET_CAFFE_ELTWISE,
-  ILGNET_CAFFE_FLATTEN
+  ILGNET_CAFFE_FLATTEN,
+  ILGNET_CAFFE_ELEMENTWISE
 } IlgnetCaffeKind;
 
 typedef enum

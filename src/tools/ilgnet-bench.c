@@ -4,7 +4,8 @@
  *
  * Prints "min X ms/frame, median Y ms/frame, Z frames/s" (per frame = per
  * run / batch; frames/s from the median) after one warm-up run, and with
- * --profile a per-layer table averaged over the timed runs. */
+ * --profile a per-layer table averaged over the timed runs: the kernel that
+ * ran each layer and its speed in GFLOP/s. */
 #include "ilgnet.h"
 
 #include <stdio.h>
@@ -33,6 +34,8 @@ typedef struct
 {
   char *name;
   char *type;
+  char *kernel;
+  guint64 flops;
   double ms;
 } Row;
 
@@ -43,12 +46,13 @@ typedef struct
 } Profile;
 
 static void
-collect (const char *layer, const char *type, double ms, gpointer data)
+collect (const char *layer, const char *type, const char *kernel,
+    guint64 flops, double ms, gpointer data)
 {
   Profile *p = data;
 
   if (p->next == p->rows->len) {
-    Row r = { g_strdup (layer), g_strdup (type), 0 };
+    Row r = { g_strdup (layer), g_strdup (type), g_strdup (kernel), flops, 0 };
     g_array_append_val (p->rows, r);
   }
   g_array_index (p->rows, Row, p->next).ms += ms;
@@ -60,6 +64,27 @@ compare_double (const void *a, const void *b)
 {
   double x = *(const double *) a, y = *(const double *) b;
   return x < y ? -1 : x > y;
+}
+
+/* The per-layer table: time per run, share, and the speed of the kernel
+ * that ran the layer. */
+static void
+print_profile (const Profile * prof, int runs)
+{
+  guint k;
+  double sum = 0;
+
+  for (k = 0; k < prof->rows->len; k++)
+    sum += g_array_index (prof->rows, Row, k).ms;
+  printf ("%-36s %-18s %-14s %10s %6s %8s\n", "layer", "type", "kernel",
+      "ms/run", "%", "GFLOP/s");
+  for (k = 0; k < prof->rows->len; k++) {
+    const Row *r = &g_array_index (prof->rows, Row, k);
+    printf ("%-36s %-18s %-14s %10.3f %6.1f %8.1f\n", r->name, r->type,
+        r->kernel, r->ms / runs, 100.0 * r->ms / MAX (sum, 1e-9),
+        r->flops * opt_batch * runs / MAX (r->ms, 1e-9) / 1e6);
+  }
+  printf ("%-36s %-18s %-14s %10.3f\n", "total", "", "", sum / runs);
 }
 
 int
@@ -116,7 +141,7 @@ main (int argc, char **argv)
     total += times[i];
     if (opt_profile) {
       prof.next = 0;
-      ilgnet_session_foreach_profile (s, collect, &prof);
+      ilgnet_session_foreach_kernel_profile (s, collect, &prof);
     }
   }
   qsort (times, runs, sizeof (double), compare_double);
@@ -126,18 +151,8 @@ main (int argc, char **argv)
     printf ("min %.2f ms/frame, median %.2f ms/frame, %.1f frames/s\n",
         times[0], median, 1000.0 / median);
   }
-  if (opt_profile) {
-    double sum = 0;
-    for (k = 0; k < prof.rows->len; k++)
-      sum += g_array_index (prof.rows, Row, k).ms;
-    printf ("%-36s %-18s %10s %6s\n", "layer", "type", "ms/run", "%");
-    for (k = 0; k < prof.rows->len; k++) {
-      Row *r = &g_array_index (prof.rows, Row, k);
-      printf ("%-36s %-18s %10.3f %6.1f\n", r->name, r->type, r->ms / runs,
-          100.0 * r->ms / MAX (sum, 1e-9));
-    }
-    printf ("%-36s %-18s %10.3f\n", "total", "", sum / runs);
-  }
+  if (opt_profile)
+    print_profile (&prof, runs);
   ret = 0;
 
 out:
@@ -149,6 +164,7 @@ out:
     for (k = 0; k < prof.rows->len; k++) {
       g_free (g_array_index (prof.rows, Row, k).name);
       g_free (g_array_index (prof.rows, Row, k).type);
+      g_free (g_array_index (prof.rows, Row, k).kernel);
     }
     g_array_free (prof.rows, TRUE);
   }

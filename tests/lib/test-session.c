@@ -31,6 +31,15 @@ on_layer (const char *layer, const char *type, double ms, gpointer data)
     p->calls = -1000;
 }
 
+/* The kernel each layer ran, as "layer:type:kernel:flops;" */
+static void
+on_kernel (const char *layer, const char *type, const char *kernel,
+    guint64 flops, double ms, gpointer data)
+{
+  g_string_append_printf (data, "%s:%s:%s:%" G_GUINT64_FORMAT ";", layer,
+      type, kernel, flops);
+}
+
 /* The value @name had when the process started (/proc/self/environ is not
  * changed by setenv), or NULL. */
 static char *
@@ -195,6 +204,17 @@ main (int argc, char **argv)
   ilgnet_session_foreach_profile (s, on_layer, &prof);
   CHECK (prof.calls == 3 && prof.saw_conv && prof.saw_softmax,
       "profile: %d layers", prof.calls);
+  {
+    /* the kernels the registry chose: the padded 3x3 convolution through
+     * im2col, the i8 InnerProduct weights read as stored; flops per image
+     * (conv 2*600*27 plus the fused ReLU's 600, fc 2*2*600) */
+    GString *k = g_string_new (NULL);
+    ilgnet_session_foreach_kernel_profile (s, on_kernel, k);
+    CHECK (strcmp (k->str, "conv:Convolution+ReLU:im2col-gemm:33000;"
+            "fc:InnerProduct:gemv-i8:2400;prob:Softmax:loop:2;") == 0,
+        "kernel profile: %s", k->str);
+    g_string_free (k, TRUE);
+  }
   {
     float s0 = ilgnet_session_get_score (s, 0);
     float s1 = ilgnet_session_get_score (s, 1);

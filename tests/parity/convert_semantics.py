@@ -15,7 +15,9 @@ DNN (every blob) and numpy:
     (float32, float64, uint8), scale, names, output blob, high index;
   * f16 rounding of awkward values (ties, subnormals, near the f16 max) by
     both the F16C and the portable path, against numpy's float16;
-  * BatchNorm with factor 0 stores zeros.
+  * BatchNorm with factor 0 stores zeros;
+  * TanH (the layer added as src/layer-tanh.c alone) in place and not, V2
+    and V1, against numpy's tanh and OpenCV.
 """
 
 import argparse
@@ -413,6 +415,47 @@ def test_int8_zero_channels(ctx):
                                                       for e in errs))
 
 
+TANH_NET = """
+name: "tanh"
+input: "data" input_dim: 1 input_dim: 3 input_dim: 7 input_dim: 6
+layer { name: "c" type: "Convolution" bottom: "data" top: "c"
+  convolution_param { num_output: 4 kernel_size: 3 pad: 1 } }
+layer { name: "th" type: "TanH" bottom: "c" top: "c" }
+layer { name: "fc" type: "InnerProduct" bottom: "c" top: "fc"
+  inner_product_param { num_output: 5 } }
+layer { name: "out" type: "TanH" bottom: "fc" top: "out" }
+"""
+
+
+def test_tanh(ctx):
+    for v1 in (False, True):
+        tag = "tanh-v1" if v1 else "tanh"
+        text = TANH_NET
+        if v1:
+            for a, b in (("layer {", "layers {"), ('"TanH"', "TANH"),
+                         ('"Convolution"', "CONVOLUTION"),
+                         ('"InnerProduct"', "INNER_PRODUCT")):
+                text = text.replace(a, b)
+        proto, cm = ctx.path(tag + ".prototxt"), ctx.path(tag + ".caffemodel")
+        open(proto, "w").write(text)
+        layers, blobs = caffe_pb.random_weights(text, 4)
+        caffe_pb.write_caffemodel(cm, layers, blobs, v1=v1)
+        model = ctx.path(tag + ".ilgnet")
+        ctx.convert(proto, cm, model)
+        h, _ = pc.read_ilgnet(model)
+        ctx.c.check([l["type"] for l in h["layers"]] ==
+                    ["Input", "Convolution", "TanH", "InnerProduct", "TanH"],
+                    "%s: TanH layers converted" % tag)
+        x = caffe_pb.sample_inputs((3, 7, 6), 2, 8) / np.float32(20)
+        compare_all_blobs(ctx, text, proto, cm, model, x, tag)
+        got = pc.ilgnet_dump(ctx.a.dump_tool, model, x, 2, ["fc", "out"],
+                             ctx.tmp, tag)
+        err = np.abs(got["out"] - np.tanh(got["fc"].astype(np.float64)))
+        ctx.c.check(err.max() <= 1e-6 and np.abs(got["out"]).max() > 0.1,
+                    "%s: output is numpy's tanh of its input (max error "
+                    "%.1e)" % (tag, err.max()))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--convert-tool", required=True)
@@ -432,6 +475,7 @@ def main():
         test_bn_zero_factor(ctx)
         test_int8_zero_channels(ctx)
         test_syntax_variants(ctx)
+        test_tanh(ctx)
     finally:
         shutil.rmtree(tmp)
     ctx.c.exit()

@@ -1,9 +1,9 @@
-/* .ilgnet writer.  Tensors are streamed chunk by chunk from their sources
- * (the mapped caffemodel), so converting a 600 MB model needs little memory
- * beyond the page cache. */
+/* .ilgnet writer, the counterpart of model-file.c and model-header.c.
+ * Tensors are streamed chunk by chunk from their sources (for the Caffe
+ * importer, the mapped caffemodel), so converting a 600 MB model needs
+ * little memory beyond the page cache. */
 #include "ilgnet-model-writer.h"
-#include "caffe-half.h"
-#include "ilgnet.h"
+#include "ilgnet-private.h"
 
 #include <errno.h>
 #include <math.h>
@@ -180,7 +180,7 @@ write_plain (Out * o, const Tensor * t, float *buf, guint16 * hbuf)
     if (!check_finite (o, t, buf, n))
       return FALSE;
     if (t->store == ILGNET_STORE_F16) {
-      ilgnet_caffe_f32_to_f16 (buf, hbuf, n);
+      ilgnet_f32_to_f16 (buf, hbuf, n);
       if (!out_write (o, hbuf, n * 2))
         return FALSE;
     } else if (!out_write (o, buf, n * 4)) {
@@ -234,30 +234,19 @@ out:
   return ok;
 }
 
-gboolean
-ilgnet_model_writer_write (IlgnetModelWriter * w, JsonObject * header,
-    const char *path, GError ** error)
+/* Phase 1: lays the tensors out, each 64-byte aligned, and lists them in
+ * the header; returns the data section's size. */
+static guint64
+lay_out_tensors (IlgnetModelWriter * w, JsonObject * header)
 {
+  static const char *dtypes[] = { "f32", "f16", "i8" };
+  static const int sizes[] = { 4, 2, 1 };
   JsonObject *tensors = json_object_new ();
-  JsonNode *root;
-  JsonGenerator *gen;
-  char *json = NULL, *tmp = NULL;
-  gsize json_len, h;
-  guint64 pos = 0, data_size;
-  guint8 pre[24];
-  guint32 u32;
-  guint64 u64;
-  Out o = { 0 };
-  float *buf = NULL;
-  guint16 *hbuf = NULL;
-  gboolean ok = FALSE;
+  guint64 pos = 0;
   guint i;
 
-  /* Lay the tensors out, each 64-byte aligned. */
   for (i = 0; i < w->tensors->len; i++) {
     Tensor *t = &g_array_index (w->tensors, Tensor, i);
-    static const char *dtypes[] = { "f32", "f16", "i8" };
-    static const int sizes[] = { 4, 2, 1 };
     char *scales = NULL;
     t->offset = align_up (pos);
     t->nbytes = t->count * sizes[t->store];
@@ -273,18 +262,31 @@ ilgnet_model_writer_write (IlgnetModelWriter * w, JsonObject * header,
             t->shape, t->ndim, t->offset, t->nbytes, scales));
     g_free (scales);
   }
-  data_size = align_up (pos);
-  json_object_set_int_member (header, "data_size", data_size);
+  json_object_set_int_member (header, "data_size", align_up (pos));
   json_object_set_object_member (header, "tensors", tensors);
+  return align_up (pos);
+}
 
-  root = json_node_new (JSON_NODE_OBJECT);
+/* Phase 2: the preamble and the header, padded so that the data section
+ * starts aligned. */
+static gboolean
+write_head (Out * o, JsonObject * header)
+{
+  JsonNode *root = json_node_new (JSON_NODE_OBJECT);
+  JsonGenerator *gen = json_generator_new ();
+  guint8 pre[ILGNET_PREAMBLE_SIZE];
+  gsize json_len, h;
+  guint32 u32;
+  guint64 u64;
+  char *json;
+  gboolean ok;
+
   json_node_set_object (root, header);
-  gen = json_generator_new ();
   json_generator_set_root (gen, root);
   json = json_generator_to_data (gen, &json_len);
   g_object_unref (gen);
   json_node_unref (root);
-  h = align_up (24 + json_len) - 24;
+  h = align_up (ILGNET_PREAMBLE_SIZE + json_len) - ILGNET_PREAMBLE_SIZE;
 
   memcpy (pre, ILGNET_FORMAT_MAGIC, 8);
   u32 = GUINT32_TO_LE (ILGNET_FORMAT_VERSION);
@@ -293,63 +295,80 @@ ilgnet_model_writer_write (IlgnetModelWriter * w, JsonObject * header,
   memcpy (pre + 12, &u32, 4);
   u64 = GUINT64_TO_LE ((guint64) h);
   memcpy (pre + 16, &u64, 8);
+  ok = out_write (o, pre, sizeof pre) && out_write (o, json, json_len);
+  for (; ok && json_len < h; json_len++)
+    ok = out_write (o, " ", 1);
+  g_free (json);
+  return ok;
+}
 
-  tmp = g_strdup_printf ("%s.tmp-%d", path, (int) getpid ());
+/* Phase 3: the data section. */
+static gboolean
+write_data (Out * o, IlgnetModelWriter * w, guint64 data_size)
+{
+  float *buf = g_new (float, CHUNK);
+  guint16 *hbuf = g_new (guint16, CHUNK);
+  gboolean ok = TRUE;
+  guint i;
+
+  o->pos = 0;                   /* offsets count from the data section */
+  for (i = 0; ok && i < w->tensors->len; i++) {
+    Tensor *t = &g_array_index (w->tensors, Tensor, i);
+    ok = out_pad_to (o, t->offset) && (t->store == ILGNET_STORE_I8 ?
+        write_i8 (o, t) : write_plain (o, t, buf, hbuf));
+  }
+  g_free (buf);
+  g_free (hbuf);
+  return ok && out_pad_to (o, data_size);
+}
+
+/* Flushes and closes o->f; FALSE (with the reason) when the data did not
+ * reach the file. */
+static gboolean
+out_close (Out * o, const char *path)
+{
+  gboolean flushed = fflush (o->f) == 0;
+  gboolean closed = fclose (o->f) == 0;
+
+  o->f = NULL;
+  if (!flushed || !closed) {
+    g_set_error (o->error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: write failed: "
+        "%s", path, g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+ilgnet_model_writer_write (IlgnetModelWriter * w, JsonObject * header,
+    const char *path, GError ** error)
+{
+  guint64 data_size = lay_out_tensors (w, header);
+  char *tmp = g_strdup_printf ("%s.tmp-%d", path, (int) getpid ());
+  Out o = { 0 };
+  gboolean ok = FALSE;
+
   o.f = g_fopen (tmp, "wb");
   o.path = tmp;
   o.error = error;
   if (!o.f) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: %s", path,
         g_strerror (errno));
-    goto out;
+  } else {
+    setvbuf (o.f, NULL, _IOFBF, 1 << 20);
+    ok = write_head (&o, header) && write_data (&o, w, data_size)
+        && out_close (&o, path);
   }
-  setvbuf (o.f, NULL, _IOFBF, 1 << 20);
-  if (!out_write (&o, pre, 24) || !out_write (&o, json, json_len))
-    goto out;
-  for (; json_len < h; json_len++)
-    if (!out_write (&o, " ", 1))
-      goto out;
-  o.pos = 0;                    /* offsets count from the data section */
-
-  buf = g_new (float, CHUNK);
-  hbuf = g_new (guint16, CHUNK);
-  for (i = 0; i < w->tensors->len; i++) {
-    Tensor *t = &g_array_index (w->tensors, Tensor, i);
-    if (!out_pad_to (&o, t->offset))
-      goto out;
-    if (t->store == ILGNET_STORE_I8 ? !write_i8 (&o, t)
-        : !write_plain (&o, t, buf, hbuf))
-      goto out;
-  }
-  if (!out_pad_to (&o, data_size))
-    goto out;
-  if (fflush (o.f) != 0) {
-    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: write failed: "
-        "%s", path, g_strerror (errno));
-    goto out;
-  }
-  if (fclose (o.f) != 0) {
-    o.f = NULL;
-    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: write failed: "
-        "%s", path, g_strerror (errno));
-    goto out;
-  }
-  o.f = NULL;
-  if (g_rename (tmp, path) != 0) {
+  if (ok && g_rename (tmp, path) != 0) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: %s", path,
         g_strerror (errno));
-    goto out;
+    ok = FALSE;
   }
-  ok = TRUE;
-
-out:
+  /* nothing is left behind on error */
   if (o.f)
     fclose (o.f);
-  if (!ok && tmp)
+  if (!ok)
     g_unlink (tmp);
   g_free (tmp);
-  g_free (json);
-  g_free (buf);
-  g_free (hbuf);
   return ok;
 }
