@@ -118,16 +118,23 @@ def run(pipeline, on_message=None):
     message.  Returns None, or the first error as one line."""
     bus = pipeline.get_bus()
     error = None
-    if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
-        error = "the pipeline cannot start"
-    while error is None:
-        msg = bus.timed_pop(Gst.CLOCK_TIME_NONE)
-        if on_message:
-            on_message(msg)
-        if msg.type == Gst.MessageType.EOS:
-            break
-        if msg.type == Gst.MessageType.ERROR:
-            err, _ = msg.parse_error()
-            error = err.message
-    pipeline.set_state(Gst.State.NULL)
+    try:
+        if pipeline.set_state(Gst.State.PLAYING) == \
+                Gst.StateChangeReturn.FAILURE:
+            error = "the pipeline cannot start"
+        while error is None:
+            # A bounded wait: Python runs its signal handlers (Ctrl-C)
+            # between two waits, not during one.
+            msg = bus.timed_pop(100 * Gst.MSECOND)
+            if msg is None:
+                continue
+            if on_message:
+                on_message(msg)
+            if msg.type == Gst.MessageType.EOS:
+                break
+            if msg.type == Gst.MessageType.ERROR:
+                err, _ = msg.parse_error()
+                error = err.message
+    finally:
+        pipeline.set_state(Gst.State.NULL)
     return error
