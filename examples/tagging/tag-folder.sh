@@ -111,5 +111,20 @@ opts=(--will-cite -q --colsep '\t' --joblog "$state/joblog")
 (cd "$folder" && parallel "${opts[@]}" "$here/tag-one.py" {1} {2} \
   "$formats" "$ns" ${model:+"$model"} $force :::: "$state/videos") \
   >> "$state/results"
+# parallel's status: the number of failed jobs (up to 101), 255 when it was
+# stopped itself.
+if [ $? -gt 101 ]; then
+  echo "tag-folder.sh: interrupted; go on with: tag-folder.sh ... --resume" >&2
+  exit 130
+fi
+# A job that ended as the previous run was interrupted may be in the job log
+# without its row: ask again (tag-one.py skips it when it is tagged).
+awk -F'\t' 'NR == FNR { seen[$2] = 1; next } !($1 in seen)' \
+  "$state/results" "$state/videos" > "$state/missing"
+if [ -s "$state/missing" ]; then
+  (cd "$folder" && parallel --will-cite -q --colsep '\t' "$here/tag-one.py" \
+    {1} {2} "$formats" "$ns" ${model:+"$model"} :::: "$state/missing") \
+    >> "$state/results"
+fi
 
 "$here/summary.py" "$state/videos" "$state/results" "$out/summary.csv"
