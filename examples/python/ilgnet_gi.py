@@ -36,7 +36,9 @@ if _plugin_dir:
     # GST_PLUGIN_PATH then), so it is left alone.
     os.environ["GST_PLUGIN_PATH"] = os.pathsep.join(
         p for p in (_plugin_dir, os.environ.get("GST_PLUGIN_PATH")) if p)
-    if os.path.exists(os.path.join(_plugin_dir, "GstIlgnet-1.0.typelib")):
+    # GI_TYPELIB_PATH, when set, is the caller's explicit choice too.
+    if os.path.exists(os.path.join(_plugin_dir, "GstIlgnet-1.0.typelib")) \
+            and not os.environ.get("GI_TYPELIB_PATH"):
         # Both before the typelib is loaded: it names the library by soname
         # only, and dlopen() would otherwise find an installed copy or none.
         GIRepository.Repository.prepend_search_path(_plugin_dir)

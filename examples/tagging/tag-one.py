@@ -103,7 +103,7 @@ def main():
     args = [a for a in sys.argv[1:] if a != "--force"]
     force = len(args) != len(sys.argv) - 1
     if len(args) not in (4, 5):
-        sys.exit(__doc__.strip().splitlines()[2].strip())
+        sys.exit("usage: " + __doc__.strip().splitlines()[2].strip())
     video, base, formats, interval = args[:4]
     model = args[4] if len(args) == 5 else None
     formats = formats.split(",")
