@@ -80,6 +80,8 @@ folder=$(realpath "$folder")
 out=$(realpath -m "${out:-$folder}")
 state=$out/.tag-folder            # job log, video list, the jobs' rows
 mkdir -p "$state" || die "cannot create $state"
+# Files of jobs killed outright (a run stopped twice, a machine gone).
+rm -rf "$state/parts"
 
 # One line per video: its path relative to FOLDER, TAB, where its score
 # files go (OUTDIR/SUB/NAME).  A resumed run keeps the interrupted run's
@@ -108,9 +110,10 @@ opts=(--will-cite -q --colsep '\t' --joblog "$state/joblog")
 [ -t 2 ] && opts+=(--bar)
 # Each job prints one row (tag-one.py); rows are appended as jobs end, so
 # an interrupted run keeps those of its finished jobs.
-(cd "$folder" && parallel "${opts[@]}" "$here/tag-one.py" {1} {2} \
-  "$formats" "$ns" ${model:+"$model"} $force :::: "$state/videos") \
-  >> "$state/results"
+job=("$here/tag-one.py" --formats "$formats" --interval "$ns"
+  --parts "$state/parts" ${model:+--model "$model"})
+(cd "$folder" && parallel "${opts[@]}" "${job[@]}" $force -- {1} {2} \
+  :::: "$state/videos") >> "$state/results"
 # parallel's status: the number of failed jobs (up to 101), 255 when it was
 # stopped itself.
 if [ $? -gt 101 ]; then
@@ -122,9 +125,8 @@ fi
 awk -F'\t' 'NR == FNR { seen[$2] = 1; next } !($1 in seen)' \
   "$state/results" "$state/videos" > "$state/missing"
 if [ -s "$state/missing" ]; then
-  (cd "$folder" && parallel --will-cite -q --colsep '\t' "$here/tag-one.py" \
-    {1} {2} "$formats" "$ns" ${model:+"$model"} :::: "$state/missing") \
-    >> "$state/results"
+  (cd "$folder" && parallel --will-cite -q --colsep '\t' "${job[@]}" -- {1} {2} \
+    :::: "$state/missing") >> "$state/results"
 fi
 
 "$here/summary.py" "$state/videos" "$state/results" "$out/summary.csv"

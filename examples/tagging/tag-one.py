@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """One job of tag-folder.sh: tags one video with ONE scoring pass.
 
-  tag-one.py VIDEO OUTBASE FORMATS INTERVAL_NS [MODEL] [--force]
+  tag-one.py VIDEO OUTBASE [--formats csv,jsonl,webvtt] [--interval NS]
+             [--model MODEL] [--force] [--parts DIR]
 
 The ilgnet element writes OUTBASE.jsonl (as a part file); the CSV and
 WebVTT files are converted from it (scorefile.py), the WebVTT's last cue
 ending where the element's would (the stream time of the last buffer's end,
 taken in a probe on the element's sink pad).  Files are renamed into place
 only when all are complete, so an interrupted job leaves nothing that looks
-tagged.  With all FORMATS (comma separated) already there, the video is
+tagged.  With all formats already there, the video is
 skipped unless --force.
 
 Prints one tab-separated row (tag-folder.sh's summary):
@@ -16,8 +17,10 @@ Prints one tab-separated row (tag-folder.sh's summary):
 status ok|skipped|failed; scored = score file records, messages = `ilgnet`
 bus messages (one pass: the same number).  Exits 1 when the video failed.
 """
+import argparse
 import csv
 import os
+import shutil
 import signal
 import sys
 import time
@@ -99,22 +102,37 @@ def row(status, video, st=None, messages="-", secs=None, error=""):
           flush=True)
 
 
-def main():
-    args = [a for a in sys.argv[1:] if a != "--force"]
-    force = len(args) != len(sys.argv) - 1
-    if len(args) not in (4, 5):
-        sys.exit("usage: " + __doc__.strip().splitlines()[2].strip())
-    video, base, formats, interval = args[:4]
-    model = args[4] if len(args) == 5 else None
-    formats = formats.split(",")
+def parse_args():
+    ap = argparse.ArgumentParser(prog="tag-one.py", description=(
+        "One job of tag-folder.sh: scores VIDEO once, writes "
+        "OUTBASE.csv/.jsonl/.vtt, prints a summary row."))
+    ap.add_argument("video")
+    ap.add_argument("outbase", help="score files' path without extension")
+    ap.add_argument("--formats", default="csv",
+                    help="comma list of csv, jsonl, webvtt (csv always)")
+    ap.add_argument("--interval", type=int, default=500000000, metavar="NS")
+    ap.add_argument("--model")
+    ap.add_argument("--force", action="store_true",
+                    help="tag even when all score files exist")
+    ap.add_argument("--parts", metavar="DIR", help="where files are written "
+                    "before they are complete (default: OUTBASE's folder)")
+    a = ap.parse_args()
+    a.formats = a.formats.split(",")
+    if not set(a.formats) <= set(EXT):
+        ap.error("unknown format in %s" % ",".join(a.formats))
     # The CSV is always written: the summary is computed from it.
-    if "csv" not in formats:
-        formats.append("csv")
-    outs = {f: base + "." + EXT[f] for f in formats}
+    if "csv" not in a.formats:
+        a.formats.append("csv")
+    return a
 
-    if not force and all(os.path.getsize(p) > 0 for p in outs.values()
-                         if os.path.exists(p)) and \
-            all(os.path.exists(p) for p in outs.values()):
+
+def main():
+    a = parse_args()
+    video, base = a.video, a.outbase
+    outs = {f: base + "." + EXT[f] for f in a.formats}
+
+    if not a.force and all(os.path.exists(p) and os.path.getsize(p) > 0
+                           for p in outs.values()):
         try:
             row("skipped", video, stats(outs["csv"]))
             return 0
@@ -122,22 +140,26 @@ def main():
             pass                        # unreadable: tag it again
 
     os.makedirs(os.path.dirname(base) or ".", exist_ok=True)
+    parts_dir = a.parts or os.path.dirname(base) or "."
+    os.makedirs(parts_dir, exist_ok=True)
     # Hidden, per process: never mistaken for a score file, never shared.
-    part = os.path.join(os.path.dirname(base), ".%s.part-%d" % (
-        os.path.basename(base), os.getpid()))
-    # Killed (parallel passes on Ctrl-C as SIGINT, or SIGTERM): leave no
-    # part file behind (the finally clause below).
+    # A job killed outright leaves it behind: tag-folder.sh empties its
+    # --parts folder at the start of a run.
+    part = os.path.join(parts_dir, ".%s.part-%d" % (os.path.basename(base),
+                                                    os.getpid()))
+    # Stopped (parallel passes on Ctrl-C as SIGINT, then SIGTERM): clean up
+    # in the finally clause below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     jsonl = part + ".jsonl"
     start = time.monotonic()
     try:
-        error, messages, end = score(video, jsonl, int(interval), model)
+        error, messages, end = score(video, jsonl, a.interval, a.model)
         records = [] if error else scorefile.read_jsonl(jsonl)
         if not error and not records:
             error = "no frame was scored"
         if not error:
             parts = {}
-            for f in formats:
+            for f in a.formats:
                 if f == "jsonl":
                     parts[f] = jsonl
                     continue
@@ -145,11 +167,14 @@ def main():
                 with open(parts[f], "w") as out:
                     out.write(scorefile.convert(records, f, end))
             for f, p in parts.items():
-                os.replace(p, outs[f])
+                shutil.move(p, outs[f])     # a rename on one file system
     except (OSError, ValueError, GLibError) as e:
         error = str(e)
     finally:
-        for f in list(EXT.values()):
+        # A second signal must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for f in EXT.values():
             if os.path.exists(part + "." + f):
                 os.unlink(part + "." + f)
     if error:

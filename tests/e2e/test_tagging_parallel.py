@@ -7,6 +7,7 @@ the CSV and WebVTT converted from the JSON lines are the element's own;
 --sshlogin : runs the same; a plain second run skips what is tagged."""
 import argparse
 import csv
+import json
 import os
 import shutil
 import signal
@@ -75,14 +76,25 @@ time.sleep(0.5)
 first = mtimes()
 check(3 <= len(first) < len(good),
       "interrupted run: %d of %d good videos tagged" % (len(first), len(good)))
-parts = [f for _, _, fs in os.walk(out) for f in fs if ".part-" in f]
-check(not parts, "no part files left by the interrupted jobs")
+stray = [f for d, _, fs in os.walk(out) for f in fs
+         if ".part-" in f and not d.startswith(state)]
+check(not stray, "no part files among the score files")
+for rel in first:
+    csvf, jsonl, vtt = outputs(rel)
+    n = len([json.loads(l) for l in open(jsonl)])
+    if not (n == sum(1 for _ in open(csvf)) - 1 ==
+            open(vtt).read().count(" --> ") and n >= 30):
+        check(False, "%s: complete score files" % rel)
+check(True, "the interrupted run's score files are complete")
 
 # Run 2: --resume does the rest only.
 p = run(cmd + ["--resume"], timeout=110)
 check(p.returncode == 1, "resumed run: exit status 1 (broken videos)")
 second = mtimes()
 check(sorted(second) == sorted(good), "every good video tagged")
+parts = os.path.join(state, "parts")
+check(not os.path.exists(parts) or not os.listdir(parts),
+      "no part files left after the resumed run")
 check(all(second[r] == first[r] for r in first),
       "the %d videos of the first run were not tagged again" % len(first))
 with open(os.path.join(out, "summary.csv")) as f:
