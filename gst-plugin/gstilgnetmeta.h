@@ -64,6 +64,15 @@ const GstMetaInfo *gst_ilgnet_meta_get_info (void);
  * gst_buffer_get_ilgnet_meta:
  * @buffer: a #GstBuffer
  *
+ * From Python (PyGObject, typelib GstIlgnet-1.0), in a pad probe:
+ * |[<!-- language="Python" -->
+ * meta = GstIlgnet.buffer_get_ilgnet_meta(info.get_buffer())
+ * if meta is not None:
+ *     print(meta.frame, meta.pts, meta.score, meta.x, meta.y,
+ *           meta.width, meta.height, meta.model)
+ * ]|
+ * (every field reads as a plain Python value; examples/python/).
+ *
  * Returns: (transfer none) (nullable): the #GstIlgnetMeta of @buffer, or
  *   %NULL when the buffer has none.
  */

@@ -1,90 +1,132 @@
 #!/bin/bash
-# Tags every video in a folder with the ilgnet element and prints a summary
-# table sorted by mean score (best first).
+# Tags every video in a folder tree with the ilgnet element, one pipeline
+# per file run in parallel by GNU parallel, and prints a summary table
+# sorted by mean score (best first); OUTDIR/summary.csv holds the same.
 #
-#   tag-folder.sh FOLDER [-o OUTDIR] [-f csv|jsonl|webvtt|all] [-i SECONDS]
-#                 [-m MODEL]
+#   tag-folder.sh FOLDER [-o OUTDIR] [-f csv|jsonl|webvtt|all|LIST]
+#                 [-i SECONDS] [-m MODEL] [-j JOBS] [--resume] [--force]
+#                 [-S|--sshlogin LOGINS]
 #
-# Score files go to OUTDIR (default: FOLDER), named after each video:
-# NAME.csv, NAME.jsonl, NAME.vtt.  Each format is written by its own ilgnet
-# element after a tee (one decode), so -f all scores every frame three times.  A video that cannot be decoded is
-# reported in the table and makes the exit status 1; the others are tagged.
+#   -o OUTDIR   score files go to OUTDIR (default: FOLDER) in FOLDER's tree:
+#               SUB/NAME.csv, SUB/NAME.jsonl, SUB/NAME.vtt.  The CSV is always
+#               written (the summary is computed from it).
+#   -f FORMATS  csv, jsonl, webvtt, all, or a comma list (csv,webvtt).  Each
+#               video is scored ONCE: the element writes JSON lines, the CSV
+#               and WebVTT are converted from them (scorefile.py), identical
+#               to what the element writes in those formats.
+#   -i SECONDS  score one frame every SECONDS (default 0.5).
+#   -j JOBS     videos tagged at a time (default: one per core; per machine
+#               with --sshlogin).
+#   --resume    go on with an interrupted run: the videos of its job log
+#               (OUTDIR/.tag-folder/joblog) are not run again, the others
+#               are.  The list of videos is the interrupted run's.
+#   --force     tag again videos whose score files all exist (skipped
+#               otherwise, so a plain second run also does only the rest).
+#   -S LOGINS   fan out over machines (GNU parallel --sshlogin, e.g.
+#               "8/user@host1,8/user@host2,:" where ":" is this machine).
+#               Every machine needs the plugin, this checkout (or the
+#               installed examples) at the same path and FOLDER/OUTDIR on a
+#               shared file system at the same paths.
+#
+# A video that cannot be decoded is reported in the table and makes the exit
+# status 1; the others are tagged.  On a terminal a progress bar with ETA is
+# shown.  File names with a tab or newline are not supported.
 set -uo pipefail
-. "$(dirname "$0")/../plugin-env.sh"   # the plugin of this checkout's build
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../plugin-env.sh"   # the plugin of this checkout's build
 
 usage() {
   echo "usage: tag-folder.sh FOLDER [-o OUTDIR] [-f csv|jsonl|webvtt|all]" \
-    "[-i SECONDS] [-m MODEL]" >&2
+    "[-i SECONDS] [-m MODEL] [-j JOBS] [--resume] [--force]" \
+    "[-S|--sshlogin LOGINS]" >&2
   exit 2
 }
-[ $# -ge 1 ] || usage
-folder=$1; shift
-out=$folder; formats=csv; interval=0.5; model=
-while getopts "o:f:i:m:" opt; do
-  case $opt in
-    o) out=$OPTARG ;;
-    f) formats=$OPTARG ;;
-    i) interval=$OPTARG ;;
-    m) model=$OPTARG ;;
-    *) usage ;;
+die() { echo "tag-folder.sh: $*" >&2; exit 2; }
+
+folder=; out=; formats=csv; interval=0.5; model=; jobs=; resume=0; force=
+sshlogin=
+while [ $# -gt 0 ]; do
+  case $1 in
+    -o|-f|-i|-m|-j|-S|--sshlogin) [ $# -ge 2 ] || usage ;;
   esac
+  case $1 in
+    -o) out=$2; shift ;;
+    -f) formats=$2; shift ;;
+    -i) interval=$2; shift ;;
+    -m) model=$2; shift ;;
+    -j) jobs=$2; shift ;;
+    -S|--sshlogin) sshlogin=$2; shift ;;
+    --resume) resume=1 ;;
+    --force) force=--force ;;
+    -h|--help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) usage ;;
+    *) [ -z "$folder" ] || usage; folder=$1 ;;
+  esac
+  shift
 done
-[ -d "$folder" ] || { echo "tag-folder.sh: $folder is not a folder" >&2; exit 2; }
-case $formats in
-  all) formats="csv jsonl webvtt" ;;
-  csv|jsonl|webvtt) ;;
-  *) usage ;;
-esac
-mkdir -p "$out"
-# The CSV is always written: the summary is computed from it.
-case " $formats " in *" csv "*) ;; *) formats="csv $formats" ;; esac
+[ -n "$folder" ] || usage
+[ -d "$folder" ] || die "$folder is not a folder"
+parallel --version 2>/dev/null | grep -q "GNU parallel" ||
+  die "GNU parallel not found (apt-get install parallel)"
+case $formats in all) formats=csv,jsonl,webvtt ;; esac
+for f in ${formats//,/ }; do
+  case $f in csv|jsonl|webvtt) ;; *) usage ;; esac
+done
 ns=$(awk -v s="$interval" 'BEGIN { printf "%d", s * 1e9 }')
-[ "$ns" -gt 0 ] || { echo "tag-folder.sh: bad interval $interval" >&2; exit 2; }
-model_arg=()
-[ -n "$model" ] && model_arg=(model="$model")
+[ "$ns" -gt 0 ] || die "bad interval $interval"
+[ -z "$jobs" ] || [ "$jobs" -gt 0 ] 2>/dev/null || die "bad job count $jobs"
+[ -z "$model" ] || model=$(realpath "$model")
+folder=$(realpath "$folder")
+out=$(realpath -m "${out:-$folder}")
+state=$out/.tag-folder            # job log, video list, the jobs' rows
+mkdir -p "$state" || die "cannot create $state"
+# Files of jobs killed outright (a run stopped twice, a machine gone).
+rm -rf "$state/parts"
 
-ext() { case $1 in webvtt) echo vtt ;; *) echo "$1" ;; esac; }
-
-rows=$(mktemp)
-trap 'rm -f "$rows"' EXIT
-status=0
-shopt -s nullglob nocaseglob
-for video in "$folder"/*.{mp4,m4v,mov,mkv,webm,avi,ogv,ogg,mpg,mpeg,ts,mts,flv,wmv}; do
-  [ -f "$video" ] || continue
-  name=$(basename "${video%.*}")
-  uri=$(/usr/bin/python3 -c 'import pathlib,sys; print(pathlib.Path(sys.argv[1]).resolve().as_uri())' "$video")
-  # One decode, one ilgnet per format after a tee: each writes its file.
-  branches=()
-  for f in $formats; do
-    branches+=(t. ! queue ! ilgnet mode=sync interval="$ns" "${model_arg[@]}"
-      location="$out/$name.$(ext "$f")" format="$f" ! fakesink)
-  done
-  start=$(date +%s.%N)
-  if err=$(gst-launch-1.0 -q uridecodebin uri="$uri" caps=video/x-raw \
-      expose-all-streams=false ! videoconvert ! tee name=t \
-      "${branches[@]}" 2>&1 >/dev/null) && [ -s "$out/$name.csv" ]; then
-    secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
-    # time = column 5, score = column 6 of the element's CSV.
-    awk -F, -v name="$(basename "$video")" -v secs="$secs" '
-      NR > 1 { n++; sum += $6; if (n == 1 || $6 > max) { max = $6; at = $5 }
-               if ($5 > len) len = $5 }
-      END { if (n) printf "%.4f\t%.4f\t%.1f\t%d\t%.1f\t%.1f\t%s\n",
-              sum / n, max, at, n, len, secs, name }' "$out/$name.csv" >> "$rows"
-  else
-    printf -- "-1\t-\t-\t0\t-\t-\t%s (FAILED: %s)\n" "$(basename "$video")" \
-      "$(echo "$err" | grep -m1 -iE 'error|erroneous' | sed 's/^.*: //' | cut -c1-70)" >> "$rows"
-    status=1
-    for f in $formats; do rm -f "$out/$name.$(ext "$f")"; done
-  fi
-done
-
-if [ ! -s "$rows" ]; then
-  echo "tag-folder.sh: no videos in $folder" >&2
-  exit 1
+# One line per video: its path relative to FOLDER, TAB, where its score
+# files go (OUTDIR/SUB/NAME).  A resumed run keeps the interrupted run's
+# list: the job log refers to its lines by number.
+if [ $resume = 1 ] && [ -s "$state/videos" ]; then
+  echo "tag-folder.sh: resuming $(wc -l < "$state/videos") videos" >&2
+else
+  resume=0
+  (cd "$folder" && find . -path "./${state#"$folder"/}" -prune -o -type f \( \
+      -iname '*.mp4' -o -iname '*.m4v' -o -iname '*.mov' -o -iname '*.mkv' \
+      -o -iname '*.webm' -o -iname '*.avi' -o -iname '*.ogv' -o -iname '*.ogg' \
+      -o -iname '*.mpg' -o -iname '*.mpeg' -o -iname '*.ts' -o -iname '*.mts' \
+      -o -iname '*.flv' -o -iname '*.wmv' \) -print) | sed 's|^\./||' |
+    grep -v $'\t' | LC_ALL=C sort |
+    awk -v out="$out" '{ b = $0; sub(/\.[^./]*$/, "", b); print $0 "\t" out "/" b }' \
+    > "$state/videos"
+  : > "$state/joblog"
+  : > "$state/results"
 fi
-printf "%-6s %-6s %-8s %-6s %-8s %-7s %s\n" mean max best_s frames length_s tag_s video
-sort -t$'\t' -k1,1 -g -r "$rows" | awk -F'\t' '{
-  mean = ($1 < 0) ? "-" : $1
-  printf "%-6s %-6s %-8s %-6s %-8s %-7s %s\n", mean, $2, $3, $4, $5, $6, $7 }'
-echo "score files in $out"
-exit $status
+[ -s "$state/videos" ] || { echo "tag-folder.sh: no videos in $folder" >&2; exit 1; }
+
+opts=(--will-cite -q --colsep '\t' --joblog "$state/joblog")
+[ $resume = 1 ] && opts+=(--resume)
+[ -n "$jobs" ] && opts+=(-j "$jobs")
+[ -n "$sshlogin" ] && opts+=(--sshlogin "$sshlogin" --workdir .)
+[ -t 2 ] && opts+=(--bar)
+# Each job prints one row (tag-one.py); rows are appended as jobs end, so
+# an interrupted run keeps those of its finished jobs.
+job=("$here/tag-one.py" --formats "$formats" --interval "$ns"
+  --parts "$state/parts" ${model:+--model "$model"})
+(cd "$folder" && parallel "${opts[@]}" "${job[@]}" $force -- {1} {2} \
+  :::: "$state/videos") >> "$state/results"
+# parallel's status: the number of failed jobs (up to 101), 255 when it was
+# stopped itself.
+if [ $? -gt 101 ]; then
+  echo "tag-folder.sh: interrupted; go on with: tag-folder.sh ... --resume" >&2
+  exit 130
+fi
+# A job that ended as the previous run was interrupted may be in the job log
+# without its row: ask again (tag-one.py skips it when it is tagged).
+awk -F'\t' 'NR == FNR { seen[$2] = 1; next } !($1 in seen)' \
+  "$state/results" "$state/videos" > "$state/missing"
+if [ -s "$state/missing" ]; then
+  (cd "$folder" && parallel --will-cite -q --colsep '\t' "${job[@]}" -- {1} {2} \
+    :::: "$state/missing") >> "$state/results"
+fi
+
+"$here/summary.py" "$state/videos" "$state/results" "$out/summary.csv"

@@ -17,12 +17,20 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
   libglib2.0-dev libjson-glib-dev libopenblas-dev liborc-0.4-dev liborc-0.4-dev-bin
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
-  python3)
+  python3
+  # examples/tagging/tag-folder.sh runs its jobs under GNU parallel.
+  parallel)
 tests=disabled
+introspection=auto
 if [ $want_tests = 1 ]; then
   tests=enabled
   pkgs+=(python3-numpy python3-opencv python3-torch python3-torchvision valgrind
     strace)
+  # Python through GObject introspection (examples/python, e2e-python): the
+  # GIR is built (introspection=enabled) and read by PyGObject.
+  pkgs+=(gobject-introspection libgirepository1.0-dev python3-gi
+    gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0)
+  introspection=enabled
 fi
 
 # Installs those of the named packages that are missing.
@@ -46,10 +54,13 @@ if [ $want_tests = 1 ] && pkg-config --atleast-version=1.24 gstreamer-1.0; then
   install_missing libgstreamer-plugins-bad1.0-dev
 fi
 
+opts=(-Dtests=$tests -Dintrospection=$introspection)
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$top" -Dtests=$tests >&2
+  meson setup "$build" "$top" "${opts[@]}" >&2
 elif ! grep -q "\"name\": \"tests\", \"value\": \"$tests\"" \
+    "$build/meson-info/intro-buildoptions.json" 2>/dev/null ||
+  ! grep -q "\"name\": \"introspection\", \"value\": \"$introspection\"" \
     "$build/meson-info/intro-buildoptions.json" 2>/dev/null; then
-  meson setup --reconfigure "$build" "$top" -Dtests=$tests >&2
+  meson setup --reconfigure "$build" "$top" "${opts[@]}" >&2
 fi
 ninja -C "$build" -j "$(nproc)" >&2

@@ -96,3 +96,26 @@ cc -o "$work/meta" "$work/meta.c" -I"$D$inc/gstreamer-1.0" -L"$L" \
   fail "a program built with pkg-config's gstreamer-ilgnet-1.0 flags does not compile"
 "$work/meta" || fail "the installed meta library does not carry a score"
 echo "pkg-config gstreamer-ilgnet-1.0: $(pkg-config --modversion gstreamer-ilgnet-1.0), a program using it runs"
+
+# The typelib, when the build made one: Python reads the meta through the
+# installed GstIlgnet-1.0.typelib and the installed library it names.
+if [ -f "$build/gst-plugin/GstIlgnet-1.0.typelib" ]; then
+  [ -f "$L/girepository-1.0/GstIlgnet-1.0.typelib" ] ||
+    fail "not installed: ${L#$D}/girepository-1.0/GstIlgnet-1.0.typelib"
+  [ -f "$P/share/gir-1.0/GstIlgnet-1.0.gir" ] ||
+    fail "not installed: $pfx/share/gir-1.0/GstIlgnet-1.0.gir"
+  lib=$(GI_TYPELIB_PATH=$L/girepository-1.0 /usr/bin/python3 -c '
+import gi
+gi.require_version("Gst", "1.0"); gi.require_version("GstIlgnet", "1.0")
+from gi.repository import Gst, GstIlgnet
+Gst.init(None)
+b = Gst.Buffer.new()
+GstIlgnet.buffer_add_ilgnet_meta(b, 0.75, 0, 3, None, "m")
+m = GstIlgnet.buffer_get_ilgnet_meta(b)
+assert (m.score, m.frame, m.model) == (0.75, 3, "m"), (m.score, m.frame)
+print([l.split()[-1] for l in open("/proc/self/maps") if "libgstilgnetmeta" in l][0])
+') || fail "Python cannot read the meta through the installed typelib"
+  [ "$lib" -ef "$L/libgstilgnetmeta-1.0.so.0" ] ||
+    fail "the installed typelib loaded $lib"
+  echo "GstIlgnet-1.0.typelib: Python reads the meta through the installed copy"
+fi
