@@ -12,8 +12,9 @@
 #   fresh-debian.sh --check package
 #     Debian 12: the .debs built by dpkg-buildpackage -us -uc -b in one root,
 #     installed with apt-get into another (no build tree there): then
-#     gst-inspect-1.0 ilgnet with no GST_PLUGIN_PATH and
-#     examples/quickstart.sh --installed must work.
+#     gst-inspect-1.0 ilgnet with no GST_PLUGIN_PATH,
+#     examples/quickstart.sh --installed, pkg-config gstreamer-ilgnet-1.0
+#     and Python's GstIlgnet typelib must work.
 #   --keep leaves the roots behind for a look.
 #
 # Needs root and the Debian mirror apt already uses.  Logs go to the cache
@@ -87,7 +88,8 @@ package() {
   fresh_say "dpkg-buildpackage -us -uc -b in a build root"
   fresh_run "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq &&
     apt-get install -y -qq --no-install-recommends dpkg-dev debhelper &&
-    apt-get build-dep -y -qq ./ && dpkg-buildpackage -us -uc -b" >"$log" 2>&1 ||
+    apt-get build-dep -y -qq --no-install-recommends ./ &&
+    dpkg-buildpackage -us -uc -b" >"$log" 2>&1 ||
     { tail -n 30 "$log" >&2; fresh_die "the package build failed (log: $log)"; }
   cp "$fresh_root"/root/*.deb "$debs/"
   ls "$debs"/gstreamer1.0-ilgnet_*.deb "$debs"/libgstilgnet-dev_*.deb >/dev/null ||
@@ -103,7 +105,11 @@ package() {
     apt-get install -y -qq /root/debs/*.deb &&
     gst-inspect-1.0 ilgnet | grep -E '^ *(Filename|Version)' &&
     [ ! -e build ] && examples/quickstart.sh --installed && [ ! -e build ] &&
-    pkg-config --modversion gstreamer-ilgnet-1.0" >"$log" 2>&1 ||
+    pkg-config --modversion gstreamer-ilgnet-1.0 &&
+    apt-get install -y -qq python3-gi && python3 -c 'import gi
+gi.require_version(\"GstIlgnet\", \"1.0\")
+from gi.repository import GstIlgnet
+print(\"typelib GstIlgnet-1.0:\", GstIlgnet.buffer_get_ilgnet_meta)'" >"$log" 2>&1 ||
     { tail -n 30 "$log" >&2; fresh_die "the installed package does not work (log: $log)"; }
   check_quickstart_out "$fresh_root/root/gst-ilgnet/ilgnet-quickstart/thumbs"
   echo "packages $(cd "$debs" && echo *.deb): installed on a fresh Debian 12 root," \
