@@ -148,6 +148,13 @@ void ilgnet_blas_preload (void);
 gboolean ilgnet_image_check (const IlgnetImage * image, const IlgnetRect * roi,
     GError ** error);
 
+/* preprocess-kernels.c: preprocessing's per-pixel kernels, ORC's code when
+ * it agrees with C on this machine (checked once), else C */
+gboolean ilgnet_preprocess_orc_trusted (void);
+void ilgnet_unpack_u8x4_f32 (float *d0, float *d1, float *d2, float *d3,
+    const guint32 * s, const float m[4], float sc, int n);
+void ilgnet_accumulate_f32 (float *d, const float *s, float w, int n);
+
 /* Elementwise kernels built for several instruction sets, picked at load
  * time (ifunc), so they vectorize with AVX2 / AVX-512 where available while
  * the library still runs on any x86-64. */

@@ -8,7 +8,6 @@
  * aliasing) or a bilinear blend when enlarging it; the vertical pass is the
  * ORC accumulate kernel. */
 #include "ilgnet-private.h"
-#include "preprocess-orc.h"
 
 #include <math.h>
 #include <string.h>
@@ -227,9 +226,8 @@ horizontal_pass (Resample * r)
   for (i = 0; i < 4; i++)
     planes[i] = conv + (gsize) i * sw;
   for (y = 0; y < r->src.height; y++) {
-    ilgnet_orc_unpack_u8x4_f32 (planes[0], planes[1], planes[2], planes[3],
-        row_pixels (r, y, tmp), r->mean_b[0], r->mean_b[1], r->mean_b[2],
-        r->mean_b[3], r->scale, sw);
+    ilgnet_unpack_u8x4_f32 (planes[0], planes[1], planes[2], planes[3],
+        row_pixels (r, y, tmp), r->mean_b, r->scale, sw);
     for (i = 0; i < 4; i++) {
       float *row;
       if (r->plane_of_byte[i] < 0)
@@ -260,7 +258,7 @@ vertical_pass (const Resample * r, float *dst, int W, gsize hw)
       float *d = dst + c * hw + (gsize) (r->out.y + j) * W + r->out.x;
       memset (d, 0, r->out.width * sizeof (float));
       for (k = 0; k < r->ay.count[j]; k++)
-        ilgnet_orc_accumulate_f32 (d, r->rows + ((gsize) (r->ay.start[j] +
+        ilgnet_accumulate_f32 (d, r->rows + ((gsize) (r->ay.start[j] +
                     k) * 3 + c) * r->out.width, w[k], r->out.width);
     }
   }
