@@ -3,9 +3,9 @@
  * computes them right on this machine, else plain C loops.
  *
  * Why check: ORC 0.4.41 (Debian 13) miscompiles ilgnet_orc_unpack_u8x4_f32
- * on AVX-512 machines (its third output comes out as garbage; orcc's own
- * --test of preprocess.orc fails the same way), which silently changed every
- * score.  So the first call runs both versions on a fixed input covering
+ * on this project's x86-64 machines (its third output comes out as garbage;
+ * orcc's own --test of preprocess.orc fails the same way), which silently
+ * changed every score.  So the first call runs both versions on a fixed input covering
  * every byte value and odd lengths and keeps ORC only if they agree. */
 #include "ilgnet-private.h"
 #include "preprocess-orc.h"
