@@ -92,6 +92,25 @@
  * cues must be in time order, so results from before a backward seek's
  * position are left out.
  *
+ * The file never holds up the video: it is opened and written by a thread
+ * of its own, fed by a queue of whole records, so a slow disk or a FIFO
+ * whose reader stalls or has not come yet delays neither buffers nor state
+ * changes.  At end of stream the element waits until every score is
+ * written (as filesink would), unless flushed or stopped.  Nothing is lost
+ * silently:
+ *
+ * * a file that cannot be created fails the state change to PAUSED;
+ * * a write that fails (no space left, an I/O error, a reader gone) is an
+ *   element error (#GST_RESOURCE_ERROR_NO_SPACE_LEFT or
+ *   #GST_RESOURCE_ERROR_WRITE, in every format) saying how many scores it
+ *   lost; nothing more is written, and the file ends with the last whole
+ *   record (a record cut short is truncated away);
+ * * when more than 1024 scores wait to be written, the oldest are dropped,
+ *   with a warning when that starts and one counting them once the file
+ *   has caught up;
+ * * stopping waits at most half a second for the file; a warning counts the
+ *   scores still waiting, which are not written.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 -m videotestsrc num-buffers=300 ! ilgnet ! fakesink
@@ -549,22 +568,20 @@ gst_ilgnet_on_file_error (gint errsv, gboolean opening, guint64 n_lost,
     gpointer user_data)
 {
   GstIlgnet *self = user_data;
+  GstResourceError code = opening ? GST_RESOURCE_ERROR_OPEN_WRITE :
+      (errsv == ENOSPC || errsv == EDQUOT || errsv == EFBIG) ?
+      GST_RESOURCE_ERROR_NO_SPACE_LEFT : GST_RESOURCE_ERROR_WRITE;
+  gchar *lost = n_lost ? g_strdup_printf ("%" G_GUINT64_FORMAT " score%s "
+      "lost, no more will be written", n_lost, n_lost == 1 ? "" : "s") :
+      g_strdup ("no scores will be written");
 
-  if (opening)
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("Could not open score file \"%s\": %s; %" G_GUINT64_FORMAT
-            " scores lost, no more will be written", self->score_location,
-            g_strerror (errsv), n_lost), (NULL));
-  else if (errsv == ENOSPC || errsv == EDQUOT || errsv == EFBIG)
-    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-        ("Could not write score file \"%s\": %s; %" G_GUINT64_FORMAT
-            " scores lost, no more will be written", self->score_location,
-            g_strerror (errsv), n_lost), (NULL));
-  else
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("Could not write score file \"%s\": %s; %" G_GUINT64_FORMAT
-            " scores lost, no more will be written", self->score_location,
-            g_strerror (errsv), n_lost), (NULL));
+  /* One message for every format and cause, like filesink's. */
+  gst_element_message_full (GST_ELEMENT_CAST (self), GST_MESSAGE_ERROR,
+      GST_RESOURCE_ERROR, code,
+      g_strdup_printf ("Could not %s score file \"%s\": %s; %s",
+          opening ? "open" : "write", self->score_location,
+          g_strerror (errsv), lost), NULL, __FILE__, GST_FUNCTION, __LINE__);
+  g_free (lost);
 }
 
 static void
@@ -573,7 +590,7 @@ gst_ilgnet_on_file_overflow (guint64 n_dropped, gpointer user_data)
   GstIlgnet *self = user_data;
 
   GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-      ("Score file \"%s\" fell behind: the %" G_GUINT64_FORMAT " oldest "
+      ("Score file \"%s\" fell behind: %" G_GUINT64_FORMAT " of the oldest "
           "scores waiting were dropped", self->score_location, n_dropped),
       (NULL));
 }
@@ -608,9 +625,9 @@ gst_ilgnet_close_score_file (GstIlgnet * self)
             g_strerror (errsv)), (NULL));
   if (lost)
     GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-        ("Score file \"%s\": %" G_GUINT64_FORMAT " scores not written: "
+        ("Score file \"%s\": %" G_GUINT64_FORMAT " score%s not written: "
             "it was not taking them when the element stopped",
-            self->score_location, lost), (NULL));
+            self->score_location, lost, lost == 1 ? "" : "s"), (NULL));
   g_clear_pointer (&self->score_location, g_free);
 }
 
@@ -1540,12 +1557,17 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * GstIlgnet:location:
    *
    * File to write every result to, in #GstIlgnet:format.  Created when the
-   * element starts; NULL writes nothing.
+   * element starts and written by a thread of its own; NULL writes nothing.
+   * A write that fails is an element error counting the scores lost (see
+   * "The score file" above).
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
           "File to write every score with its timestamps to, in \"format\" "
-          "(NULL: none)",
+          "(NULL: none).  Written by its own thread, never holding up the "
+          "video; a failed write is an element error counting the scores "
+          "lost, the file keeps whole records only; over 1024 scores "
+          "waiting, the oldest are dropped with a warning",
           DEFAULT_LOCATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));

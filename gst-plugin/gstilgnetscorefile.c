@@ -96,10 +96,9 @@ score_file_unref (GstIlgnetScoreFile * file)
   g_free (file);
 }
 
-/* A reader that went away raises SIGPIPE for the writing thread, a file
- * over RLIMIT_FSIZE SIGXFSZ: both are blocked in the writer (write()
- * returns EPIPE / EFBIG instead) and taken back here so that none is left
- * pending. */
+/* A reader that went away raises SIGPIPE for the writing thread: it is
+ * blocked in the writer (write() returns EPIPE instead) and taken back here
+ * so that none is left pending. */
 static void
 consume_signal (int sig)
 {
@@ -145,8 +144,6 @@ write_record (GstIlgnetScoreFile * file, const gchar * data, gsize len,
     *errsv = n < 0 ? errno : ENOSPC;
     if (*errsv == EPIPE)
       consume_signal (SIGPIPE);
-    if (*errsv == EFBIG)
-      consume_signal (SIGXFSZ);
     /* Never leave a cut-off record: back to the last whole one. */
     if (off > 0 && file->regular && ftruncate (file->fd, file->committed) != 0)
       GST_WARNING ("cannot truncate \"%s\" back to %" G_GINT64_FORMAT
@@ -178,7 +175,8 @@ fail_locked (GstIlgnetScoreFile * file, guint64 extra)
   g_queue_clear_full (&file->queue, g_free);
   g_queue_init (&file->queue);
   file->failed = TRUE;
-  g_cond_broadcast (&file->cond);
+  /* No broadcast: drain() waits for the thread to end, after its error is
+   * posted, so that the error reaches the bus before EOS does. */
   return n;
 }
 
@@ -247,7 +245,6 @@ writer_thread (gpointer data)
 
   sigemptyset (&set);
   sigaddset (&set, SIGPIPE);
-  sigaddset (&set, SIGXFSZ);
   pthread_sigmask (SIG_BLOCK, &set, NULL);
 
   if (!open_file (file))
@@ -432,8 +429,8 @@ gst_ilgnet_score_file_drain (GstIlgnetScoreFile * file)
   gboolean ok;
 
   g_mutex_lock (&file->lock);
-  while ((file->queue.length || file->in_flight) && !file->failed
-      && !file->flushing && !file->done)
+  while ((file->queue.length || file->in_flight) && !file->flushing
+      && !file->done)
     g_cond_wait (&file->cond, &file->lock);
   ok = !file->failed && !file->flushing && !file->queue.length;
   g_mutex_unlock (&file->lock);
