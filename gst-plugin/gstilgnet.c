@@ -736,9 +736,11 @@ gst_ilgnet_start (GstBaseTransform * trans)
   /* ERRORS */
 no_model:
   {
+    /* The reason (which path, and what is wrong with it) in the main
+     * line: applications often show only that. */
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("No ILGNet model: set the \"model\" property or $ILGNET_MODEL"),
-        ("%s", err->message));
+        ("No ILGNet model: %s", err->message),
+        ("set the \"model\" property or $ILGNET_MODEL"));
     goto failed;
   }
 open_failed:

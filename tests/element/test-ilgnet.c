@@ -1547,6 +1547,49 @@ GST_START_TEST (test_bad_models)
 
 GST_END_TEST;
 
+/* With no "model" property, $ILGNET_MODEL: the error's main line names the
+ * path and the true reason (missing, or a directory). */
+static void
+check_env_model_fails (const gchar * env, const gchar * expect)
+{
+  GstElement *e = gst_element_factory_make ("ilgnet", NULL);
+  GstBus *bus = attach_bus (e);
+  GstMessage *msg;
+  GError *err = NULL;
+
+  g_setenv ("ILGNET_MODEL", env, TRUE);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  g_unsetenv ("ILGNET_MODEL");
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, env) != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, expect) != NULL, "'%s' not in '%s'",
+      expect, err->message);
+  fail_unless (strchr (err->message, '\n') == NULL);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_START_TEST (test_env_model)
+{
+  gchar *dir = g_dir_make_tmp ("ilgnet-XXXXXX", NULL);
+  gchar *missing = g_build_filename (dir, "missing.ilgnet", NULL);
+
+  check_env_model_fails (missing, "does not exist");
+  check_env_model_fails (dir, "is a directory");
+  g_rmdir (dir);
+  g_free (missing);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* A score file that cannot be created fails the start, naming it. */
 GST_START_TEST (test_bad_location)
 {
@@ -1725,6 +1768,7 @@ ilgnet_suite (void)
   tcase_add_test (tc, test_sidecar_csv_multi);
   tcase_add_test (tc, test_sidecar_webvtt);
   tcase_add_test (tc, test_bad_models);
+  tcase_add_test (tc, test_env_model);
   tcase_add_test (tc, test_bad_location);
   tcase_add_test (tc, test_state_cycles);
   return s;
