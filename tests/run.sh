@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds gst-ilgnet and runs every test (unit, parity, GstHarness, end to
-# end).  Installs missing Debian packages first.  The last line printed is
+# end, and a short libFuzzer run of each harness: tests/fuzz/run-fuzzers.sh).
+# Installs missing Debian packages first.  The last line printed is
 # "N passed, N failed" (", N skipped" when tests were skipped).
 # Extra arguments go to `meson test` (e.g. a test name or --suite parity).
 set -uo pipefail
@@ -20,6 +21,18 @@ if [ ! -s "$log" ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+# The libFuzzer harnesses, ILGNET_FUZZ_SECONDS each (default 60; 0 skips),
+# on a full run only (not when a test or suite was named): one more test.
+fuzz_pass=0 fuzz_fail=0
+fuzz_seconds=${ILGNET_FUZZ_SECONDS:-60}
+if [ $# -eq 0 ] && [ "$fuzz_seconds" != 0 ]; then
+  if "$top/tests/fuzz/run-fuzzers.sh" \
+      "$(/usr/bin/python3 -c "import sys; print(int(sys.argv[1]) / 60)" "$fuzz_seconds")"; then
+    fuzz_pass=1
+  else
+    fuzz_fail=1
+  fi
+fi
 read -r pass fail skip < <(/usr/bin/python3 - "$log" <<'PY'
 import json, sys
 p = f = s = 0
@@ -31,6 +44,7 @@ for line in open(sys.argv[1]):
 print(p, f, s)
 PY
 )
+pass=$((pass + fuzz_pass)) fail=$((fail + fuzz_fail))
 if [ "$skip" -gt 0 ]; then
   echo "$pass passed, $fail failed, $skip skipped"
 else

@@ -7,6 +7,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <cpuid.h>
 #define HAVE_X86 1
 #endif
 
@@ -61,6 +62,19 @@ convert_f16c (const float *src, guint16 * dst, gsize n)
 }
 #endif
 
+#ifdef HAVE_X86
+/* F16C from CPUID (leaf 1, ECX), with AVX for the OS's YMM state: clang's
+ * __builtin_cpu_supports does not know "f16c" (the fuzzing build). */
+static gboolean
+cpu_has_f16c (void)
+{
+  unsigned a, b, c, d;
+
+  return __builtin_cpu_supports ("avx") && __get_cpuid (1, &a, &b, &c, &d)
+      && (c & bit_F16C);
+}
+#endif
+
 void
 ilgnet_caffe_f32_to_f16 (const float *src, guint16 * dst, gsize n)
 {
@@ -69,8 +83,7 @@ ilgnet_caffe_f32_to_f16 (const float *src, guint16 * dst, gsize n)
 #ifdef HAVE_X86
   static int use_f16c = -1;
   if (use_f16c < 0)
-    use_f16c = __builtin_cpu_supports ("f16c")
-        && !g_getenv ("ILGNET_NO_F16C");
+    use_f16c = cpu_has_f16c () && !g_getenv ("ILGNET_NO_F16C");
   if (use_f16c) {
     convert_f16c (src, dst, n);
     return;
