@@ -32,7 +32,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
+# $ILGNET_MESON_ARGS: extra `meson setup` options for a new build dir
+# (tests/run.sh --sanitize passes the sanitizers).
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$top" >&2
+  # shellcheck disable=SC2086
+  meson setup "$build" "$top" ${ILGNET_MESON_ARGS:-} >&2
 fi
 ninja -C "$build" -j "$(nproc)" >&2
