@@ -125,6 +125,21 @@ pop_results (GstBus * bus)
   return list;
 }
 
+/* At least @n "ilgnet" messages (10 s at most): frames-analysed counts a
+ * result just before its message is posted. */
+static GList *
+wait_results (GstBus * bus, guint n)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  GList *list = pop_results (bus);
+
+  while (g_list_length (list) < n && g_get_monotonic_time () < end) {
+    g_usleep (1000);
+    list = g_list_concat (list, pop_results (bus));
+  }
+  return list;
+}
+
 static void
 free_results (GList * list)
 {
@@ -422,7 +437,7 @@ GST_START_TEST (test_segment_stale_result)
   fail_unless (gst_buffer_get_ilgnet_meta (out) == NULL,
       "a result of the previous segment was put on a new frame");
   gst_buffer_unref (out);
-  results = pop_results (bus);
+  results = wait_results (bus, 1);
   fail_unless_equals_int (g_list_length (results), 1);
   free_results (results);
   gst_element_set_bus (h->element, NULL);
@@ -1725,8 +1740,14 @@ GST_START_TEST (test_state_cycles)
     }
   }
   fail_unless_equals_int (count_fds (), fds0);
-  /* A leak of one small frame a cycle would be > 4 MB over 200 cycles. */
+  /* A leak of one small frame a cycle would be > 4 MB over 200 cycles.
+   * Not under AddressSanitizer, whose quarantine keeps freed memory
+   * (tests/run.sh --sanitize; its leak checks are valgrind's run). */
+#ifndef __SANITIZE_ADDRESS__
   if (cycles >= 100)
+#else
+  if (FALSE)
+#endif
     fail_unless (rss_kb () < rss0 + 4096, "RSS grew from %" G_GSIZE_FORMAT
         " to %" G_GSIZE_FORMAT " kB", rss0, rss_kb ());
   gst_object_unref (ilgnet);

@@ -242,8 +242,38 @@ remove_fifo (gchar * path, gchar * dir)
 
 /* ---- FIFO probes ------------------------------------------------------- */
 
+/* Frames late in the same stream written to a regular file: what this
+ * machine manages right now (the control of test_fifo_stalled_reader). */
+static guint
+control_late_frames (void)
+{
+  Lateness l = { 0 };
+  gchar *dir = g_dir_make_tmp ("ilgnet-control-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "scores.jsonl", NULL);
+  GstElement *pipe = live_pipeline (path, 300, &l);
+  GstMessage *msg;
+
+  g_mutex_init (&l.lock);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+  g_mutex_clear (&l.lock);
+  GST_INFO ("control: %u frames, %u late", l.n, l.late);
+  return l.late;
+}
+
 /* The reader stalls for the whole 10 s stream: no frame is late; once it
- * reads again, it gets every score, in whole lines. */
+ * reads again, it gets every score, in whole lines.  Only if some frames
+ * were late (a loaded machine, a sanitizer build), the same stream into a
+ * regular file must have been about as late: the stall adds nothing. */
 GST_START_TEST (test_fifo_stalled_reader)
 {
   Lateness l = { 0 };
@@ -266,8 +296,6 @@ GST_START_TEST (test_fifo_stalled_reader)
   GST_INFO ("%u frames, %u late (worst %" GST_STIME_FORMAT "), %"
       G_GUINT64_FORMAT " scored", l.n, l.late, GST_STIME_ARGS (l.worst),
       analysed);
-  fail_unless_equals_int (l.late, 0);
-
   /* The reader resumes: EOS comes once every score is written. */
   while (!msg) {
     read_some (fd, text);
@@ -287,6 +315,14 @@ GST_START_TEST (test_fifo_stalled_reader)
   gst_object_unref (pipe);
   remove_fifo (path, dir);
   g_mutex_clear (&l.lock);
+
+  /* Once this pipeline is gone, so as not to load the machine twice. */
+  if (l.late > 0) {
+    guint control = control_late_frames ();
+
+    fail_unless (l.late <= control + 3, "%u frames late with the stalled "
+        "reader, %u without", l.late, control);
+  }
 }
 
 GST_END_TEST;
