@@ -17,6 +17,8 @@ if [ "${1:-}" = "--sanitize" ]; then
   shift
   build="$top/build-sanitize"
   export ILGNET_MESON_ARGS="-Db_sanitize=address,undefined -Db_lundef=false"
+  # Tests that run valgrind or count work done in time read this.
+  export ILGNET_SANITIZE=1
   # Any report fails the test that triggered it.
   export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=0
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
