@@ -92,6 +92,25 @@
  * cues must be in time order, so results from before a backward seek's
  * position are left out.
  *
+ * The file never holds up the video: it is opened and written by a thread
+ * of its own, fed by a queue of whole records, so a slow disk or a FIFO
+ * whose reader stalls or has not come yet delays neither buffers nor state
+ * changes.  At end of stream the element waits until every score is
+ * written (as filesink would), unless flushed or stopped.  Nothing is lost
+ * silently:
+ *
+ * * a file that cannot be created fails the state change to PAUSED;
+ * * a write that fails (no space left, an I/O error, a reader gone) is an
+ *   element error (#GST_RESOURCE_ERROR_NO_SPACE_LEFT or
+ *   #GST_RESOURCE_ERROR_WRITE, in every format) saying how many scores it
+ *   lost; nothing more is written, and the file ends with the last whole
+ *   record (a record cut short is truncated away);
+ * * when more than 1024 scores wait to be written, the oldest are dropped,
+ *   with a warning when that starts and one counting them once the file
+ *   has caught up;
+ * * stopping waits at most half a second for the file; a warning counts the
+ *   scores still waiting, which are not written.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 -m videotestsrc num-buffers=300 ! ilgnet ! fakesink
@@ -112,6 +131,7 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <string.h>
 #include <gst/video/video.h>
 
@@ -123,6 +143,7 @@
 #include "gstilgnetmeta.h"
 #include "gstilgnetoverlay.h"
 #include "gstilgnetcropsuggest.h"
+#include "gstilgnetscorefile.h"
 
 GST_DEBUG_CATEGORY (gst_ilgnet_debug);
 #define GST_CAT_DEFAULT gst_ilgnet_debug
@@ -217,8 +238,25 @@ struct _GstIlgnet
   GstClockTime best_pts;
   GstClockTime latency;
   gboolean warned;
+
+  /* The score file: records are formatted here and written by the score
+   * file's own thread.  file_lock is never held while writing, and neither
+   * transform_ip nor a state change waits for the file. */
+  GMutex file_lock;
   GstIlgnetSidecar *sidecar;
+  GstIlgnetScoreFile *score_file;
+  gchar *score_location;        /* for messages, set in start() */
 };
+
+/* Records the score file's thread may be behind by before the oldest are
+ * dropped (a few hundred bytes each). */
+#define SCORE_FILE_MAX_RECORDS 1024
+/* start() waits this long for the first attempt to open the score file, so
+ * that a path that cannot be created fails the state change. */
+#define SCORE_FILE_OPEN_WAIT (200 * GST_MSECOND)
+/* stop() lets the score file's thread finish writing for this long; what
+ * is still queued then is counted and reported, not waited for. */
+#define SCORE_FILE_CLOSE_WAIT (500 * GST_MSECOND)
 
 #define gst_ilgnet_parent_class parent_class
 G_DEFINE_TYPE (GstIlgnet, gst_ilgnet, GST_TYPE_BASE_TRANSFORM);
@@ -439,8 +477,7 @@ gst_ilgnet_on_result (const GstIlgnetResult * scored, gpointer user_data)
   GstIlgnet *self = user_data;
   GstIlgnetResult result = *scored;
   const GstIlgnetResult *r = &result;
-  GError *err = NULL;
-  gboolean post, latency_changed = FALSE;
+  gboolean post, latency_changed = FALSE, dropping = FALSE;
   gdouble margin;
   guint hold;
 
@@ -466,14 +503,6 @@ gst_ilgnet_on_result (const GstIlgnetResult * scored, gpointer user_data)
   }
   self->n_results++;
   self->score_sum += r->score;
-  if (self->sidecar && !gst_ilgnet_sidecar_write (self->sidecar, r,
-          r->resize == ILGNET_RESIZE_MULTI, &err)) {
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-        ("Could not write scores: %s", err->message), (NULL));
-    g_clear_error (&err);
-    gst_ilgnet_sidecar_close (self->sidecar, GST_CLOCK_TIME_NONE, NULL);
-    self->sidecar = NULL;
-  }
   if (self->run_mode == GST_ILGNET_MODE_SYNC &&
       r->elapsed_ms * GST_MSECOND > self->latency) {
     /* Headroom so that jitter does not make every frame late. */
@@ -481,6 +510,21 @@ gst_ilgnet_on_result (const GstIlgnetResult * scored, gpointer user_data)
     latency_changed = TRUE;
   }
   g_mutex_unlock (&self->result_lock);
+
+  /* Queued, never written here: the file's reader may be stalled. */
+  g_mutex_lock (&self->file_lock);
+  if (self->score_file) {
+    gchar *record = gst_ilgnet_sidecar_format (self->sidecar, r,
+        r->resize == ILGNET_RESIZE_MULTI);
+
+    if (record)
+      dropping = gst_ilgnet_score_file_push (self->score_file, record);
+  }
+  g_mutex_unlock (&self->file_lock);
+  if (dropping)
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("Score file \"%s\" is written slower than scores come: dropping "
+            "the oldest scores", self->score_location), (NULL));
 
   GST_OBJECT_LOCK (self);
   self->frames_analysed++;
@@ -515,6 +559,76 @@ gst_ilgnet_on_error (const GError * error, gpointer user_data)
         ("Could not score a frame: %s", error->message), (NULL));
   else
     GST_DEBUG_OBJECT (self, "could not score a frame: %s", error->message);
+}
+
+/* The score file's write-failure policy, as filesink's: an element error,
+ * saying how many scores were lost.  From the score file's thread. */
+static void
+gst_ilgnet_on_file_error (gint errsv, gboolean opening, guint64 n_lost,
+    gpointer user_data)
+{
+  GstIlgnet *self = user_data;
+  GstResourceError code = opening ? GST_RESOURCE_ERROR_OPEN_WRITE :
+      (errsv == ENOSPC || errsv == EDQUOT || errsv == EFBIG) ?
+      GST_RESOURCE_ERROR_NO_SPACE_LEFT : GST_RESOURCE_ERROR_WRITE;
+  gchar *lost = n_lost ? g_strdup_printf ("%" G_GUINT64_FORMAT " score%s "
+      "lost, no more will be written", n_lost, n_lost == 1 ? "" : "s") :
+      g_strdup ("no scores will be written");
+
+  /* One message for every format and cause, like filesink's. */
+  gst_element_message_full (GST_ELEMENT_CAST (self), GST_MESSAGE_ERROR,
+      GST_RESOURCE_ERROR, code,
+      g_strdup_printf ("Could not %s score file \"%s\": %s; %s",
+          opening ? "open" : "write", self->score_location,
+          g_strerror (errsv), lost), NULL, __FILE__, GST_FUNCTION, __LINE__);
+  g_free (lost);
+}
+
+static void
+gst_ilgnet_on_file_overflow (guint64 n_dropped, gpointer user_data)
+{
+  GstIlgnet *self = user_data;
+
+  GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+      ("Score file \"%s\" fell behind: %" G_GUINT64_FORMAT " of the oldest "
+          "scores waiting were dropped", self->score_location, n_dropped),
+      (NULL));
+}
+
+/* Ends the score file, waiting at most SCORE_FILE_CLOSE_WAIT for its
+ * thread; reports what was never written. */
+static void
+gst_ilgnet_close_score_file (GstIlgnet * self)
+{
+  GstIlgnetSidecar *sidecar;
+  GstIlgnetScoreFile *file;
+  guint64 lost;
+  gchar *record;
+  gint errsv = 0;
+
+  g_mutex_lock (&self->file_lock);
+  sidecar = self->sidecar;
+  file = self->score_file;
+  self->sidecar = NULL;
+  self->score_file = NULL;
+  g_mutex_unlock (&self->file_lock);
+  if (!file)
+    return;
+
+  if ((record = gst_ilgnet_sidecar_finish (sidecar, self->last_end)))
+    gst_ilgnet_score_file_push (file, record);
+  gst_ilgnet_sidecar_free (sidecar);
+  lost = gst_ilgnet_score_file_close (file, SCORE_FILE_CLOSE_WAIT, &errsv);
+  if (errsv)
+    GST_ELEMENT_ERROR (self, RESOURCE, CLOSE,
+        ("Could not close score file \"%s\": %s", self->score_location,
+            g_strerror (errsv)), (NULL));
+  if (lost)
+    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+        ("Score file \"%s\": %" G_GUINT64_FORMAT " score%s not written: "
+            "it was not taking them when the element stopped",
+            self->score_location, lost, lost == 1 ? "" : "s"), (NULL));
+  g_clear_pointer (&self->score_location, g_free);
 }
 
 static void
@@ -576,16 +690,31 @@ gst_ilgnet_start (GstBaseTransform * trans)
   self->best_pts = GST_CLOCK_TIME_NONE;
   self->warned = FALSE;
   self->latency = gst_ilgnet_worker_get_warmup_time (worker) * 3 / 2;
+  g_mutex_unlock (&self->result_lock);
+
   if (location) {
-    self->sidecar = gst_ilgnet_sidecar_open (location, format,
-        self->model_name, &err);
-    if (!self->sidecar) {
-      g_mutex_unlock (&self->result_lock);
+    /* Opened by the file's own thread: a FIFO without a reader does not
+     * hold up the state change. */
+    GstIlgnetSidecar *sidecar = gst_ilgnet_sidecar_new (format,
+        self->model_name);
+    GstIlgnetScoreFile *file;
+
+    g_free (self->score_location);
+    self->score_location = g_strdup (location);
+    file = gst_ilgnet_score_file_new (location,
+        gst_ilgnet_sidecar_header (sidecar), SCORE_FILE_MAX_RECORDS,
+        SCORE_FILE_OPEN_WAIT, gst_ilgnet_on_file_error,
+        gst_ilgnet_on_file_overflow, self, &err);
+    if (!file) {
+      gst_ilgnet_sidecar_free (sidecar);
       gst_ilgnet_worker_free (worker);
       goto sidecar_failed;
     }
+    g_mutex_lock (&self->file_lock);
+    self->sidecar = sidecar;
+    self->score_file = file;
+    g_mutex_unlock (&self->file_lock);
   }
-  g_mutex_unlock (&self->result_lock);
 
   self->have_info = FALSE;
   self->n_frames = 0;
@@ -607,9 +736,11 @@ gst_ilgnet_start (GstBaseTransform * trans)
   /* ERRORS */
 no_model:
   {
+    /* The reason (which path, and what is wrong with it) in the main
+     * line: applications often show only that. */
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("No ILGNet model: set the \"model\" property or $ILGNET_MODEL"),
-        ("%s", err->message));
+        ("No ILGNet model: %s", err->message),
+        ("set the \"model\" property or $ILGNET_MODEL"));
     goto failed;
   }
 open_failed:
@@ -654,7 +785,6 @@ gst_ilgnet_stop (GstBaseTransform * trans)
 {
   GstIlgnet *self = GST_ILGNET (trans);
   GstIlgnetWorker *worker;
-  GError *err = NULL;
 
   g_mutex_lock (&self->worker_lock);
   worker = self->worker;
@@ -663,14 +793,9 @@ gst_ilgnet_stop (GstBaseTransform * trans)
   /* Joins the thread: no result callback runs after this. */
   gst_ilgnet_worker_free (worker);
 
+  gst_ilgnet_close_score_file (self);
+
   g_mutex_lock (&self->result_lock);
-  if (self->sidecar && !gst_ilgnet_sidecar_close (self->sidecar,
-          self->last_end, &err)) {
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-        ("Could not write scores: %s", err->message), (NULL));
-    g_clear_error (&err);
-  }
-  self->sidecar = NULL;
   self->have_result = FALSE;
   g_mutex_unlock (&self->result_lock);
 
@@ -680,6 +805,15 @@ gst_ilgnet_stop (GstBaseTransform * trans)
   g_clear_pointer (&self->model_name, g_free);
   self->have_info = FALSE;
   return TRUE;
+}
+
+static void
+gst_ilgnet_set_file_flushing (GstIlgnet * self, gboolean flushing)
+{
+  g_mutex_lock (&self->file_lock);
+  if (self->score_file)
+    gst_ilgnet_score_file_set_flushing (self->score_file, flushing);
+  g_mutex_unlock (&self->file_lock);
 }
 
 static GstStateChangeReturn
@@ -694,6 +828,8 @@ gst_ilgnet_change_state (GstElement * element, GstStateChange transition)
     if (self->worker)
       gst_ilgnet_worker_set_flushing (self->worker, TRUE);
     g_mutex_unlock (&self->worker_lock);
+    /* ... and so does EOS waiting for the score file. */
+    gst_ilgnet_set_file_flushing (self, TRUE);
   }
 
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
@@ -738,16 +874,25 @@ static void
 gst_ilgnet_push_summary (GstIlgnet * self)
 {
   GstTagList *tags = NULL;
-  GError *err = NULL;
+  GstIlgnetScoreFile *file = NULL;
+
+  /* The file is complete at EOS, whether or not the element is stopped:
+   * the streaming thread waits for the writer here (as filesink would
+   * write), but a flush or a state change to READY ends the wait. */
+  g_mutex_lock (&self->file_lock);
+  if (self->score_file) {
+    gchar *record = gst_ilgnet_sidecar_finish (self->sidecar, self->last_end);
+
+    if (record)
+      gst_ilgnet_score_file_push (self->score_file, record);
+    file = self->score_file;
+  }
+  g_mutex_unlock (&self->file_lock);
+  /* Not freed before stop(), which needs this thread out of here first. */
+  if (file)
+    gst_ilgnet_score_file_drain (file);
 
   g_mutex_lock (&self->result_lock);
-  /* The file is complete at EOS, whether or not the element is stopped. */
-  if (self->sidecar && !gst_ilgnet_sidecar_finish (self->sidecar,
-          self->last_end, &err)) {
-    GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-        ("Could not write scores: %s", err->message), (NULL));
-    g_clear_error (&err);
-  }
   if (self->n_results > 0) {
     tags = gst_tag_list_new (GST_ILGNET_TAG_SCORE_MEAN,
         self->score_sum / self->n_results,
@@ -777,8 +922,10 @@ gst_ilgnet_sink_event (GstBaseTransform * trans, GstEvent * event)
       if (self->worker)
         gst_ilgnet_worker_set_flushing (self->worker, TRUE);
       g_mutex_unlock (&self->worker_lock);
+      gst_ilgnet_set_file_flushing (self, TRUE);
       break;
     case GST_EVENT_FLUSH_STOP:
+      gst_ilgnet_set_file_flushing (self, FALSE);
       g_mutex_lock (&self->worker_lock);
       if (self->worker)
         gst_ilgnet_worker_set_flushing (self->worker, FALSE);
@@ -1237,6 +1384,8 @@ gst_ilgnet_finalize (GObject * object)
   g_free (self->location);
   g_mutex_clear (&self->worker_lock);
   g_mutex_clear (&self->result_lock);
+  g_mutex_clear (&self->file_lock);
+  g_free (self->score_location);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1410,12 +1559,17 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * GstIlgnet:location:
    *
    * File to write every result to, in #GstIlgnet:format.  Created when the
-   * element starts; NULL writes nothing.
+   * element starts and written by a thread of its own; NULL writes nothing.
+   * A write that fails is an element error counting the scores lost (see
+   * "The score file" above).
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
           "File to write every score with its timestamps to, in \"format\" "
-          "(NULL: none)",
+          "(NULL: none).  Written by its own thread, never holding up the "
+          "video; a failed write is an element error counting the scores "
+          "lost, the file keeps whole records only; over 1024 scores "
+          "waiting, the oldest are dropped with a warning",
           DEFAULT_LOCATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -1535,6 +1689,7 @@ gst_ilgnet_init (GstIlgnet * self)
   gst_ilgnet_crop_suggest_reset (&self->suggest);
   g_mutex_init (&self->worker_lock);
   g_mutex_init (&self->result_lock);
+  g_mutex_init (&self->file_lock);
 
   /* Buffers leave as they came; only metadata is added (and the overlay
    * drawn when downstream cannot compose it). */

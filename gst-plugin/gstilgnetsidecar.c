@@ -1,4 +1,7 @@
-/* GStreamer ILGNet element: the score file (JSON lines, CSV, WebVTT)
+/* GStreamer ILGNet element: the score file's records (JSON lines, CSV,
+ * WebVTT).  Formatting only: the records are written by the score file's
+ * own thread (gstilgnetscorefile.c), never here, so that formatting a score
+ * can never wait on the disk.
  *
  * This library is free software; you can redistribute it and/or
  * modify it under the terms of the GNU Library General Public
@@ -9,10 +12,7 @@
 #include "config.h"
 #endif
 
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "gstilgnetsidecar.h"
@@ -22,8 +22,6 @@
 
 struct _GstIlgnetSidecar
 {
-  FILE *file;
-  gchar *location;
   gchar *model;
   GstIlgnetSidecarFormat format;
 
@@ -52,68 +50,28 @@ wallclock_now (void)
   return s;
 }
 
-static gboolean
-sidecar_printf (GstIlgnetSidecar * sidecar, GError ** error,
-    const gchar * format, ...) G_GNUC_PRINTF (3, 4);
-
-static gboolean
-sidecar_printf (GstIlgnetSidecar * sidecar, GError ** error,
-    const gchar * format, ...)
-{
-  va_list args;
-  gint n;
-
-  va_start (args, format);
-  n = vfprintf (sidecar->file, format, args);
-  va_end (args);
-  if (n < 0 || fflush (sidecar->file) != 0) {
-    int e = errno;
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
-        "cannot write to \"%s\": %s", sidecar->location, g_strerror (e));
-    return FALSE;
-  }
-  return TRUE;
-}
-
 GstIlgnetSidecar *
-gst_ilgnet_sidecar_open (const gchar * location,
-    GstIlgnetSidecarFormat format, const gchar * model, GError ** error)
+gst_ilgnet_sidecar_new (GstIlgnetSidecarFormat format, const gchar * model)
 {
-  GstIlgnetSidecar *sidecar;
-  FILE *file;
+  GstIlgnetSidecar *sidecar = g_new0 (GstIlgnetSidecar, 1);
 
-  file = g_fopen (location, "w");
-  if (!file) {
-    int e = errno;
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
-        "cannot create \"%s\": %s", location, g_strerror (e));
-    return NULL;
-  }
-
-  sidecar = g_new0 (GstIlgnetSidecar, 1);
-  sidecar->file = file;
-  sidecar->location = g_strdup (location);
   sidecar->model = g_strdup (model ? model : "");
   sidecar->format = format;
+  return sidecar;
+}
 
-  switch (format) {
+const gchar *
+gst_ilgnet_sidecar_header (GstIlgnetSidecar * sidecar)
+{
+  switch (sidecar->format) {
     case GST_ILGNET_SIDECAR_CSV:
-      if (!sidecar_printf (sidecar, error, "frame,pts,stream_time,"
-              "running_time,time,score,crop_x,crop_y,crop_width,crop_height,"
-              "frame_score,keep_framing,model,wallclock\n"))
-        goto failed;
-      break;
+      return "frame,pts,stream_time,running_time,time,score,crop_x,crop_y,"
+          "crop_width,crop_height,frame_score,keep_framing,model,wallclock\n";
     case GST_ILGNET_SIDECAR_WEBVTT:
-      if (!sidecar_printf (sidecar, error, "WEBVTT\n"))
-        goto failed;
-      break;
+      return "WEBVTT\n";
     case GST_ILGNET_SIDECAR_JSONL:
       break;
   }
-  return sidecar;
-
-failed:
-  gst_ilgnet_sidecar_close (sidecar, GST_CLOCK_TIME_NONE, NULL);
   return NULL;
 }
 
@@ -127,16 +85,15 @@ json_add_time (JsonBuilder * b, const gchar * name, GstClockTime t)
     json_builder_add_null_value (b);
 }
 
-static gboolean
-write_jsonl (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
-    gboolean with_crop, GError ** error)
+static gchar *
+format_jsonl (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
+    gboolean with_crop)
 {
   JsonBuilder *b = json_builder_new ();
   JsonGenerator *gen;
   JsonNode *root;
-  gchar *line, *wall;
+  gchar *line, *record, *wall;
   GstClockTime t = result_time (r);
-  gboolean ok;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "frame");
@@ -181,12 +138,12 @@ write_jsonl (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
   gen = json_generator_new ();
   json_generator_set_root (gen, root);
   line = json_generator_to_data (gen, NULL);
-  ok = sidecar_printf (sidecar, error, "%s\n", line);
+  record = g_strconcat (line, "\n", NULL);
   g_free (line);
   json_node_unref (root);
   g_object_unref (gen);
   g_object_unref (b);
-  return ok;
+  return record;
 }
 
 static void
@@ -197,15 +154,14 @@ csv_time (GString * s, GstClockTime t)
   g_string_append_c (s, ',');
 }
 
-static gboolean
-write_csv (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
-    gboolean with_crop, GError ** error)
+static gchar *
+format_csv (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
+    gboolean with_crop)
 {
   GString *s = g_string_new (NULL);
   GstClockTime t = result_time (r);
   gchar num[G_ASCII_DTOSTR_BUF_SIZE];
   gchar *wall, *model, **parts;
-  gboolean ok;
 
   g_string_append_printf (s, "%" G_GUINT64_FORMAT ",", r->frame);
   csv_time (s, r->pts);
@@ -233,11 +189,9 @@ write_csv (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
   g_strfreev (parts);
   wall = wallclock_now ();
   g_string_append_printf (s, ",\"%s\",%s\n", model, wall);
-  ok = sidecar_printf (sidecar, error, "%s", s->str);
   g_free (wall);
   g_free (model);
-  g_string_free (s, TRUE);
-  return ok;
+  return g_string_free (s, FALSE);
 }
 
 static void
@@ -250,12 +204,13 @@ vtt_time (gchar * buf, gsize size, GstClockTime t)
       (guint) (ms % 1000));
 }
 
-static gboolean
-write_cue (GstIlgnetSidecar * sidecar, GstClockTime end, GError ** error)
+/* A cue is one record of several lines, written whole. */
+static gchar *
+format_cue (GstIlgnetSidecar * sidecar, GstClockTime end)
 {
   const GstIlgnetResult *r = &sidecar->cue;
   gchar from[32], to[32], num[G_ASCII_DTOSTR_BUF_SIZE];
-  gboolean ok;
+  gchar *record;
 
   /* Cue times have millisecond resolution; an empty cue is invalid. */
   if (end / GST_MSECOND <= sidecar->cue_start / GST_MSECOND)
@@ -264,95 +219,80 @@ write_cue (GstIlgnetSidecar * sidecar, GstClockTime end, GError ** error)
   vtt_time (to, sizeof (to), end);
   g_ascii_formatd (num, sizeof (num), "%.3f", r->score);
   if (sidecar->cue_crop)
-    ok = sidecar_printf (sidecar, error, "\n%u\n%s --> %s\nscore %s\n"
+    record = g_strdup_printf ("\n%u\n%s --> %s\nscore %s\n"
         "crop %d,%d %dx%d\n", ++sidecar->n_cues, from, to, num, r->rect.x,
         r->rect.y, r->rect.w, r->rect.h);
   else
-    ok = sidecar_printf (sidecar, error, "\n%u\n%s --> %s\nscore %s\n",
+    record = g_strdup_printf ("\n%u\n%s --> %s\nscore %s\n",
         ++sidecar->n_cues, from, to, num);
   sidecar->have_cue = FALSE;
-  return ok;
+  return record;
 }
 
-static gboolean
-write_webvtt (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
-    gboolean with_crop, GError ** error)
+static gchar *
+format_webvtt (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
+    gboolean with_crop)
 {
   GstClockTime start = result_time (r);
+  gchar *record = NULL;
 
   if (!GST_CLOCK_TIME_IS_VALID (start))
-    return TRUE;                /* nowhere to put it */
+    return NULL;                /* nowhere to put it */
 
   if (sidecar->have_cue) {
     /* Cues must start in increasing order: after a seek backwards, the
      * later results cannot be written. */
     if (start / GST_MSECOND <= sidecar->cue_start / GST_MSECOND)
-      return TRUE;
-    if (!write_cue (sidecar, start, error))
-      return FALSE;
+      return NULL;
+    record = format_cue (sidecar, start);
   } else if (sidecar->n_cues > 0 && start <= sidecar->cue_start) {
-    return TRUE;
+    return NULL;
   }
 
   sidecar->cue = *r;
   sidecar->cue_crop = with_crop;
   sidecar->cue_start = start;
   sidecar->have_cue = TRUE;
-  return TRUE;
+  return record;
 }
 
-gboolean
-gst_ilgnet_sidecar_write (GstIlgnetSidecar * sidecar,
-    const GstIlgnetResult * result, gboolean with_crop, GError ** error)
+gchar *
+gst_ilgnet_sidecar_format (GstIlgnetSidecar * sidecar,
+    const GstIlgnetResult * result, gboolean with_crop)
 {
   switch (sidecar->format) {
     case GST_ILGNET_SIDECAR_JSONL:
-      return write_jsonl (sidecar, result, with_crop, error);
+      return format_jsonl (sidecar, result, with_crop);
     case GST_ILGNET_SIDECAR_CSV:
-      return write_csv (sidecar, result, with_crop, error);
+      return format_csv (sidecar, result, with_crop);
     case GST_ILGNET_SIDECAR_WEBVTT:
-      return write_webvtt (sidecar, result, with_crop, error);
+      return format_webvtt (sidecar, result, with_crop);
   }
   g_assert_not_reached ();
-  return FALSE;
+  return NULL;
 }
 
-gboolean
-gst_ilgnet_sidecar_finish (GstIlgnetSidecar * sidecar, GstClockTime end,
-    GError ** error)
+gchar *
+gst_ilgnet_sidecar_finish (GstIlgnetSidecar * sidecar, GstClockTime end)
 {
   GstClockTime cue_end = end;
 
   if (!sidecar->have_cue)
-    return TRUE;
+    return NULL;
 
   if (!GST_CLOCK_TIME_IS_VALID (cue_end) || cue_end <= sidecar->cue_start) {
     GstClockTime d = sidecar->cue.duration;
     cue_end = sidecar->cue_start + (GST_CLOCK_TIME_IS_VALID (d) && d > 0 ?
         d : ILGNET_SIDECAR_MIN_CUE);
   }
-  return write_cue (sidecar, cue_end, error);
+  return format_cue (sidecar, cue_end);
 }
 
-gboolean
-gst_ilgnet_sidecar_close (GstIlgnetSidecar * sidecar, GstClockTime end,
-    GError ** error)
+void
+gst_ilgnet_sidecar_free (GstIlgnetSidecar * sidecar)
 {
-  gboolean ok;
-
   if (!sidecar)
-    return TRUE;
-
-  ok = gst_ilgnet_sidecar_finish (sidecar, end, error);
-
-  if (fclose (sidecar->file) != 0 && ok) {
-    int e = errno;
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
-        "cannot write to \"%s\": %s", sidecar->location, g_strerror (e));
-    ok = FALSE;
-  }
-  g_free (sidecar->location);
+    return;
   g_free (sidecar->model);
   g_free (sidecar);
-  return ok;
 }

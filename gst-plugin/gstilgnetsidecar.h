@@ -1,4 +1,5 @@
-/* GStreamer ILGNet element: the score file (JSON lines, CSV, WebVTT)
+/* GStreamer ILGNet element: the score file's records (JSON lines, CSV,
+ * WebVTT)
  *
  * This library is free software; you can redistribute it and/or
  * modify it under the terms of the GNU Library General Public
@@ -23,24 +24,26 @@ typedef enum
 
 typedef struct _GstIlgnetSidecar GstIlgnetSidecar;
 
-/* Creates (truncates) @location and writes the format's header. */
-GstIlgnetSidecar *gst_ilgnet_sidecar_open (const gchar * location,
-    GstIlgnetSidecarFormat format, const gchar * model, GError ** error);
+/* Formats results as whole records (a line; a WebVTT cue of several lines)
+ * for gst_ilgnet_score_file_push().  Not thread-safe: one caller at a time. */
+GstIlgnetSidecar *gst_ilgnet_sidecar_new (GstIlgnetSidecarFormat format,
+    const gchar * model);
 
-/* Appends one result; @with_crop adds its rectangle.  Each record is
- * flushed to the file at once so that it can be followed live. */
-gboolean gst_ilgnet_sidecar_write (GstIlgnetSidecar * sidecar,
-    const GstIlgnetResult * result, gboolean with_crop, GError ** error);
+/* The first line of the file (CSV columns, "WEBVTT"), or NULL. */
+const gchar *gst_ilgnet_sidecar_header (GstIlgnetSidecar * sidecar);
 
-/* Writes what is pending (WebVTT: the last cue, lasting until @end, a
- * stream time) so that the file is complete at end of stream. */
-gboolean gst_ilgnet_sidecar_finish (GstIlgnetSidecar * sidecar,
-    GstClockTime end, GError ** error);
+/* The record for one result (@with_crop adds its rectangle), or NULL when
+ * there is nothing to write yet (WebVTT writes a cue once the next result
+ * tells where it ends) or at all.  Free with g_free(). */
+gchar *gst_ilgnet_sidecar_format (GstIlgnetSidecar * sidecar,
+    const GstIlgnetResult * result, gboolean with_crop);
 
-/* Ends the file (WebVTT: the last cue lasts until @end, a stream time, or
- * one frame when unknown) and frees @sidecar. */
-gboolean gst_ilgnet_sidecar_close (GstIlgnetSidecar * sidecar,
-    GstClockTime end, GError ** error);
+/* What is pending (WebVTT: the last cue, lasting until @end, a stream time,
+ * or one frame when unknown), or NULL. */
+gchar *gst_ilgnet_sidecar_finish (GstIlgnetSidecar * sidecar,
+    GstClockTime end);
+
+void gst_ilgnet_sidecar_free (GstIlgnetSidecar * sidecar);
 
 G_END_DECLS
 

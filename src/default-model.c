@@ -85,8 +85,18 @@ ilgnet_default_model_path (GError ** error)
   if (env && *env) {
     if (g_file_test (env, G_FILE_TEST_IS_REGULAR))
       return g_strdup (env);
-    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO,
-        "ILGNET_MODEL names %s, which does not exist", env);
+    /* The true reason: a directory (a common slip: the models folder
+     * rather than a file in it) is not "missing". */
+    if (g_file_test (env, G_FILE_TEST_IS_DIR))
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO,
+          "ILGNET_MODEL names %s, which is a directory, not a model file",
+          env);
+    else if (g_file_test (env, G_FILE_TEST_EXISTS))
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO,
+          "ILGNET_MODEL names %s, which is not a regular file", env);
+    else
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO,
+          "ILGNET_MODEL names %s, which does not exist", env);
     return NULL;
   }
   dir = module_dir ();

@@ -258,7 +258,7 @@ pick_impl (void)
       rows_impl[ILGNET_DTYPE_I8] = rows_i8_512;
     } else if (g_strcmp0 (force, "none") != 0
         && __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
-        && __builtin_cpu_supports ("f16c")) {
+        && ilgnet_cpu_has_f16c ()) {
       rows_impl[ILGNET_DTYPE_F32] = rows_f32_256;
       rows_impl[ILGNET_DTYPE_F16] = rows_f16_256;
       rows_impl[ILGNET_DTYPE_I8] = rows_i8_256;

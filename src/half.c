@@ -10,8 +10,22 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <cpuid.h>
 #define HAVE_X86 1
 #endif
+
+gboolean
+ilgnet_cpu_has_f16c (void)
+{
+#ifdef HAVE_X86
+  unsigned a, b, c, d;
+
+  return __builtin_cpu_supports ("avx") && __get_cpuid (1, &a, &b, &c, &d)
+      && (c & bit_F16C);
+#else
+  return FALSE;
+#endif
+}
 
 static guint16
 f32_to_f16_portable (float f)
@@ -72,8 +86,7 @@ ilgnet_f32_to_f16 (const float *src, guint16 * dst, gsize n)
 #ifdef HAVE_X86
   static int use_f16c = -1;
   if (use_f16c < 0)
-    use_f16c = __builtin_cpu_supports ("f16c")
-        && !g_getenv ("ILGNET_NO_F16C");
+    use_f16c = ilgnet_cpu_has_f16c () && !g_getenv ("ILGNET_NO_F16C");
   if (use_f16c) {
     convert_f16c (src, dst, n);
     return;

@@ -144,6 +144,10 @@ ilgnet_blob_shape_size (const IlgnetBlobShape * s)
  * failures are reported by the first session */
 void ilgnet_blas_preload (void);
 
+/* half.c: F16C, from CPUID (leaf 1, ECX) with AVX for the OS's YMM state:
+ * clang's __builtin_cpu_supports does not know "f16c" (the fuzzing build) */
+gboolean ilgnet_cpu_has_f16c (void);
+
 /* preprocess.c: validates an image and an optional region of it */
 gboolean ilgnet_image_check (const IlgnetImage * image, const IlgnetRect * roi,
     GError ** error);

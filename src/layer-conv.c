@@ -40,8 +40,10 @@ im2col_rows_stride2 (const Im2col * a, const float *src, float *dst, int ki)
 
   for (oy = 0; oy < a->oh; oy++) {
     int iy = oy * p->sh - p->ph + ki * p->dh;
-    const float *row = src + (gsize) iy * a->w;
     gboolean inside = iy >= 0 && iy < a->h;
+    /* Only formed inside: a padding row's address would lie before the
+     * image (undefined behaviour even unread; UBSan reports it). */
+    const float *row = inside ? src + (gsize) iy * a->w : src;
     if (inside)
       for (x = 0; x < a->w; x++)
         (x & 1 ? odd : even)[x >> 1] = row[x];

@@ -9,6 +9,7 @@
 #include "thumbs-scan.h"
 
 #include <gst/app/gstappsink.h>
+#include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,66 @@ on_pad_added (GstElement * dec, GstPad * pad, Scan * s)
     gst_object_unref (sink);
   }
   gst_caps_unref (caps);
+}
+
+/* Whether @uri has a video stream at all: 1 (@video_caps receives its
+ * caps' name, or the missing decoder's description), 0, or -1 when it
+ * cannot be told.  Asked only once decoding
+ * found no video: uridecodebin, asked for video only, then reports any
+ * file without video as "missing a plug-in". */
+static int
+probe_video_stream (const char *uri, char **video_caps)
+{
+  GstDiscoverer *d = gst_discoverer_new (10 * GST_SECOND, NULL);
+  GstDiscovererInfo *info;
+  int found = -1;
+
+  if (!d)
+    return -1;
+  info = gst_discoverer_discover_uri (d, uri, NULL);
+  if (info) {
+    GList *streams = gst_discoverer_info_get_stream_list (info);
+    if (streams)
+      found = 0;
+    for (GList * l = streams; l && found < 1; l = l->next) {
+      GstCaps *caps;
+      /* A container's caps (video/quicktime) say nothing of its streams. */
+      if (GST_IS_DISCOVERER_CONTAINER_INFO (l->data))
+        continue;
+      caps = gst_discoverer_stream_info_get_caps (l->data);
+      if (caps && !gst_caps_is_empty (caps) && !gst_caps_is_any (caps)) {
+        const char *name =
+            gst_structure_get_name (gst_caps_get_structure (caps, 0));
+        if (g_str_has_prefix (name, "video/")
+            || g_str_has_prefix (name, "image/")) {
+          *video_caps = g_strdup (name);
+          found = 1;
+        }
+      }
+      if (caps)
+        gst_caps_unref (caps);
+    }
+    gst_discoverer_stream_info_list_free (streams);
+    /* A stream without a decoder is not listed, but named here
+     * ("gstreamer|1.0|app|VP8 video decoder|decoder-video/x-vp8"). */
+    const gchar **details =
+        gst_discoverer_info_get_missing_elements_installer_details (info);
+    for (int i = 0; details && details[i] && found < 1; i++) {
+      gchar **f = g_strsplit (details[i], "|", -1);
+      if (g_strv_length (f) >= 5 && (g_str_has_prefix (f[4],
+                  "decoder-video/") || g_str_has_prefix (f[4],
+                  "decoder-image/"))) {
+        *video_caps = g_strdup (f[3]);
+        found = 1;
+      } else if (found < 0) {
+        found = 0;
+      }
+      g_strfreev (f);
+    }
+    g_object_unref (info);
+  }
+  g_object_unref (d);
+  return found;
 }
 
 static GstFlowReturn
@@ -264,9 +325,20 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
     if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
       GError *err = NULL;
       gst_message_parse_error (m, &err, NULL);
-      /* Only video is decoded, so an audio-only file "misses a plug-in". */
-      if (!s.have_video && g_error_matches (err, GST_CORE_ERROR,
-              GST_CORE_ERROR_MISSING_PLUGIN))
+      gboolean missing = g_error_matches (err, GST_CORE_ERROR,
+          GST_CORE_ERROR_MISSING_PLUGIN) || g_error_matches (err,
+          GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND);
+      char *video = NULL;
+      int has_video = !s.have_video && missing ?
+          probe_video_stream (opt->uri, &video) : -1;
+      if (has_video == 0)
+        g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+            "%s has no video stream", name);
+      else if (has_video == 1)
+        g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+            "cannot decode the video of %s: no %s is installed (a GStreamer "
+            "plug-in is missing)", name, video);
+      else if (!s.have_video && missing)
         g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
             "%s has no video stream that can be decoded (%s)", name,
             err->message);
@@ -276,6 +348,7 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
       else
         g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
             "cannot decode %s: %s", name, err->message);
+      g_free (video);
       g_clear_error (&err);
       ok = FALSE;
     }

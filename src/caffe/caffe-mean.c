@@ -152,9 +152,18 @@ load_npy (const char *path, const guint8 * data, gsize len, int channels,
   else if (!strcmp (descr, "'|u1'") || !strcmp (descr, "'<u1'"))
     width = 1;
   else {
+    /* The dtype is the file's text: printable and short, so that the
+     * error stays one line (found by fuzz-mean). */
+    gchar *shown = g_strndup (descr, 32);
+    gchar *c;
+
+    for (c = shown; *c; c++)
+      if (!g_ascii_isprint (*c))
+        *c = '?';
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
-        "%s: mean dtype %s is not supported (float32, float64 or uint8)",
-        path, descr);
+        "%s: mean dtype %s%s is not supported (float32, float64 or uint8)",
+        path, shown, strlen (descr) > 32 ? "..." : "");
+    g_free (shown);
     goto out;
   }
   if (strcmp (fortran, "False") != 0) {

@@ -963,6 +963,21 @@ parse_layer (Ctx * ctx, const IlgnetPbField * lf, IlgnetCaffeNet * net,
       && record_shape (ctx, l, error);
 }
 
+/* Errors quote names and types from the file, whose strings may hold
+ * escaped newlines ("Conv\nx"): control characters are shown as '?' so
+ * that every error stays one line (found by fuzz-prototxt). */
+static void
+one_line_error (GError ** error)
+{
+  char *c;
+
+  if (!error || !*error)
+    return;
+  for (c = (*error)->message; *c; c++)
+    if ((unsigned char) *c < 0x20 || *c == 0x7f)
+      *c = '?';
+}
+
 IlgnetCaffeNet *
 ilgnet_caffe_net_parse (const char *text, gsize len, const char *what,
     GError ** error)
@@ -976,8 +991,10 @@ ilgnet_caffe_net_parse (const char *text, gsize len, const char *what,
   gboolean ok = FALSE;
 
   root = ilgnet_pb_text_parse (text, len, what, error);
-  if (!root)
+  if (!root) {
+    one_line_error (error);
     return NULL;
+  }
   net = g_new0 (IlgnetCaffeNet, 1);
   net->layers = g_ptr_array_new_with_free_func (layer_free);
   ctx.what = what;
@@ -1035,6 +1052,7 @@ out:
   g_hash_table_destroy (ctx.shapes);
   ilgnet_pb_msg_free (root);
   if (!ok) {
+    one_line_error (error);
     ilgnet_caffe_net_free (net);
     return NULL;
   }

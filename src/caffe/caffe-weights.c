@@ -218,6 +218,16 @@ ilgnet_caffe_weights_open (const char *path, GError ** error)
   return w;
 
 fail:
+  /* Layer names quoted from the file may hold any byte: control
+   * characters shown as '?' keep the error one line (found by
+   * fuzz-caffemodel). */
+  if (error && *error) {
+    char *c;
+
+    for (c = (*error)->message; *c; c++)
+      if ((unsigned char) *c < 0x20 || *c == 0x7f)
+        *c = '?';
+  }
   ilgnet_caffe_weights_free (w);
   return NULL;
 }

@@ -10,7 +10,8 @@ ilgnet_wire_reader_init (IlgnetWireReader * r, const guint8 * base,
 {
   r->base = base;
   r->p = start;
-  r->end = start + len;
+  /* An empty file maps to NULL: NULL + 0 is undefined behaviour in C. */
+  r->end = len ? start + len : start;
   r->what = what;
 }
 

@@ -6,13 +6,20 @@
  *
  * Images are decoded with GStreamer.  --tensor feeds raw float32 NxCxHxW
  * input (no preprocessing) and prints {"index":i,"score":s} per image;
- * --dump writes one blob's values for all images (for parity tests). */
+ * --dump writes one blob's values for all images (for parity tests).
+ *
+ * Never invalid JSON: a score that is not a number (NaN or infinite, from a
+ * model with broken weights) is an error, not a line.  A JPEG cut short
+ * is refused (the decoder pads it and it scores as another picture); an
+ * image whose decoder posted a warning is scored, with "warning" naming
+ * it. */
 #include "ilgnet.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -123,9 +130,18 @@ run_tensor (IlgnetSession * s, IlgnetModel * model, GError ** error)
         n * per * sizeof (float));
     if (!ilgnet_session_run (s, n, error))
       goto out;
-    for (j = 0; j < n; j++)
+    for (j = 0; j < n; j++) {
+      float score = ilgnet_session_get_score (s, j);
+      if (!isfinite (score)) {
+        g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
+            "%s: image %" G_GSIZE_FORMAT ": the model gave a score of %g, "
+            "not a number: its weights are not usable", opt_tensor, i + j,
+            score);
+        goto out;
+      }
       printf ("{\"index\":%" G_GSIZE_FORMAT ",\"score\":%.6f}\n", i + j,
-          ilgnet_session_get_score (s, j));
+          score);
+    }
     if (dump && !dump_blob (s, dump, n, error))
       goto out;
   }
@@ -140,11 +156,54 @@ out:
   return ret;
 }
 
+/* A JPEG cut short still decodes (jpegdec pads it with an end marker and
+ * says so only in its debug log) and scores as another picture.  Its
+ * end-of-image marker tells: walk the segments to the first scan, then
+ * look for EOI (entropy-coded data never holds 0xFF 0xD9).  Segments are
+ * walked rather than searched so that an EXIF thumbnail's own EOI does not
+ * count. */
+static gboolean
+jpeg_is_truncated (const guint8 * d, gsize n)
+{
+  gsize i = 2;
+
+  if (n < 4 || d[0] != 0xFF || d[1] != 0xD8)
+    return FALSE;               /* not a JPEG */
+  while (i + 1 < n) {
+    guint8 marker = d[i + 1];
+    gsize len;
+
+    if (d[i] != 0xFF)
+      return FALSE;             /* malformed: the decoder's to judge */
+    if (marker == 0xFF) {       /* fill byte */
+      i++;
+      continue;
+    }
+    if (marker == 0xD9)
+      return FALSE;
+    if ((marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+      i += 2;
+      continue;
+    }
+    if (i + 4 > n)
+      return TRUE;
+    len = (gsize) d[i + 2] << 8 | d[i + 3];
+    i += 2 + len;
+    if (marker == 0xDA)
+      break;                    /* start of scan */
+  }
+  for (; i + 1 < n; i++)
+    if (d[i] == 0xFF && d[i + 1] == 0xD9)
+      return FALSE;
+  return TRUE;
+}
+
 /* Decodes the first frame of @path to BGRx.  Waits for the pipeline to
  * preroll or fail (a missing file or undecodable data posts an error and
- * never prerolls). */
+ * never prerolls).  @warning receives the first warning (or non-fatal
+ * error) the decoder posted, if any. */
 static GstSample *
-decode_image (const char *path, GError ** error)
+decode_image (const char *path, char **warning, GError ** error)
 {
   GstElement *pipe, *src, *sink;
   GstSample *sample = NULL;
@@ -167,6 +226,22 @@ decode_image (const char *path, GError ** error)
   ret = gst_element_get_state (pipe, NULL, NULL, 60 * GST_SECOND);
   if (ret == GST_STATE_CHANGE_SUCCESS)
     sample = gst_app_sink_try_pull_preroll (GST_APP_SINK (sink), 0);
+  if (sample) {
+    GstBus *bus = gst_element_get_bus (pipe);
+    GstMessage *msg;
+    while (!*warning && (msg = gst_bus_pop_filtered (bus,
+                GST_MESSAGE_WARNING | GST_MESSAGE_ERROR))) {
+      if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING)
+        gst_message_parse_warning (msg, &err, NULL);
+      else
+        gst_message_parse_error (msg, &err, NULL);
+      *warning = g_strdup_printf ("%s: %s", GST_OBJECT_NAME
+          (GST_MESSAGE_SRC (msg)), err->message);
+      g_clear_error (&err);
+      gst_message_unref (msg);
+    }
+    gst_object_unref (bus);
+  }
   if (!sample) {
     GstBus *bus = gst_element_get_bus (pipe);
     GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
@@ -193,7 +268,9 @@ static gboolean
 score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
     GError ** error)
 {
-  GstSample *sample = decode_image (path, error);
+  GMappedFile *mapped = g_mapped_file_new (path, FALSE, NULL);
+  char *warning = NULL;
+  GstSample *sample;
   GstVideoInfo info;
   GstVideoFrame frame;
   IlgnetImage img;
@@ -202,6 +279,18 @@ score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
   gboolean ok;
   char *name;
 
+  /* Refused, not scored: the missing part would be scored as grey. */
+  if (mapped && jpeg_is_truncated ((const guint8 *)
+          g_mapped_file_get_contents (mapped),
+          g_mapped_file_get_length (mapped))) {
+    g_mapped_file_unref (mapped);
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT, "%s: truncated "
+        "JPEG (no end-of-image marker): not scored", path);
+    return FALSE;
+  }
+  if (mapped)
+    g_mapped_file_unref (mapped);
+  sample = decode_image (path, &warning, error);
   if (!sample)
     return FALSE;
   if (!gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
@@ -210,6 +299,7 @@ score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "%s: cannot map the "
         "decoded image", path);
     gst_sample_unref (sample);
+    g_free (warning);
     return FALSE;
   }
   img.data = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
@@ -220,19 +310,31 @@ score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
   ok = ilgnet_score_image (s, &img, mode, &score, &best, error);
   gst_video_frame_unmap (&frame);
   gst_sample_unref (sample);
+  if (ok && !isfinite (score)) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED, "the model "
+        "gave a score of %g, not a number: its weights are not usable",
+        score);
+    ok = FALSE;
+  }
   if (!ok) {
     g_prefix_error (error, "%s: ", path);
+    g_free (warning);
     return FALSE;
   }
   name = json_string (path);
+  printf ("{\"file\":%s,\"score\":%.6f", name, score);
   if (mode == ILGNET_RESIZE_MULTI)
-    printf ("{\"file\":%s,\"score\":%.6f,\"crop\":{\"x\":%d,\"y\":%d,"
-        "\"width\":%d,\"height\":%d}}\n", name, score, best.x, best.y,
-        best.width, best.height);
-  else
-    printf ("{\"file\":%s,\"score\":%.6f}\n", name, score);
+    printf (",\"crop\":{\"x\":%d,\"y\":%d,\"width\":%d,\"height\":%d}",
+        best.x, best.y, best.width, best.height);
+  if (warning) {
+    char *w = json_string (warning);
+    printf (",\"warning\":%s", w);
+    g_free (w);
+  }
+  printf ("}\n");
   fflush (stdout);
   g_free (name);
+  g_free (warning);
   return TRUE;
 }
 

@@ -55,8 +55,11 @@ if [ $want_tests = 1 ] && pkg-config --atleast-version=1.24 gstreamer-1.0; then
 fi
 
 opts=(-Dtests=$tests -Dintrospection=$introspection)
+# $ILGNET_MESON_ARGS: extra `meson setup` options for a new build dir
+# (tests/run.sh --sanitize passes the sanitizers).
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$top" "${opts[@]}" >&2
+  # shellcheck disable=SC2086
+  meson setup "$build" "$top" "${opts[@]}" ${ILGNET_MESON_ARGS:-} >&2
 elif ! grep -q "\"name\": \"tests\", \"value\": \"$tests\"" \
     "$build/meson-info/intro-buildoptions.json" 2>/dev/null ||
   ! grep -q "\"name\": \"introspection\", \"value\": \"$introspection\"" \

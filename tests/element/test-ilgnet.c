@@ -125,6 +125,21 @@ pop_results (GstBus * bus)
   return list;
 }
 
+/* At least @n "ilgnet" messages (10 s at most): frames-analysed counts a
+ * result just before its message is posted. */
+static GList *
+wait_results (GstBus * bus, guint n)
+{
+  gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  GList *list = pop_results (bus);
+
+  while (g_list_length (list) < n && g_get_monotonic_time () < end) {
+    g_usleep (1000);
+    list = g_list_concat (list, pop_results (bus));
+  }
+  return list;
+}
+
 static void
 free_results (GList * list)
 {
@@ -424,7 +439,7 @@ GST_START_TEST (test_segment_stale_result)
   fail_unless (gst_buffer_get_ilgnet_meta (out) == NULL,
       "a result of the previous segment was put on a new frame");
   gst_buffer_unref (out);
-  results = pop_results (bus);
+  results = wait_results (bus, 1);
   fail_unless_equals_int (g_list_length (results), 1);
   free_results (results);
   gst_element_set_bus (h->element, NULL);
@@ -1549,6 +1564,49 @@ GST_START_TEST (test_bad_models)
 
 GST_END_TEST;
 
+/* With no "model" property, $ILGNET_MODEL: the error's main line names the
+ * path and the true reason (missing, or a directory). */
+static void
+check_env_model_fails (const gchar * env, const gchar * expect)
+{
+  GstElement *e = gst_element_factory_make ("ilgnet", NULL);
+  GstBus *bus = attach_bus (e);
+  GstMessage *msg;
+  GError *err = NULL;
+
+  g_setenv ("ILGNET_MODEL", env, TRUE);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  g_unsetenv ("ILGNET_MODEL");
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, env) != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, expect) != NULL, "'%s' not in '%s'",
+      expect, err->message);
+  fail_unless (strchr (err->message, '\n') == NULL);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_START_TEST (test_env_model)
+{
+  gchar *dir = g_dir_make_tmp ("ilgnet-XXXXXX", NULL);
+  gchar *missing = g_build_filename (dir, "missing.ilgnet", NULL);
+
+  check_env_model_fails (missing, "does not exist");
+  check_env_model_fails (dir, "is a directory");
+  g_rmdir (dir);
+  g_free (missing);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* A score file that cannot be created fails the start, naming it. */
 GST_START_TEST (test_bad_location)
 {
@@ -1684,8 +1742,14 @@ GST_START_TEST (test_state_cycles)
     }
   }
   fail_unless_equals_int (count_fds (), fds0);
-  /* A leak of one small frame a cycle would be > 4 MB over 200 cycles. */
+  /* A leak of one small frame a cycle would be > 4 MB over 200 cycles.
+   * Not under AddressSanitizer, whose quarantine keeps freed memory
+   * (tests/run.sh --sanitize; its leak checks are valgrind's run). */
+#ifndef __SANITIZE_ADDRESS__
   if (cycles >= 100)
+#else
+  if (FALSE)
+#endif
     fail_unless (rss_kb () < rss0 + 4096, "RSS grew from %" G_GSIZE_FORMAT
         " to %" G_GSIZE_FORMAT " kB", rss0, rss_kb ());
   gst_object_unref (ilgnet);
@@ -1727,6 +1791,7 @@ ilgnet_suite (void)
   tcase_add_test (tc, test_sidecar_csv_multi);
   tcase_add_test (tc, test_sidecar_webvtt);
   tcase_add_test (tc, test_bad_models);
+  tcase_add_test (tc, test_env_model);
   tcase_add_test (tc, test_bad_location);
   tcase_add_test (tc, test_state_cycles);
   return s;

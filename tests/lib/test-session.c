@@ -234,6 +234,20 @@ main (int argc, char **argv)
       "missing ILGNET_MODEL: %s", p ? p : err->message);
   g_free (p);
   g_clear_error (&err);
+  /* a directory is named as one, not as missing */
+  {
+    gchar *dir = g_path_get_dirname (path);
+
+    g_setenv ("ILGNET_MODEL", dir, TRUE);
+    p = ilgnet_default_model_path (&err);
+    CHECK (p == NULL && err && strstr (err->message, dir)
+        && strstr (err->message, "is a directory")
+        && !strstr (err->message, "does not exist"),
+        "ILGNET_MODEL directory: %s", p ? p : err->message);
+    g_free (p);
+    g_clear_error (&err);
+    g_free (dir);
+  }
   g_unsetenv ("ILGNET_MODEL");
 
   ilgnet_model_unref (m);
