@@ -65,9 +65,11 @@ case $mode in
       videoconvert ! videorate drop-only=true ! video/x-raw,framerate=1/2 ! \
       identity eos-after="$((n + 1))" ! pngenc ! \
       multifilesink location="$out/framing-%02d.png" index=1
-    # eos-after counts differently for some sources: keep exactly N.
-    for ((i = n + 1; i <= n + 2; i++)); do
-      rm -f "$out/framing-$(printf %02d $i).png"
+    # eos-after counts differently for some sources, and on a loaded
+    # machine the stream can run on past it: keep exactly the first N.
+    for f in "$out"/framing-*.png; do
+      i=${f##*/framing-}; i=${i%.png}
+      [ "$((10#$i))" -le "$n" ] || rm -f "$f"
     done
     shots=("$out"/framing-*.png)
     echo "wrote ${#shots[@]} screenshots to $out"
