@@ -270,6 +270,21 @@ control_late_frames (void)
   return l.late;
 }
 
+/* No frame late; or, when some were (a loaded machine, a sanitizer build),
+ * no more than the same stream into a regular file manages right now plus
+ * 3: the score file adds nothing.  Call once the pipeline is gone. */
+static void
+no_later_than_control (guint late, const char *what)
+{
+  guint control;
+
+  if (late == 0)
+    return;
+  control = control_late_frames ();
+  fail_unless (late <= control + 3, "%u frames late %s, %u without", late,
+      what, control);
+}
+
 /* The reader stalls for the whole 10 s stream: no frame is late; once it
  * reads again, it gets every score, in whole lines.  Only if some frames
  * were late (a loaded machine, a sanitizer build), the same stream into a
@@ -317,12 +332,7 @@ GST_START_TEST (test_fifo_stalled_reader)
   g_mutex_clear (&l.lock);
 
   /* Once this pipeline is gone, so as not to load the machine twice. */
-  if (l.late > 0) {
-    guint control = control_late_frames ();
-
-    fail_unless (l.late <= control + 3, "%u frames late with the stalled "
-        "reader, %u without", l.late, control);
-  }
+  no_later_than_control (l.late, "with the stalled reader");
 }
 
 GST_END_TEST;
@@ -361,13 +371,13 @@ GST_START_TEST (test_fifo_no_reader)
   read_to_end (fd, text);
   fail_unless_equals_uint64 (check_whole_json_lines (text->str),
       frames_analysed (pipe));
-  fail_unless_equals_int (l.late, 0);
 
   g_string_free (text, TRUE);
   close (fd);
   gst_object_unref (pipe);
   remove_fifo (path, dir);
   g_mutex_clear (&l.lock);
+  no_later_than_control (l.late, "with no reader at first");
 }
 
 GST_END_TEST;
@@ -415,7 +425,6 @@ GST_START_TEST (test_fifo_stalled_stop)
   GST_INFO ("NULL in %.3f s with a stalled reader", t_null / 1e6);
   fail_unless (t_null < G_TIME_SPAN_SECOND, "NULL took %.3f s",
       t_null / 1e6);
-  fail_unless_equals_int (l.late, 0);
 
   fail_unless (warnings != NULL, "no warning about the scores not written");
   fail_unless_equals_int (g_list_length (warnings), 1);
@@ -438,6 +447,7 @@ GST_START_TEST (test_fifo_stalled_stop)
   gst_object_unref (pipe);
   remove_fifo (path, dir);
   g_mutex_clear (&l.lock);
+  no_later_than_control (l.late, "with a stalled reader at NULL");
 }
 
 GST_END_TEST;
