@@ -285,6 +285,21 @@ no_later_than_control (guint late, const char *what)
       what, control);
 }
 
+/* The end of a FIFO probe: everything it made is released, then its late
+ * frames are judged (once this pipeline is gone, so as not to load the
+ * machine twice while measuring the control). */
+static void
+probe_finish (GstElement * pipe, int fd, GString * text, gchar * path,
+    gchar * dir, Lateness * l, const char *what)
+{
+  g_string_free (text, TRUE);
+  close (fd);
+  gst_object_unref (pipe);
+  remove_fifo (path, dir);
+  g_mutex_clear (&l->lock);
+  no_later_than_control (l->late, what);
+}
+
 /* The reader stalls for the whole 10 s stream: no frame is late; once it
  * reads again, it gets every score, in whole lines.  Only if some frames
  * were late (a loaded machine, a sanitizer build), the same stream into a
@@ -325,14 +340,7 @@ GST_START_TEST (test_fifo_stalled_reader)
   n_lines = check_whole_json_lines (text->str);
   fail_unless_equals_uint64 (n_lines, frames_analysed (pipe));
 
-  g_string_free (text, TRUE);
-  close (fd);
-  gst_object_unref (pipe);
-  remove_fifo (path, dir);
-  g_mutex_clear (&l.lock);
-
-  /* Once this pipeline is gone, so as not to load the machine twice. */
-  no_later_than_control (l.late, "with the stalled reader");
+  probe_finish (pipe, fd, text, path, dir, &l, "with the stalled reader");
 }
 
 GST_END_TEST;
@@ -372,12 +380,7 @@ GST_START_TEST (test_fifo_no_reader)
   fail_unless_equals_uint64 (check_whole_json_lines (text->str),
       frames_analysed (pipe));
 
-  g_string_free (text, TRUE);
-  close (fd);
-  gst_object_unref (pipe);
-  remove_fifo (path, dir);
-  g_mutex_clear (&l.lock);
-  no_later_than_control (l.late, "with no reader at first");
+  probe_finish (pipe, fd, text, path, dir, &l, "with no reader at first");
 }
 
 GST_END_TEST;
@@ -442,12 +445,8 @@ GST_START_TEST (test_fifo_stalled_stop)
   fail_unless_equals_uint64 (check_whole_json_lines (text->str) + lost,
       frames_analysed (pipe));
 
-  g_string_free (text, TRUE);
-  close (fd);
-  gst_object_unref (pipe);
-  remove_fifo (path, dir);
-  g_mutex_clear (&l.lock);
-  no_later_than_control (l.late, "with a stalled reader at NULL");
+  probe_finish (pipe, fd, text, path, dir, &l,
+      "with a stalled reader at NULL");
 }
 
 GST_END_TEST;
