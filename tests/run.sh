@@ -34,21 +34,30 @@ if [ $sanitize = 1 ]; then
 fi
 # Never more than the machine's cores; each test may use up to 2 threads.
 jobs=$(( $(nproc) / 2 )); [ "$jobs" -ge 1 ] || jobs=1
+# The libFuzzer harnesses run on a full run only (no test or suite named;
+# `--setup NAME`, as CI's `--setup ci`, is still a full run).  meson names
+# its log after the setup: testlog.json, or testlog-NAME.json.
+full=1 setup=
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --setup) i=$((i + 1)); setup=${args[i]:-} ;;
+    --setup=*) setup=${args[i]#--setup=} ;;
+    *) full=0 ;;
+  esac
+done
+log="$build/meson-logs/testlog${setup:+-$setup}.json"
+# A log left by an earlier run must never be counted as this run's.
+rm -f "$log"
 meson test -C "$build" --num-processes "$jobs" --print-errorlogs "$@"
 rc=$?
-log="$build/meson-logs/testlog.json"
 if [ ! -s "$log" ]; then
+  echo "meson test wrote no results ($log)"
   echo "0 passed, 1 failed"
   exit 1
 fi
-# The libFuzzer harnesses, ILGNET_FUZZ_SECONDS each (default 60; 0 skips),
-# on a full run only (no test or suite named; `--setup NAME`, as CI's
-# `--setup ci`, is still a full run): one more test.
-full=1
-args=("$@")
-for ((i = 0; i < ${#args[@]}; i++)); do
-  if [ "${args[i]}" = --setup ]; then i=$((i + 1)); else full=0; fi
-done
+# The libFuzzer harnesses, ILGNET_FUZZ_SECONDS each (default 60; 0 skips):
+# one more test.
 fuzz_pass=0 fuzz_fail=0
 fuzz_seconds=${ILGNET_FUZZ_SECONDS:-60}
 if [ $full = 1 ] && [ "$fuzz_seconds" != 0 ] && [ $sanitize = 0 ]; then
