@@ -10,7 +10,10 @@
  * flush seek, a state cycle (PLAYING -> READY -> PLAYING, which restarts
  * the element and reopens its score file) and a PAUSED round trip.
  *
- * Every 10 s it prints the process's RSS, threads and open fds, and the
+ * Every 10 s it prints the process's RSS, the bytes malloc has handed out
+ * and not had back (mallinfo2: a leak grows it; RSS alone also grows when
+ * glibc's arenas keep freed memory, which is not a leak), threads and open
+ * fds, and the
  * frames rendered and late (reaching the sink more than 100 ms after their
  * running time; frames within 1 s of a disruption are counted apart, since
  * a state change restarts the clock's base).  At the end it compares the
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 
@@ -36,7 +40,7 @@ typedef struct
   gint64 start;
   guint action;
   gboolean small;
-  GArray *rss, *threads, *fds;  /* samples after warm-up */
+  GArray *rss, *heap, *threads, *fds;  /* samples after warm-up */
 } Soak;
 
 static GstPadProbeReturn
@@ -101,6 +105,15 @@ rss_kb (void)
   return kb;
 }
 
+/* Bytes in use by the program, from every arena and mmapped chunk. */
+static guint64
+heap_kb (void)
+{
+  struct mallinfo2 mi = mallinfo2 ();
+
+  return (mi.uordblks + mi.hblkhd) / 1024;
+}
+
 static void
 disrupt (Soak * s)
 {
@@ -151,7 +164,7 @@ on_sample (gpointer data)
 {
   Soak *s = data;
   gint64 t = (g_get_monotonic_time () - s->start) / G_TIME_SPAN_SECOND;
-  guint64 rss = rss_kb (), rendered, late, late_grace, analysed = 0;
+  guint64 rss = rss_kb (), heap = heap_kb (), rendered, late, late_grace, analysed = 0;
   guint threads = count_dir ("/proc/self/task"), fds = count_dir
       ("/proc/self/fd");
 
@@ -161,13 +174,15 @@ on_sample (gpointer data)
   late = s->late;
   late_grace = s->late_grace;
   g_mutex_unlock (&s->lock);
-  g_print ("%6" G_GINT64_FORMAT " s  rss %7" G_GUINT64_FORMAT " kB  threads "
+  g_print ("%6" G_GINT64_FORMAT " s  rss %7" G_GUINT64_FORMAT " kB  heap %7"
+      G_GUINT64_FORMAT " kB  threads "
       "%3u  fds %3u  rendered %7" G_GUINT64_FORMAT "  late %4" G_GUINT64_FORMAT
       " (+%" G_GUINT64_FORMAT " within 1 s of a disruption)  scored %"
-      G_GUINT64_FORMAT " since the last restart\n", t, rss, threads, fds,
+      G_GUINT64_FORMAT " since the last restart\n", t, rss, heap, threads, fds,
       rendered, late, late_grace, analysed);
   if (t >= WARMUP_S) {
     g_array_append_val (s->rss, rss);
+    g_array_append_val (s->heap, heap);
     g_array_append_val (s->threads, threads);
     g_array_append_val (s->fds, fds);
   }
@@ -203,23 +218,31 @@ on_end (gpointer data)
 }
 
 /* First and last thirds of the series after warm-up. */
+/* Mean and peak of the first and last third: the samples swing with the
+ * state cycles (a restarted element frees its session), so a leak shows as
+ * a peak that keeps rising. */
 static void
 report (const char *what, GArray * a, gboolean u64)
 {
   guint n = a->len, k = MAX (n / 3, 1), i;
-  double first = 0, last = 0;
+  double first = 0, last = 0, first_max = 0, last_max = 0;
 
   if (n < 2) {
     g_print ("%s: too few samples after warm-up\n", what);
     return;
   }
   for (i = 0; i < k; i++) {
-    first += u64 ? g_array_index (a, guint64, i) : g_array_index (a, guint, i);
-    last += u64 ? g_array_index (a, guint64, n - 1 - i) :
+    double f = u64 ? g_array_index (a, guint64, i) : g_array_index (a, guint, i);
+    double l = u64 ? g_array_index (a, guint64, n - 1 - i) :
         g_array_index (a, guint, n - 1 - i);
+    first += f;
+    last += l;
+    first_max = MAX (first_max, f);
+    last_max = MAX (last_max, l);
   }
   g_print ("%s: %.1f in the first third after warm-up, %.1f in the last "
-      "(%+.1f)\n", what, first / k, last / k, (last - first) / k);
+      "(%+.1f); peaks %.0f and %.0f\n", what, first / k, last / k,
+      (last - first) / k, first_max, last_max);
 }
 
 int
@@ -274,6 +297,7 @@ main (int argc, char **argv)
   gst_object_unref (pad);
   gst_object_unref (sink);
   s.rss = g_array_new (FALSE, FALSE, sizeof (guint64));
+  s.heap = g_array_new (FALSE, FALSE, sizeof (guint64));
   s.threads = g_array_new (FALSE, FALSE, sizeof (guint));
   s.fds = g_array_new (FALSE, FALSE, sizeof (guint));
   s.loop = g_main_loop_new (NULL, FALSE);
@@ -296,6 +320,7 @@ main (int argc, char **argv)
   gst_element_set_state (s.pipe, GST_STATE_NULL);
 
   report ("RSS (kB)", s.rss, TRUE);
+  report ("heap in use (kB)", s.heap, TRUE);
   report ("threads", s.threads, FALSE);
   report ("fds", s.fds, FALSE);
   g_print ("frames: %" G_GUINT64_FORMAT " rendered, %" G_GUINT64_FORMAT

@@ -9,7 +9,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build="$top/build-tests"
 minutes=${1:-20}
 shift || true
-"$top/src/tools/setup-build.sh" "$build" >&2
+# build-tests/ is the test build (-Dtests=enabled): without --tests the
+# set-up would reconfigure it with the tests, and this program, left out.
+"$top/src/tools/setup-build.sh" "$build" --tests >&2
 export GST_PLUGIN_PATH_1_0="$build/gst-plugin"
 exec nice -n 5 "$build/tests/soak/ilgnet-soak" \
   --duration "$(( ${minutes%.*} * 60 ))" "$@"
