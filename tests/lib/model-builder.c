@@ -276,3 +276,31 @@ fill_random (GRand * r, float *v, gsize n, float lo, float hi)
   for (i = 0; i < n; i++)
     v[i] = g_rand_double_range (r, lo, hi);
 }
+
+typedef struct
+{
+  GRand *rnd;
+  guint32 seed;
+  void (*func) (void);
+} SeededTest;
+
+static void
+run_seeded (gconstpointer data)
+{
+  const SeededTest *t = data;
+
+  g_rand_set_seed (t->rnd, t->seed);
+  t->func ();
+}
+
+void
+add_seeded_test (const char *path, GRand * rnd, guint32 seed,
+    void (*func) (void))
+{
+  SeededTest *t = g_new (SeededTest, 1);
+
+  t->rnd = rnd;
+  t->seed = seed;
+  t->func = func;
+  g_test_add_data_func_full (path, t, run_seeded, g_free);
+}

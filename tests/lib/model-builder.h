@@ -32,5 +32,9 @@ void model_builder_dequantize (const char *dtype, float *values,
 
 /* Random numbers for tests, reproducible. */
 void fill_random (GRand * r, float *v, gsize n, float lo, float hi);
+/* Adds the GTest case @path: @func runs after @rnd is reseeded with @seed,
+ * so that a case draws the same numbers whichever cases run (-p). */
+void add_seeded_test (const char *path, GRand * rnd, guint32 seed,
+    void (*func) (void));
 
 #endif
