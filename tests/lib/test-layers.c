@@ -792,21 +792,16 @@ test_stretch_reuse (void)
 int
 main (int argc, char **argv)
 {
-  int ret;
+  static const SeededTest cases[] = {
+    {"/layers/conv", test_conv},
+    {"/layers/pool", test_pool},
+    {"/layers/lrn", test_lrn},
+    {"/layers/softmax", test_softmax},
+    {"/layers/inner-product", test_inner_product},
+    {"/layers/graph", test_graph},
+    {"/layers/stretch-reuse", test_stretch_reuse},
+    {NULL}
+  };
 
-  g_test_init (&argc, &argv, NULL);
-  /* a failed check is reported and the case goes on, so one run shows
-   * every broken check */
-  g_test_set_nonfatal_assertions ();
-  rnd = g_rand_new ();
-  add_seeded_test ("/layers/conv", rnd, 42, test_conv);
-  add_seeded_test ("/layers/pool", rnd, 42, test_pool);
-  add_seeded_test ("/layers/lrn", rnd, 42, test_lrn);
-  add_seeded_test ("/layers/softmax", rnd, 42, test_softmax);
-  add_seeded_test ("/layers/inner-product", rnd, 42, test_inner_product);
-  add_seeded_test ("/layers/graph", rnd, 42, test_graph);
-  add_seeded_test ("/layers/stretch-reuse", rnd, 42, test_stretch_reuse);
-  ret = g_test_run ();
-  g_rand_free (rnd);
-  return ret;
+  return run_seeded_tests (&argc, &argv, &rnd, 42, cases);
 }

@@ -245,59 +245,62 @@ test_preamble (void)
   g_free (copy);
 }
 
+/* Targeted header edits, each to be rejected: {from, to} */
+static const char *const header_edits[][2] = {
+  {"\"format\":\"ilgnet\"", "\"format\":\"onnx\""},
+  {"\"version\":1", "\"version\":7"},
+  {"\"shape\":[4,3,3,3]", "\"shape\":[4,3,3,2]"},
+  {"\"shape\":[4,3,3,3]", "\"shape\":[4,3,3,3,1,1]"},
+  {"\"shape\":[4,3,3,3]", "\"shape\":[2147483647,2147483647,3,3]"},
+  {"\"shape\":[4,3,3,3]", "\"shape\":[4,-3,3,3]"},
+  {"\"shape\":[4,3,3,3]", "\"shape\":\"big\""},
+  {"\"offset\":0", "\"offset\":4"},
+  {"\"offset\":0", "\"offset\":1000000000000"},
+  {"\"offset\":0", "\"offset\":-64"},
+  {"\"offset\":256", "\"offset\":192"}, /* overlap */
+  {"\"nbytes\":216", "\"nbytes\":217"},
+  {"\"dtype\":\"f16\"", "\"dtype\":\"f64\""},
+  {"\"dtype\":\"f16\"", "\"dtype\":\"f32\""},
+  {"\"scales\":\"t2\"", "\"scales\":\"t0\""},
+  {"\"scales\":\"t2\"", "\"scales\":\"nope\""},
+  {"\"type\":\"LRN\"", "\"type\":\"Deconvolution\""},
+  {"\"bottom\":[\"p1\"]", "\"bottom\":[\"prob\"]"},
+  {"\"bottom\":[\"p1\"]", "\"bottom\":[\"zz\"]"},
+  {"\"bottom\":[\"p1\"]", "\"bottom\":\"p1\""},
+  {"\"top\":[\"c2\"]", "\"top\":[\"c2\",\"c3\"]"},
+  {"\"top\":[\"c2\"]", "\"top\":[\"p1\"]"},
+  {"\"num_output\":4", "\"num_output\":5"},
+  {"\"num_output\":4,\"kernel\":[3,3]",
+      "\"num_output\":4,\"kernel\":[3,3],\"group\":2"},
+  {"\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[1,1]}",
+      "\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[3,3]}"},
+  {"\"stride\":[2,2],\"pad\":[1,1]}", "\"stride\":[0,2],\"pad\":[1,1]}"},
+  {"\"kernel\":[2,2]", "\"kernel\":[50,50]"},
+  {"\"local_size\":3", "\"local_size\":4"},
+  {"\"pool\":\"ave\"", "\"pool\":\"median\""},
+  {"\"pool\":\"ave\"", "\"pool\":7"},
+  {"\"num_output\":2}", "\"num_output\":3}"},
+  {"\"blob\":\"prob\"", "\"blob\":\"missing\""},
+  {"\"high_index\":1", "\"high_index\":2"},
+  {"\"shape\":[3,9,9]", "\"shape\":[3,9]"},
+  {"\"shape\":[3,9,9]", "\"shape\":[3,9,2]"},
+  {"\"channel_order\":\"bgr\"", "\"channel_order\":\"yuv\""},
+  {"\"scale\":1", "\"scale\":0"},
+  {"\"data_size\":", "\"data_size\":1"},
+  {"{\"format\"", "[{\"format\""},
+  {"\"layers\":[", "\"layers\":[{},"},
+  {"\"alpha\":0.001", "\"alpha\":1e999"},
+};
+
 static void
 test_header_edits (void)
 {
   GString *deep = g_string_new ("");
+  guint i;
   int k;
 
-  /* targeted header edits */
-  edit_rejected (file, len, "\"format\":\"ilgnet\"", "\"format\":\"onnx\"");
-  edit_rejected (file, len, "\"version\":1", "\"version\":7");
-  edit_rejected (file, len, "\"shape\":[4,3,3,3]", "\"shape\":[4,3,3,2]");
-  edit_rejected (file, len, "\"shape\":[4,3,3,3]", "\"shape\":[4,3,3,3,1,1]");
-  edit_rejected (file, len, "\"shape\":[4,3,3,3]",
-      "\"shape\":[2147483647,2147483647,3,3]");
-  edit_rejected (file, len, "\"shape\":[4,3,3,3]", "\"shape\":[4,-3,3,3]");
-  edit_rejected (file, len, "\"shape\":[4,3,3,3]", "\"shape\":\"big\"");
-  edit_rejected (file, len, "\"offset\":0", "\"offset\":4");
-  edit_rejected (file, len, "\"offset\":0", "\"offset\":1000000000000");
-  edit_rejected (file, len, "\"offset\":0", "\"offset\":-64");
-  edit_rejected (file, len, "\"offset\":256", "\"offset\":192");      /* overlap */
-  edit_rejected (file, len, "\"nbytes\":216", "\"nbytes\":217");
-  edit_rejected (file, len, "\"dtype\":\"f16\"", "\"dtype\":\"f64\"");
-  edit_rejected (file, len, "\"dtype\":\"f16\"", "\"dtype\":\"f32\"");
-  edit_rejected (file, len, "\"scales\":\"t2\"", "\"scales\":\"t0\"");
-  edit_rejected (file, len, "\"scales\":\"t2\"", "\"scales\":\"nope\"");
-  edit_rejected (file, len, "\"type\":\"LRN\"", "\"type\":\"Deconvolution\"");
-  edit_rejected (file, len, "\"bottom\":[\"p1\"]", "\"bottom\":[\"prob\"]");
-  edit_rejected (file, len, "\"bottom\":[\"p1\"]", "\"bottom\":[\"zz\"]");
-  edit_rejected (file, len, "\"bottom\":[\"p1\"]", "\"bottom\":\"p1\"");
-  edit_rejected (file, len, "\"top\":[\"c2\"]", "\"top\":[\"c2\",\"c3\"]");
-  edit_rejected (file, len, "\"top\":[\"c2\"]", "\"top\":[\"p1\"]");
-  edit_rejected (file, len, "\"num_output\":4", "\"num_output\":5");
-  edit_rejected (file, len, "\"num_output\":4,\"kernel\":[3,3]",
-      "\"num_output\":4,\"kernel\":[3,3],\"group\":2");
-  edit_rejected (file, len, "\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[1,1]}",
-      "\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[3,3]}");
-  edit_rejected (file, len, "\"stride\":[2,2],\"pad\":[1,1]}",
-      "\"stride\":[0,2],\"pad\":[1,1]}");
-  edit_rejected (file, len, "\"kernel\":[2,2]", "\"kernel\":[50,50]");
-  edit_rejected (file, len, "\"local_size\":3", "\"local_size\":4");
-  edit_rejected (file, len, "\"pool\":\"ave\"", "\"pool\":\"median\"");
-  edit_rejected (file, len, "\"pool\":\"ave\"", "\"pool\":7");
-  edit_rejected (file, len, "\"num_output\":2}", "\"num_output\":3}");
-  edit_rejected (file, len, "\"blob\":\"prob\"", "\"blob\":\"missing\"");
-  edit_rejected (file, len, "\"high_index\":1", "\"high_index\":2");
-  edit_rejected (file, len, "\"shape\":[3,9,9]", "\"shape\":[3,9]");
-  edit_rejected (file, len, "\"shape\":[3,9,9]", "\"shape\":[3,9,2]");
-  edit_rejected (file, len, "\"channel_order\":\"bgr\"",
-      "\"channel_order\":\"yuv\"");
-  edit_rejected (file, len, "\"scale\":1", "\"scale\":0");
-  edit_rejected (file, len, "\"data_size\":", "\"data_size\":1");
-  edit_rejected (file, len, "{\"format\"", "[{\"format\"");
-  edit_rejected (file, len, "\"layers\":[", "\"layers\":[{},");
-  edit_rejected (file, len, "\"alpha\":0.001", "\"alpha\":1e999");
+  for (i = 0; i < G_N_ELEMENTS (header_edits); i++)
+    edit_rejected (file, len, header_edits[i][0], header_edits[i][1]);
   /* deep nesting and junk */
   for (k = 0; k < 5000; k++)
     g_string_append_c (deep, '[');

@@ -448,18 +448,13 @@ test_score_image (void)
 int
 main (int argc, char **argv)
 {
-  int ret;
+  static const SeededTest cases[] = {
+    {"/preprocess/resize", test_resize},
+    {"/preprocess/invariants", test_invariants},
+    {"/preprocess/multi-crops", test_multi_crops},
+    {"/preprocess/score-image", test_score_image},
+    {NULL}
+  };
 
-  g_test_init (&argc, &argv, NULL);
-  /* a failed check is reported and the case goes on, so one run shows
-   * every broken check */
-  g_test_set_nonfatal_assertions ();
-  rnd = g_rand_new ();
-  add_seeded_test ("/preprocess/resize", rnd, 7, test_resize);
-  add_seeded_test ("/preprocess/invariants", rnd, 7, test_invariants);
-  add_seeded_test ("/preprocess/multi-crops", rnd, 7, test_multi_crops);
-  add_seeded_test ("/preprocess/score-image", rnd, 7, test_score_image);
-  ret = g_test_run ();
-  g_rand_free (rnd);
-  return ret;
+  return run_seeded_tests (&argc, &argv, &rnd, 7, cases);
 }
