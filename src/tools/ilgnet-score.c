@@ -15,6 +15,7 @@
  * image whose decoder posted a warning is scored, with "warning" naming
  * it. */
 #include "ilgnet.h"
+#include "tool-model.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -25,19 +26,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static gchar *opt_model, *opt_crop, *opt_tensor, *opt_dump, *opt_out;
-static gint opt_batch = 1, opt_threads = 0;
+static ToolModelOptions model_opts;   /* -m, --batch, --threads */
+static gchar *opt_crop, *opt_tensor, *opt_dump, *opt_out;
 static gchar **opt_files;
 
 static GOptionEntry entries[] = {
-  {"model", 'm', 0, G_OPTION_ARG_FILENAME, &opt_model,
-      "Model file (default: the installed default model)", "MODEL"},
   {"crop", 'c', 0, G_OPTION_ARG_STRING, &opt_crop,
       "squash, center, letterbox or multi (default: the model's)", "MODE"},
-  {"batch", 'b', 0, G_OPTION_ARG_INT, &opt_batch,
-      "Images per run (default 1)", "N"},
-  {"threads", 't', 0, G_OPTION_ARG_INT, &opt_threads,
-      "Threads (default: all cores)", "N"},
   {"tensor", 0, 0, G_OPTION_ARG_FILENAME, &opt_tensor,
       "Raw float32 NxCxHxW input, no preprocessing", "IN.f32"},
   {"dump", 0, 0, G_OPTION_ARG_STRING, &opt_dump,
@@ -399,19 +394,14 @@ main (int argc, char **argv)
   IlgnetModel *model = NULL;
   IlgnetSession *s = NULL;
   IlgnetResize mode = ILGNET_RESIZE_SQUASH;
-  char *path = NULL;
   int ret = 1, i;
 
   ctx = g_option_context_new ("IMAGE... - score the aesthetic quality of "
       "images");
+  tool_model_options_add (ctx, &model_opts);
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     goto out;
-  if (opt_batch < 1) {
-    g_set_error (&error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
-        "--batch must be at least 1");
-    goto out;
-  }
   if (opt_crop && !parse_mode (opt_crop, &mode)) {
     g_set_error (&error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
         "unknown --crop \"%s\" (squash, center, letterbox or multi)", opt_crop);
@@ -427,12 +417,11 @@ main (int argc, char **argv)
         "no images given (see --help)");
     goto out;
   }
-  path = opt_model ? g_strdup (opt_model) : ilgnet_default_model_path (&error);
-  if (!path || !(model = ilgnet_model_open (path, &error)))
+  if (!(model = tool_model_options_open (&model_opts, &error)))
     goto out;
   if (!opt_crop)
     mode = ilgnet_model_get_resize (model);
-  s = ilgnet_session_new_full (model, opt_batch, opt_threads,
+  s = ilgnet_session_new_full (model, model_opts.batch, model_opts.threads,
       opt_dump ? ILGNET_SESSION_KEEP_BLOBS : 0, &error);
   if (!s)
     goto out;
@@ -459,7 +448,6 @@ out:
   }
   ilgnet_session_free (s);
   ilgnet_model_unref (model);
-  g_free (path);
   g_option_context_free (ctx);
   return ret;
 }
