@@ -30,6 +30,9 @@ def _build_dir():
 
 
 _plugin_dir = _build_dir()
+# The meta library and its typelib, in the build tree as in the source tree
+_meta_dir = _plugin_dir and os.path.join(_plugin_dir, "gst-libs", "gst",
+                                         "ilgnet")
 if _plugin_dir:
     # Before Gst.init(): the registry is scanned then.  GST_PLUGIN_PATH_1_0,
     # when set, is the caller's explicit choice (GStreamer ignores
@@ -37,12 +40,12 @@ if _plugin_dir:
     os.environ["GST_PLUGIN_PATH"] = os.pathsep.join(
         p for p in (_plugin_dir, os.environ.get("GST_PLUGIN_PATH")) if p)
     # GI_TYPELIB_PATH, when set, is the caller's explicit choice too.
-    if os.path.exists(os.path.join(_plugin_dir, "GstIlgnet-1.0.typelib")) \
+    if os.path.exists(os.path.join(_meta_dir, "GstIlgnet-1.0.typelib")) \
             and not os.environ.get("GI_TYPELIB_PATH"):
         # Both before the typelib is loaded: it names the library by soname
         # only, and dlopen() would otherwise find an installed copy or none.
-        GIRepository.Repository.prepend_search_path(_plugin_dir)
-        GIRepository.Repository.prepend_library_path(_plugin_dir)
+        GIRepository.Repository.prepend_search_path(_meta_dir)
+        GIRepository.Repository.prepend_library_path(_meta_dir)
 
 gi.require_version("Gst", "1.0")
 from gi.repository import GLib, Gst  # noqa: E402,F401

@@ -25,6 +25,8 @@ import signal
 import sys
 import time
 
+# An example run on its own (tag-folder.sh, or by hand): the examples' GI
+# helper module is examples/python/ilgnet_gi.py, found from here.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "python"))
 import ilgnet_gi  # noqa: E402

@@ -29,8 +29,6 @@ import cv2
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 import confidence  # noqa: E402
 import degrade  # noqa: E402
 import net  # noqa: E402

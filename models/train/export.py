@@ -2,7 +2,7 @@
 """Exports a trained checkpoint to an .ilgnet model file the way every
 Caffe model gets there: PyTorch weights (BatchNorm and the input scale
 folded into the convolutions) -> prototxt + caffemodel (written by
-src/tools/caffe_pb.py) -> ilgnet-convert.
+src/tools/ilgnet_tools/caffe_pb.py) -> ilgnet-convert.
 
 Usage:
   export.py CHECKPOINT -o OUT.ilgnet --convert PATH/TO/ilgnet-convert
@@ -22,9 +22,10 @@ import sys
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+# A script of its own: the project's Python package (src/tools/ilgnet_tools)
+# is found from here, whatever PYTHONPATH says.
 sys.path.insert(0, os.path.join(HERE, "..", "..", "src", "tools"))
-import caffe_pb  # noqa: E402
+from ilgnet_tools import caffe_pb  # noqa: E402
 import net  # noqa: E402
 
 

@@ -14,8 +14,6 @@ import sys
 import cv2
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 import degrade  # noqa: E402
 import net  # noqa: E402
 import photos  # noqa: E402

@@ -35,9 +35,9 @@ import sys
 import tempfile
 import time
 
+from ilgnet_tools import caffe_pb
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import caffe_pb  # noqa: E402
 
 DTYPES = ("f32", "f16", "int8")
 # what tests/parity/meson.build generates, so that its files can be reused
@@ -101,7 +101,7 @@ def random_models(a, convert_tool):
     if not os.path.exists(cm):
         print("generating the random-weight ILGNet into %s (once)" % cache,
               file=sys.stderr, flush=True)
-        run([sys.executable, os.path.join(HERE, "caffe_pb.py"), "random",
+        run([sys.executable, os.path.join(HERE, "ilgnet_tools", "caffe_pb.py"), "random",
              a.prototxt, cm + ".part", "--seed", RANDOM_SEED, "--calibrate"])
         os.replace(cm + ".part", cm)
     models = {}

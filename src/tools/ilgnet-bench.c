@@ -7,22 +7,17 @@
  * --profile a per-layer table averaged over the timed runs: the kernel that
  * ran each layer and its speed in GFLOP/s. */
 #include "ilgnet.h"
+#include "tool-model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static gchar *opt_model;
-static gint opt_batch = 1, opt_threads = 0, opt_frames = 32;
+static ToolModelOptions model_opts;   /* -m, --batch, --threads */
+static gint opt_frames = 32;
 static gboolean opt_profile;
 
 static GOptionEntry entries[] = {
-  {"model", 'm', 0, G_OPTION_ARG_FILENAME, &opt_model,
-      "Model file (default: the default model)", "MODEL"},
-  {"batch", 'b', 0, G_OPTION_ARG_INT, &opt_batch,
-      "Images per run (default 1)", "N"},
-  {"threads", 't', 0, G_OPTION_ARG_INT, &opt_threads,
-      "Threads (default: all cores)", "N"},
   {"frames", 'n', 0, G_OPTION_ARG_INT, &opt_frames,
       "Frames to time, rounded up to whole batches (default 32)", "N"},
   {"profile", 'p', 0, G_OPTION_ARG_NONE, &opt_profile,
@@ -82,7 +77,7 @@ print_profile (const Profile * prof, int runs)
     const Row *r = &g_array_index (prof->rows, Row, k);
     printf ("%-36s %-18s %-14s %10.3f %6.1f %8.1f\n", r->name, r->type,
         r->kernel, r->ms / runs, 100.0 * r->ms / MAX (sum, 1e-9),
-        r->flops * opt_batch * runs / MAX (r->ms, 1e-9) / 1e6);
+        r->flops * model_opts.batch * runs / MAX (r->ms, 1e-9) / 1e6);
   }
   printf ("%-36s %-18s %-14s %10.3f\n", "total", "", "", sum / runs);
 }
@@ -94,7 +89,6 @@ main (int argc, char **argv)
   GError *error = NULL;
   IlgnetModel *model = NULL;
   IlgnetSession *s = NULL;
-  char *path = NULL;
   const IlgnetInputSpec *spec;
   Profile prof = { NULL, 0 };
   double *times = NULL, total = 0;
@@ -104,18 +98,19 @@ main (int argc, char **argv)
   GRand *rand;
 
   ctx = g_option_context_new ("- time a model");
+  tool_model_options_add (ctx, &model_opts);
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     goto out;
-  if (opt_batch < 1 || opt_frames < 1) {
+  if (opt_frames < 1) {
     g_set_error (&error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
-        "--batch and --frames must be at least 1");
+        "--frames must be at least 1");
     goto out;
   }
-  path = opt_model ? g_strdup (opt_model) : ilgnet_default_model_path (&error);
-  if (!path || !(model = ilgnet_model_open (path, &error)))
+  if (!(model = tool_model_options_open (&model_opts, &error)))
     goto out;
-  if (!(s = ilgnet_session_new (model, opt_batch, opt_threads, &error)))
+  if (!(s = ilgnet_session_new (model, model_opts.batch, model_opts.threads,
+              &error)))
     goto out;
 
   spec = ilgnet_model_get_input_spec (model);
@@ -123,21 +118,21 @@ main (int argc, char **argv)
   in = ilgnet_session_get_input (s);
   rand = g_rand_new_with_seed (1);
   /* roughly the range of mean-subtracted pixels */
-  for (k = 0; k < per * opt_batch; k++)
+  for (k = 0; k < per * model_opts.batch; k++)
     in[k] = g_rand_double_range (rand, -120.0, 130.0);
   g_rand_free (rand);
 
-  if (!ilgnet_session_run (s, opt_batch, &error))       /* warm-up */
+  if (!ilgnet_session_run (s, model_opts.batch, &error))       /* warm-up */
     goto out;
-  runs = (opt_frames + opt_batch - 1) / opt_batch;
+  runs = (opt_frames + model_opts.batch - 1) / model_opts.batch;
   times = g_new (double, runs);
   prof.rows = g_array_new (FALSE, TRUE, sizeof (Row));
   ilgnet_session_set_profiling (s, opt_profile);
   for (i = 0; i < runs; i++) {
     gint64 t0 = g_get_monotonic_time ();
-    if (!ilgnet_session_run (s, opt_batch, &error))
+    if (!ilgnet_session_run (s, model_opts.batch, &error))
       goto out;
-    times[i] = (g_get_monotonic_time () - t0) / 1000.0 / opt_batch;
+    times[i] = (g_get_monotonic_time () - t0) / 1000.0 / model_opts.batch;
     total += times[i];
     if (opt_profile) {
       prof.next = 0;
@@ -171,7 +166,6 @@ out:
   g_free (times);
   ilgnet_session_free (s);
   ilgnet_model_unref (model);
-  g_free (path);
   g_option_context_free (ctx);
   return ret;
 }

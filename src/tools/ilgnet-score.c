@@ -8,34 +8,31 @@
  * input (no preprocessing) and prints {"index":i,"score":s} per image;
  * --dump writes one blob's values for all images (for parity tests).
  *
- * Never invalid JSON: a score that is not a number (NaN or infinite, from a
- * model with broken weights) is an error, not a line.  A JPEG cut short
+ * The lines are written with json-glib.  Never invalid JSON: a score that
+ * is not a number (NaN or infinite, from a model with broken weights) is
+ * an error, not a line (JSON has no such numbers).  A JPEG cut short
  * is refused (the decoder pads it and it scores as another picture); an
  * image whose decoder posted a warning is scored, with "warning" naming
  * it. */
 #include "ilgnet.h"
+#include "tool-model.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
+#include <json-glib/json-glib.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static gchar *opt_model, *opt_crop, *opt_tensor, *opt_dump, *opt_out;
-static gint opt_batch = 1, opt_threads = 0;
+static ToolModelOptions model_opts;   /* -m, --batch, --threads */
+static gchar *opt_crop, *opt_tensor, *opt_dump, *opt_out;
 static gchar **opt_files;
 
 static GOptionEntry entries[] = {
-  {"model", 'm', 0, G_OPTION_ARG_FILENAME, &opt_model,
-      "Model file (default: the installed default model)", "MODEL"},
   {"crop", 'c', 0, G_OPTION_ARG_STRING, &opt_crop,
       "squash, center, letterbox or multi (default: the model's)", "MODE"},
-  {"batch", 'b', 0, G_OPTION_ARG_INT, &opt_batch,
-      "Images per run (default 1)", "N"},
-  {"threads", 't', 0, G_OPTION_ARG_INT, &opt_threads,
-      "Threads (default: all cores)", "N"},
   {"tensor", 0, 0, G_OPTION_ARG_FILENAME, &opt_tensor,
       "Raw float32 NxCxHxW input, no preprocessing", "IN.f32"},
   {"dump", 0, 0, G_OPTION_ARG_STRING, &opt_dump,
@@ -63,21 +60,30 @@ parse_mode (const char *s, IlgnetResize * mode)
   return TRUE;
 }
 
-static char *
-json_string (const char *s)
+/* Prints @b's object as one line of JSON.  A score is rounded to six
+ * decimals (as precise as a score means anything); json-glib writes a
+ * double so that it reads back as exactly that value. */
+static void
+print_line (JsonBuilder * b)
 {
-  GString *out = g_string_new ("\"");
-  for (; *s; s++) {
-    guchar c = *s;
-    if (c == '"' || c == '\\')
-      g_string_append_printf (out, "\\%c", c);
-    else if (c < 0x20)
-      g_string_append_printf (out, "\\u%04x", c);
-    else
-      g_string_append_c (out, c);
-  }
-  g_string_append_c (out, '"');
-  return g_string_free (out, FALSE);
+  JsonNode *root = json_builder_get_root (b);
+  JsonGenerator *gen = json_generator_new ();
+  gchar *text;
+
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  printf ("%s\n", text);
+  fflush (stdout);
+  g_free (text);
+  g_object_unref (gen);
+  json_node_unref (root);
+}
+
+static void
+add_score (JsonBuilder * b, float score)
+{
+  json_builder_set_member_name (b, "score");
+  json_builder_add_double_value (b, rint ((double) score * 1e6) / 1e6);
 }
 
 /* Appends images [done, done+n) of the dump blob to @f. */
@@ -96,6 +102,21 @@ dump_blob (IlgnetSession * s, FILE * f, int n, GError ** error)
     return FALSE;
   }
   return TRUE;
+}
+
+/* {"index":I,"score":S} */
+static void
+print_index_line (gsize index, float score)
+{
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "index");
+  json_builder_add_int_value (b, index);
+  add_score (b, score);
+  json_builder_end_object (b);
+  print_line (b);
+  g_object_unref (b);
 }
 
 static int
@@ -139,8 +160,7 @@ run_tensor (IlgnetSession * s, IlgnetModel * model, GError ** error)
             score);
         goto out;
       }
-      printf ("{\"index\":%" G_GSIZE_FORMAT ",\"score\":%.6f}\n", i + j,
-          score);
+      print_index_line (i + j, score);
     }
     if (dump && !dump_blob (s, dump, n, error))
       goto out;
@@ -264,6 +284,46 @@ decode_image (const char *path, char **warning, GError ** error)
   return sample;
 }
 
+/* {"file":F,"score":S[,"crop":{"x":..,"y":..,"width":..,"height":..}]
+ *  [,"warning":W]}: the crop with --crop multi, the warning if the decoder
+ * posted one. */
+static void
+print_file_line (const char *path, float score, const IlgnetRect * crop,
+    const char *warning)
+{
+  JsonBuilder *b = json_builder_new ();
+  /* JSON strings are UTF-8; a file name need not be */
+  gchar *name = g_filename_display_name (path);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "file");
+  json_builder_add_string_value (b, name);
+  add_score (b, score);
+  if (crop) {
+    json_builder_set_member_name (b, "crop");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "x");
+    json_builder_add_int_value (b, crop->x);
+    json_builder_set_member_name (b, "y");
+    json_builder_add_int_value (b, crop->y);
+    json_builder_set_member_name (b, "width");
+    json_builder_add_int_value (b, crop->width);
+    json_builder_set_member_name (b, "height");
+    json_builder_add_int_value (b, crop->height);
+    json_builder_end_object (b);
+  }
+  if (warning) {
+    gchar *w = g_utf8_make_valid (warning, -1);
+    json_builder_set_member_name (b, "warning");
+    json_builder_add_string_value (b, w);
+    g_free (w);
+  }
+  json_builder_end_object (b);
+  print_line (b);
+  g_object_unref (b);
+  g_free (name);
+}
+
 static gboolean
 score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
     GError ** error)
@@ -277,7 +337,6 @@ score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
   IlgnetRect best;
   float score;
   gboolean ok;
-  char *name;
 
   /* Refused, not scored: the missing part would be scored as grey. */
   if (mapped && jpeg_is_truncated ((const guint8 *)
@@ -321,19 +380,8 @@ score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
     g_free (warning);
     return FALSE;
   }
-  name = json_string (path);
-  printf ("{\"file\":%s,\"score\":%.6f", name, score);
-  if (mode == ILGNET_RESIZE_MULTI)
-    printf (",\"crop\":{\"x\":%d,\"y\":%d,\"width\":%d,\"height\":%d}",
-        best.x, best.y, best.width, best.height);
-  if (warning) {
-    char *w = json_string (warning);
-    printf (",\"warning\":%s", w);
-    g_free (w);
-  }
-  printf ("}\n");
-  fflush (stdout);
-  g_free (name);
+  print_file_line (path, score, mode == ILGNET_RESIZE_MULTI ? &best : NULL,
+      warning);
   g_free (warning);
   return TRUE;
 }
@@ -346,19 +394,14 @@ main (int argc, char **argv)
   IlgnetModel *model = NULL;
   IlgnetSession *s = NULL;
   IlgnetResize mode = ILGNET_RESIZE_SQUASH;
-  char *path = NULL;
   int ret = 1, i;
 
   ctx = g_option_context_new ("IMAGE... - score the aesthetic quality of "
       "images");
+  tool_model_options_add (ctx, &model_opts);
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     goto out;
-  if (opt_batch < 1) {
-    g_set_error (&error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
-        "--batch must be at least 1");
-    goto out;
-  }
   if (opt_crop && !parse_mode (opt_crop, &mode)) {
     g_set_error (&error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
         "unknown --crop \"%s\" (squash, center, letterbox or multi)", opt_crop);
@@ -374,12 +417,11 @@ main (int argc, char **argv)
         "no images given (see --help)");
     goto out;
   }
-  path = opt_model ? g_strdup (opt_model) : ilgnet_default_model_path (&error);
-  if (!path || !(model = ilgnet_model_open (path, &error)))
+  if (!(model = tool_model_options_open (&model_opts, &error)))
     goto out;
   if (!opt_crop)
     mode = ilgnet_model_get_resize (model);
-  s = ilgnet_session_new_full (model, opt_batch, opt_threads,
+  s = ilgnet_session_new_full (model, model_opts.batch, model_opts.threads,
       opt_dump ? ILGNET_SESSION_KEEP_BLOBS : 0, &error);
   if (!s)
     goto out;
@@ -406,7 +448,6 @@ out:
   }
   ilgnet_session_free (s);
   ilgnet_model_unref (model);
-  g_free (path);
   g_option_context_free (ctx);
   return ret;
 }

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <gst/gst.h>
-#include <gstilgnetmeta.h>
+#include <gst/ilgnet/gstilgnetmeta.h>
 
 static GstPadProbeReturn
 probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)

@@ -99,7 +99,7 @@ echo "pkg-config gstreamer-ilgnet-1.0: $(pkg-config --modversion gstreamer-ilgne
 
 # The typelib, when the build made one: Python reads the meta through the
 # installed GstIlgnet-1.0.typelib and the installed library it names.
-if [ -f "$build/gst-plugin/GstIlgnet-1.0.typelib" ]; then
+if [ -f "$build/gst-plugin/gst-libs/gst/ilgnet/GstIlgnet-1.0.typelib" ]; then
   [ -f "$L/girepository-1.0/GstIlgnet-1.0.typelib" ] ||
     fail "not installed: ${L#$D}/girepository-1.0/GstIlgnet-1.0.typelib"
   [ -f "$P/share/gir-1.0/GstIlgnet-1.0.gir" ] ||

@@ -97,3 +97,19 @@ check(len(out) == 3 and all(0 <= o["score"] <= 1 and "warning" not in o
 p = run([a.score, "-m", model, w("full.jpg"), w("half.jpg")])
 check(p.returncode == 1, "mixed: exit 1")
 check(len(json_lines(p, "mixed")) == 1, "mixed: the intact one scored")
+
+# A file name with JSON's special characters reads back as itself; --crop
+# multi adds the crop, --tensor prints an index per image.
+odd = w('quote" back\\slash\ttab.jpg')
+shutil.copy(w("full.jpg"), odd)
+p = run([a.score, "-m", model, "--crop", "multi", odd])
+out = json_lines(p, "odd name")
+check(len(out) == 1 and out[0]["file"] == odd
+      and sorted(out[0]["crop"]) == ["height", "width", "x", "y"],
+      "odd name, --crop multi: %s" % out)
+with open(w("zeros2.f32"), "wb") as f:
+    f.write(b"\0" * (2 * 4 * c * h * wd))
+p = run([a.score, "-m", model, "--tensor", w("zeros2.f32")])
+out = json_lines(p, "--tensor")
+check([sorted(o) for o in out] == [["index", "score"]] * 2
+      and [o["index"] for o in out] == [0, 1], "--tensor: %s" % out)

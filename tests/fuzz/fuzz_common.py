@@ -3,11 +3,7 @@ command on a bad input and judging the outcome."""
 
 import os
 import subprocess
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "src", "tools"))
-import caffe_pb  # noqa: E402,F401
 
 SMALL_NET = """
 name: "fuzz"

@@ -20,7 +20,7 @@ import tempfile
 import numpy as np
 
 import fuzz_common as fc
-from fuzz_common import caffe_pb
+from ilgnet_tools import caffe_pb
 
 SEED = 77031
 

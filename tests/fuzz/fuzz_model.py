@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 import fuzz_common as fc
-from fuzz_common import caffe_pb
+from ilgnet_tools import caffe_pb
 
 SEED = 20240611
 

@@ -40,6 +40,8 @@ ninja -C "$build" "${targets[@]}" >&2 || exit 1
 
 seeds="$build/fuzz-seeds"
 if [ ! -d "$seeds" ]; then
+  # make-seeds.py imports tests/fuzz's fuzz_common and ilgnet_tools.
+  PYTHONPATH="$top/tests/fuzz:$top/src/tools" \
   /usr/bin/python3 "$top/tests/fuzz/libfuzzer/make-seeds.py" \
     --convert "$build/src/tools/ilgnet-convert" --out "$seeds.tmp" >&2 &&
     mv "$seeds.tmp" "$seeds" || exit 1

@@ -276,3 +276,33 @@ fill_random (GRand * r, float *v, gsize n, float lo, float hi)
   for (i = 0; i < n; i++)
     v[i] = g_rand_double_range (r, lo, hi);
 }
+
+static GRand *seeded_rnd;
+static guint32 seeded_seed;
+
+static void
+run_seeded (gconstpointer data)
+{
+  const SeededTest *t = data;
+
+  g_rand_set_seed (seeded_rnd, seeded_seed);
+  t->func ();
+}
+
+int
+run_seeded_tests (int *argc, char ***argv, GRand ** rnd, guint32 seed,
+    const SeededTest * cases)
+{
+  int ret;
+
+  g_test_init (argc, argv, NULL);
+  g_test_set_nonfatal_assertions ();
+  seeded_rnd = *rnd = g_rand_new ();
+  seeded_seed = seed;
+  for (; cases->path; cases++)
+    g_test_add_data_func (cases->path, cases, run_seeded);
+  ret = g_test_run ();
+  g_rand_free (*rnd);
+  *rnd = NULL;
+  return ret;
+}

@@ -32,5 +32,19 @@ void model_builder_dequantize (const char *dtype, float *values,
 
 /* Random numbers for tests, reproducible. */
 void fill_random (GRand * r, float *v, gsize n, float lo, float hi);
+/* A GTest case that draws random numbers */
+typedef struct
+{
+  const char *path;
+  void (*func) (void);
+} SeededTest;
+/* main() of a test program of such cases: g_test_init(), non-fatal
+ * assertions (a failed check is reported and its case goes on, so one run
+ * shows every broken check), then the @cases (up to one with a NULL path),
+ * each run after *@rnd (made here, freed after the run) is reseeded with
+ * @seed, so that a case draws the same numbers whichever cases run (-p).
+ * Returns g_test_run()'s exit status. */
+int run_seeded_tests (int *argc, char ***argv, GRand ** rnd, guint32 seed,
+    const SeededTest * cases);
 
 #endif

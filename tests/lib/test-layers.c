@@ -10,7 +10,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "check.h"
 
 static GRand *rnd;
 
@@ -157,7 +156,7 @@ run_blob (const char *path, const float *input, int n, int batch,
   int i;
 
   if (!m) {
-    CHECK (FALSE, "load %s: %s", path, err->message);
+    g_test_fail_printf ("load %s: %s", path, err->message);
     g_clear_error (&err);
     return NULL;
   }
@@ -174,7 +173,7 @@ run_blob (const char *path, const float *input, int n, int batch,
       g_error ("run: %s", err->message);
     v = ilgnet_session_get_blob (s, name, sh, &err);
     if (!v) {
-      CHECK (FALSE, "get_blob %s: %s", name, err->message);
+      g_test_fail_printf ("get_blob %s: %s", name, err->message);
       g_clear_error (&err);
       break;
     }
@@ -204,9 +203,10 @@ compare (const char *what, const float *got, const float *want, gsize n,
     }
     maxref = MAX (maxref, fabs (want[i]));
   }
-  CHECK (maxerr <= tol * maxref, "%s: max error %g at %" G_GSIZE_FORMAT
-      " (got %g want %g), reference max %g", what, maxerr, worst, got[worst],
-      want[worst], maxref);
+  if (!(maxerr <= tol * maxref))
+    g_test_fail_printf ("%s: max error %g at %" G_GSIZE_FORMAT
+        " (got %g want %g), reference max %g", what, maxerr, worst,
+        got[worst], want[worst], maxref);
 }
 
 /* Runs the model at several batch sizes and thread counts; every variant
@@ -353,8 +353,9 @@ test_pool (void)
     model_builder_add_layer (mb, "pool", "Pooling", NAMES ("data"), "pool",
         NONE, "\"pool\":\"max\",\"kernel\":[1,1],\"stride\":[3,3]");
     path = model_builder_write (mb);
-    CHECK (ilgnet_model_open (path, &err) == NULL && err,
-        "pooling window outside the input accepted");
+    /* a pooling window outside the input is refused */
+    g_assert_null (ilgnet_model_open (path, &err));
+    g_assert_nonnull (err);
     g_clear_error (&err);
     g_unlink (path);
     g_free (path);
@@ -392,8 +393,9 @@ test_pool (void)
     {
       int shape[4];
       float *got = run_blob (path, x, n, n, 1, 0, "pool", shape);
-      CHECK (shape[2] == oh && shape[3] == ow, "pool case %u: output %dx%d, "
-          "Caffe gives %dx%d", ci, shape[2], shape[3], oh, ow);
+      if (shape[2] != oh || shape[3] != ow)
+        g_test_fail_printf ("pool case %u: output %dx%d, Caffe gives %dx%d",
+            ci, shape[2], shape[3], oh, ow);
       g_free (got);
     }
     what = g_strdup_printf ("pool case %u", ci);
@@ -652,23 +654,24 @@ test_graph (void)
       g_assert (ilgnet_session_run (s, cnt, &err));
       for (j = 0; j < cnt; j++) {
         float sc1 = ilgnet_session_get_score (s, j);
-        CHECK (fabsf (sc1 - want[8][(i + j) * 3 + 1]) < 1e-5,
-            "score %d: %g, want %g", i + j, sc1, want[8][(i + j) * 3 + 1]);
+        g_assert_cmpfloat_with_epsilon (sc1, want[8][(i + j) * 3 + 1], 1e-5);
       }
       for (k = 0; blobs[k]; k++) {
         const float *v = ilgnet_session_get_blob (s, blobs[k], NULL, &err);
         if (!v) {
-          CHECK (err != NULL, "get_blob %s: NULL without error", blobs[k]);
+          g_assert_nonnull (err);       /* NULL comes with an error */
           g_clear_error (&err);
           continue;
         }
         compare (blobs[k], v, want[k] + i * sizes[k], cnt * sizes[k], 1e-5);
       }
     }
-    CHECK (ilgnet_session_get_blob (s, "nonexistent", NULL, &err) == NULL
-        && err, "unknown blob must fail");
+    /* an unknown blob, more images than the batch: errors */
+    g_assert_null (ilgnet_session_get_blob (s, "nonexistent", NULL, &err));
+    g_assert_nonnull (err);
     g_clear_error (&err);
-    CHECK (!ilgnet_session_run (s, 4, &err) && err, "n > batch must fail");
+    g_assert_false (ilgnet_session_run (s, 4, &err));
+    g_assert_nonnull (err);
     g_clear_error (&err);
     ilgnet_session_free (s);
     ilgnet_model_unref (m);
@@ -775,9 +778,8 @@ test_stretch_reuse (void)
     memcpy (ilgnet_session_get_input (s), x + i * per, 3 * per * 4);
     g_assert (ilgnet_session_run (s, 3, &err));
     for (j = 0; j < 3; j++)
-      CHECK (fabsf (ilgnet_session_get_score (s, j) - want[i + j]) < 1e-5,
-          "stretch reuse: image %d score %g, want %g", i + j,
-          ilgnet_session_get_score (s, j), want[i + j]);
+      g_assert_cmpfloat_with_epsilon (ilgnet_session_get_score (s, j),
+          want[i + j], 1e-5);
   }
   ilgnet_session_free (s);
   ilgnet_model_unref (m);
@@ -790,14 +792,16 @@ test_stretch_reuse (void)
 int
 main (int argc, char **argv)
 {
-  rnd = g_rand_new_with_seed (42);
-  test_conv ();
-  test_pool ();
-  test_lrn ();
-  test_softmax ();
-  test_inner_product ();
-  test_graph ();
-  test_stretch_reuse ();
-  g_rand_free (rnd);
-  return check_finish ("layer");
+  static const SeededTest cases[] = {
+    {"/layers/conv", test_conv},
+    {"/layers/pool", test_pool},
+    {"/layers/lrn", test_lrn},
+    {"/layers/softmax", test_softmax},
+    {"/layers/inner-product", test_inner_product},
+    {"/layers/graph", test_graph},
+    {"/layers/stretch-reuse", test_stretch_reuse},
+    {NULL}
+  };
+
+  return run_seeded_tests (&argc, &argv, &rnd, 42, cases);
 }

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "check.h"
 
 static GRand *rnd;
 static char *tmp_path;
@@ -92,15 +91,16 @@ try_load (const guint8 * bytes, gsize len, const char *what, int expect)
     }
     ilgnet_model_unref (m);
   } else {
-    CHECK (err && err->domain == ILGNET_ERROR && err->message[0]
-        && !strchr (err->message, '\n'), "%s: error is not one "
-        "ILGNET_ERROR line: %s", what, err ? err->message : "(none)");
-    if (expect == MUST_LOAD)
+    if (!err || err->domain != ILGNET_ERROR || !err->message[0]
+        || strchr (err->message, '\n'))
+      g_test_fail_printf ("%s: error is not one ILGNET_ERROR line: %s", what,
+          err ? err->message : "(none)");
+    if (expect == MUST_LOAD && err)
       fprintf (stderr, "  (%s)\n", err->message);
     g_clear_error (&err);
   }
-  if (expect != MAY_LOAD)
-    CHECK (ok == expect, "%s: %s", what, expect == MUST_LOAD ?
+  if (expect != MAY_LOAD && ok != expect)
+    g_test_fail_printf ("%s: %s", what, expect == MUST_LOAD ?
         "valid file rejected" : "corrupt file accepted");
   return ok;
 }
@@ -153,7 +153,7 @@ edit_rejected (const guint8 * file, gsize len, const char *from,
   char *what;
 
   if (!pos) {
-    CHECK (FALSE, "test bug: \"%s\" not in header", from);
+    g_test_fail_printf ("test bug: \"%s\" not in header", from);
     g_free (h);
     return;
   }
@@ -168,29 +168,34 @@ edit_rejected (const guint8 * file, gsize len, const char *from,
   g_free (h);
 }
 
-int
-main (int argc, char **argv)
+/* The valid file the cases below corrupt (made in main()) */
+static guint8 *file;
+static gsize len;
+
+static void
+test_valid (void)
 {
-  ModelBuilder *mb;
-  guint8 *file, *copy;
-  gsize len, i;
-  int fd, k, accepted = 0;
+  try_load (file, len, "valid file", MUST_LOAD);
+}
+
+static void
+test_missing (void)
+{
   GError *err = NULL;
 
-  rnd = g_rand_new_with_seed (3);
-  fd = g_file_open_tmp ("ilgnet-loader-XXXXXX.ilgnet", &tmp_path, &err);
-  g_assert_no_error (err);
-  close (fd);
-  mb = valid_builder ();
-  file = model_builder_serialize (mb, &len);
-  try_load (file, len, "valid file", MUST_LOAD);
+  /* a missing file, a directory */
+  g_assert_null (ilgnet_model_open ("/nonexistent/x.ilgnet", &err));
+  g_assert_nonnull (err);
+  g_clear_error (&err);
+  g_assert_null (ilgnet_model_open ("/", &err));
+  g_assert_nonnull (err);
+  g_clear_error (&err);
+}
 
-  /* missing file, directory */
-  CHECK (ilgnet_model_open ("/nonexistent/x.ilgnet", &err) == NULL && err,
-      "missing file");
-  g_clear_error (&err);
-  CHECK (ilgnet_model_open ("/", &err) == NULL && err, "directory");
-  g_clear_error (&err);
+static void
+test_truncated (void)
+{
+  gsize i;
 
   /* every truncation */
   for (i = 0; i < len; i += (i < 1024 ? 1 : 7)) {
@@ -198,12 +203,25 @@ main (int argc, char **argv)
     try_load (file, i, what, MUST_FAIL);
     g_free (what);
   }
+}
+
+static void
+test_padded (void)
+{
+  guint8 *copy;
+
   /* appended bytes */
   copy = g_malloc (len + 64);
   memcpy (copy, file, len);
   memset (copy + len, 0, 64);
   try_load (copy, len + 64, "padded", MUST_FAIL);
   g_free (copy);
+}
+
+static void
+test_preamble (void)
+{
+  guint8 *copy;
 
   /* preamble fields */
   copy = g_memdup2 (file, len);
@@ -225,105 +243,153 @@ main (int argc, char **argv)
   copy[16] -= 1;
   try_load (copy, len, "unaligned header length", MUST_FAIL);
   g_free (copy);
+}
 
-  /* targeted header edits */
-  edit_rejected (file, len, "\"format\":\"ilgnet\"", "\"format\":\"onnx\"");
-  edit_rejected (file, len, "\"version\":1", "\"version\":7");
-  edit_rejected (file, len, "\"shape\":[4,3,3,3]", "\"shape\":[4,3,3,2]");
-  edit_rejected (file, len, "\"shape\":[4,3,3,3]", "\"shape\":[4,3,3,3,1,1]");
-  edit_rejected (file, len, "\"shape\":[4,3,3,3]",
-      "\"shape\":[2147483647,2147483647,3,3]");
-  edit_rejected (file, len, "\"shape\":[4,3,3,3]", "\"shape\":[4,-3,3,3]");
-  edit_rejected (file, len, "\"shape\":[4,3,3,3]", "\"shape\":\"big\"");
-  edit_rejected (file, len, "\"offset\":0", "\"offset\":4");
-  edit_rejected (file, len, "\"offset\":0", "\"offset\":1000000000000");
-  edit_rejected (file, len, "\"offset\":0", "\"offset\":-64");
-  edit_rejected (file, len, "\"offset\":256", "\"offset\":192");      /* overlap */
-  edit_rejected (file, len, "\"nbytes\":216", "\"nbytes\":217");
-  edit_rejected (file, len, "\"dtype\":\"f16\"", "\"dtype\":\"f64\"");
-  edit_rejected (file, len, "\"dtype\":\"f16\"", "\"dtype\":\"f32\"");
-  edit_rejected (file, len, "\"scales\":\"t2\"", "\"scales\":\"t0\"");
-  edit_rejected (file, len, "\"scales\":\"t2\"", "\"scales\":\"nope\"");
-  edit_rejected (file, len, "\"type\":\"LRN\"", "\"type\":\"Deconvolution\"");
-  edit_rejected (file, len, "\"bottom\":[\"p1\"]", "\"bottom\":[\"prob\"]");
-  edit_rejected (file, len, "\"bottom\":[\"p1\"]", "\"bottom\":[\"zz\"]");
-  edit_rejected (file, len, "\"bottom\":[\"p1\"]", "\"bottom\":\"p1\"");
-  edit_rejected (file, len, "\"top\":[\"c2\"]", "\"top\":[\"c2\",\"c3\"]");
-  edit_rejected (file, len, "\"top\":[\"c2\"]", "\"top\":[\"p1\"]");
-  edit_rejected (file, len, "\"num_output\":4", "\"num_output\":5");
-  edit_rejected (file, len, "\"num_output\":4,\"kernel\":[3,3]",
-      "\"num_output\":4,\"kernel\":[3,3],\"group\":2");
-  edit_rejected (file, len, "\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[1,1]}",
-      "\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[3,3]}");
-  edit_rejected (file, len, "\"stride\":[2,2],\"pad\":[1,1]}",
-      "\"stride\":[0,2],\"pad\":[1,1]}");
-  edit_rejected (file, len, "\"kernel\":[2,2]", "\"kernel\":[50,50]");
-  edit_rejected (file, len, "\"local_size\":3", "\"local_size\":4");
-  edit_rejected (file, len, "\"pool\":\"ave\"", "\"pool\":\"median\"");
-  edit_rejected (file, len, "\"pool\":\"ave\"", "\"pool\":7");
-  edit_rejected (file, len, "\"num_output\":2}", "\"num_output\":3}");
-  edit_rejected (file, len, "\"blob\":\"prob\"", "\"blob\":\"missing\"");
-  edit_rejected (file, len, "\"high_index\":1", "\"high_index\":2");
-  edit_rejected (file, len, "\"shape\":[3,9,9]", "\"shape\":[3,9]");
-  edit_rejected (file, len, "\"shape\":[3,9,9]", "\"shape\":[3,9,2]");
-  edit_rejected (file, len, "\"channel_order\":\"bgr\"",
-      "\"channel_order\":\"yuv\"");
-  edit_rejected (file, len, "\"scale\":1", "\"scale\":0");
-  edit_rejected (file, len, "\"data_size\":", "\"data_size\":1");
-  edit_rejected (file, len, "{\"format\"", "[{\"format\"");
-  edit_rejected (file, len, "\"layers\":[", "\"layers\":[{},");
-  edit_rejected (file, len, "\"alpha\":0.001", "\"alpha\":1e999");
-  {
-    /* deep nesting and junk */
-    GString *deep = g_string_new ("");
-    for (k = 0; k < 5000; k++)
-      g_string_append_c (deep, '[');
-    edit_rejected (file, len, "\"architecture", deep->str);
-    g_string_free (deep, TRUE);
-    edit_rejected (file, len, "\"format\"", "\"for\xff\xfe");
-  }
-  {
-    /* NaN scales of an i8 tensor */
-    char *h = header_of (file);
-    char *p = strstr (h, "\"t2\":{"), *o;
-    gsize off;
-    g_assert (p);
-    o = strstr (p, "\"offset\":");
-    off = g_ascii_strtoull (o + 9, NULL, 10);
+/* Targeted header edits, each to be rejected: {from, to} */
+static const char *const header_edits[][2] = {
+  {"\"format\":\"ilgnet\"", "\"format\":\"onnx\""},
+  {"\"version\":1", "\"version\":7"},
+  {"\"shape\":[4,3,3,3]", "\"shape\":[4,3,3,2]"},
+  {"\"shape\":[4,3,3,3]", "\"shape\":[4,3,3,3,1,1]"},
+  {"\"shape\":[4,3,3,3]", "\"shape\":[2147483647,2147483647,3,3]"},
+  {"\"shape\":[4,3,3,3]", "\"shape\":[4,-3,3,3]"},
+  {"\"shape\":[4,3,3,3]", "\"shape\":\"big\""},
+  {"\"offset\":0", "\"offset\":4"},
+  {"\"offset\":0", "\"offset\":1000000000000"},
+  {"\"offset\":0", "\"offset\":-64"},
+  {"\"offset\":256", "\"offset\":192"}, /* overlap */
+  {"\"nbytes\":216", "\"nbytes\":217"},
+  {"\"dtype\":\"f16\"", "\"dtype\":\"f64\""},
+  {"\"dtype\":\"f16\"", "\"dtype\":\"f32\""},
+  {"\"scales\":\"t2\"", "\"scales\":\"t0\""},
+  {"\"scales\":\"t2\"", "\"scales\":\"nope\""},
+  {"\"type\":\"LRN\"", "\"type\":\"Deconvolution\""},
+  {"\"bottom\":[\"p1\"]", "\"bottom\":[\"prob\"]"},
+  {"\"bottom\":[\"p1\"]", "\"bottom\":[\"zz\"]"},
+  {"\"bottom\":[\"p1\"]", "\"bottom\":\"p1\""},
+  {"\"top\":[\"c2\"]", "\"top\":[\"c2\",\"c3\"]"},
+  {"\"top\":[\"c2\"]", "\"top\":[\"p1\"]"},
+  {"\"num_output\":4", "\"num_output\":5"},
+  {"\"num_output\":4,\"kernel\":[3,3]",
+      "\"num_output\":4,\"kernel\":[3,3],\"group\":2"},
+  {"\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[1,1]}",
+      "\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[3,3]}"},
+  {"\"stride\":[2,2],\"pad\":[1,1]}", "\"stride\":[0,2],\"pad\":[1,1]}"},
+  {"\"kernel\":[2,2]", "\"kernel\":[50,50]"},
+  {"\"local_size\":3", "\"local_size\":4"},
+  {"\"pool\":\"ave\"", "\"pool\":\"median\""},
+  {"\"pool\":\"ave\"", "\"pool\":7"},
+  {"\"num_output\":2}", "\"num_output\":3}"},
+  {"\"blob\":\"prob\"", "\"blob\":\"missing\""},
+  {"\"high_index\":1", "\"high_index\":2"},
+  {"\"shape\":[3,9,9]", "\"shape\":[3,9]"},
+  {"\"shape\":[3,9,9]", "\"shape\":[3,9,2]"},
+  {"\"channel_order\":\"bgr\"", "\"channel_order\":\"yuv\""},
+  {"\"scale\":1", "\"scale\":0"},
+  {"\"data_size\":", "\"data_size\":1"},
+  {"{\"format\"", "[{\"format\""},
+  {"\"layers\":[", "\"layers\":[{},"},
+  {"\"alpha\":0.001", "\"alpha\":1e999"},
+};
+
+static void
+test_header_edits (void)
+{
+  GString *deep = g_string_new ("");
+  guint i;
+  int k;
+
+  for (i = 0; i < G_N_ELEMENTS (header_edits); i++)
+    edit_rejected (file, len, header_edits[i][0], header_edits[i][1]);
+  /* deep nesting and junk */
+  for (k = 0; k < 5000; k++)
+    g_string_append_c (deep, '[');
+  edit_rejected (file, len, "\"architecture", deep->str);
+  g_string_free (deep, TRUE);
+  edit_rejected (file, len, "\"format\"", "\"for\xff\xfe");
+}
+
+/* NaN scales of an i8 tensor */
+static void
+test_nan_scale (void)
+{
+  char *h = header_of (file);
+  char *p = strstr (h, "\"t2\":{"), *o;
+  guint8 *copy;
+  gsize off;
+
+  g_assert (p);
+  o = strstr (p, "\"offset\":");
+  off = g_ascii_strtoull (o + 9, NULL, 10);
+  copy = g_memdup2 (file, len);
+  memcpy (copy + 24 + strlen (h) + off, "\xff\xff\xff\x7f", 4);
+  try_load (copy, len, "NaN scale", MUST_FAIL);
+  g_free (copy);
+  g_free (h);
+}
+
+/* Random mutations, mostly in the preamble and header */
+static void
+test_mutations (void)
+{
+  char *h = header_of (file);
+  gsize hend = 24 + strlen (h);
+  int k, accepted = 0;
+  guint8 *copy;
+
+  /* the same mutations whichever cases run (-p) */
+  g_rand_set_seed (rnd, 3);
+  for (k = 0; k < 3000; k++) {
+    int n = g_rand_int_range (rnd, 1, 4), j;
+    char *what = g_strdup_printf ("mutation %d", k);
     copy = g_memdup2 (file, len);
-    memcpy (copy + 24 + strlen (h) + off, "\xff\xff\xff\x7f", 4);
-    try_load (copy, len, "NaN scale", MUST_FAIL);
-    g_free (copy);
-    g_free (h);
-  }
-
-  /* random mutations, mostly in the preamble and header */
-  {
-    char *h = header_of (file);
-    gsize hend = 24 + strlen (h);
-    for (k = 0; k < 3000; k++) {
-      int n = g_rand_int_range (rnd, 1, 4), j;
-      char *what = g_strdup_printf ("mutation %d", k);
-      copy = g_memdup2 (file, len);
-      for (j = 0; j < n; j++) {
-        gsize at = g_rand_int_range (rnd, 0, 4) ? g_rand_int_range (rnd, 0,
-            hend) : g_rand_int_range (rnd, 0, len);
-        static const char interesting[] = "0123456789-.,:[]{}\" e";
-        copy[at] = g_rand_boolean (rnd) ? g_rand_int_range (rnd, 0, 256) :
-            interesting[g_rand_int_range (rnd, 0, sizeof (interesting) - 1)];
-      }
-      accepted += try_load (copy, len, what, MAY_LOAD);
-      g_free (what);
-      g_free (copy);
+    for (j = 0; j < n; j++) {
+      gsize at = g_rand_int_range (rnd, 0, 4) ? g_rand_int_range (rnd, 0,
+          hend) : g_rand_int_range (rnd, 0, len);
+      static const char interesting[] = "0123456789-.,:[]{}\" e";
+      copy[at] = g_rand_boolean (rnd) ? g_rand_int_range (rnd, 0, 256) :
+          interesting[g_rand_int_range (rnd, 0, sizeof (interesting) - 1)];
     }
-    g_free (h);
+    accepted += try_load (copy, len, what, MAY_LOAD);
+    g_free (what);
+    g_free (copy);
   }
+  g_free (h);
   printf ("%d of 3000 random mutations still loaded (and ran)\n", accepted);
+}
+
+int
+main (int argc, char **argv)
+{
+  ModelBuilder *mb;
+  GError *err = NULL;
+  int fd, ret;
+
+  g_test_init (&argc, &argv, NULL);
+  /* a failed check is reported and the case goes on, so one run shows
+   * every broken check */
+  g_test_set_nonfatal_assertions ();
+  rnd = g_rand_new_with_seed (3);
+  fd = g_file_open_tmp ("ilgnet-loader-XXXXXX.ilgnet", &tmp_path, &err);
+  g_assert_no_error (err);
+  close (fd);
+  mb = valid_builder ();
+  file = model_builder_serialize (mb, &len);
+  model_builder_free (mb);
+
+  g_test_add_func ("/loader/valid", test_valid);
+  g_test_add_func ("/loader/missing", test_missing);
+  g_test_add_func ("/loader/truncated", test_truncated);
+  g_test_add_func ("/loader/padded", test_padded);
+  g_test_add_func ("/loader/preamble", test_preamble);
+  g_test_add_func ("/loader/header-edits", test_header_edits);
+  g_test_add_func ("/loader/nan-scale", test_nan_scale);
+  g_test_add_func ("/loader/mutations", test_mutations);
+  ret = g_test_run ();
 
   g_unlink (tmp_path);
   g_free (tmp_path);
   g_free (file);
-  model_builder_free (mb);
   g_rand_free (rnd);
-  return check_finish ("loader");
+  return ret;
 }

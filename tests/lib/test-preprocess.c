@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "check.h"
 
 static GRand *rnd;
 
@@ -105,8 +104,8 @@ compare (const char *what, const float *got, const float *want, gsize n,
   gsize i;
   for (i = 0; i < n; i++)
     if (!(fabs (got[i] - want[i]) <= tol)) {
-      CHECK (FALSE, "%s: value %" G_GSIZE_FORMAT " is %g, want %g", what, i,
-          got[i], want[i]);
+      g_test_fail_printf ("%s: value %" G_GSIZE_FORMAT " is %g, want %g",
+          what, i, got[i], want[i]);
       return;
     }
 }
@@ -179,7 +178,7 @@ test_resize (void)
                 bgr, pad);
             memset (got, 0xff, n * sizeof (float));     /* NaNs */
             if (!ilgnet_preprocess (&spec, &img, NULL, mode, got, &err)) {
-              CHECK (FALSE, "%s: %s", what, err->message);
+              g_test_fail_printf ("%s: %s", what, err->message);
               g_clear_error (&err);
             } else {
               compare (what, got, want, n, 1e-3);
@@ -198,8 +197,9 @@ test_resize (void)
         out = (IlgnetRect) {
         0, 0, spec.width, spec.height};
         ref_resize (&spec, rgb, iw, roi, out, want);
-        CHECK (ilgnet_preprocess (&spec, &img, &roi, ILGNET_RESIZE_SQUASH,
-                got, &err), "roi: %s", err ? err->message : "");
+        g_assert_true (ilgnet_preprocess (&spec, &img, &roi,
+                ILGNET_RESIZE_SQUASH, got, &err));
+        g_assert_no_error (err);
         compare ("roi", got, want, n, 1e-3);
         g_clear_error (&err);
         g_free (data);
@@ -236,13 +236,13 @@ test_invariants (void)
           float want = (rgb[c] - spec.mean[c]) * spec.scale;
           if (v == 0.0f)
             zeros++;
-          else
-            CHECK (fabsf (v - want) < 1e-5, "flat colour mode %d plane %d: "
-                "%g, want %g", m, c, v, want);
+          else if (!(fabsf (v - want) < 1e-5))
+            g_test_fail_printf ("flat colour mode %d plane %d: %g, want %g",
+                m, c, v, want);
         }
       /* 37x21 into 13x9 letterboxed: 13x7 picture, one bar row each side */
-      CHECK (m == ILGNET_RESIZE_LETTERBOX ? zeros == 3 * 2 * 13 : zeros == 0,
-          "mode %d: %d zero values", m, zeros);
+      g_assert_cmpint (zeros, ==, m == ILGNET_RESIZE_LETTERBOX ? 3 * 2 * 13 :
+          0);
     }
   }
 
@@ -257,27 +257,35 @@ test_invariants (void)
     g_assert (ilgnet_preprocess (&s2, &img, NULL, ILGNET_RESIZE_SQUASH, o,
             &err));
     /* B plane first */
-    CHECK (o[0] == 3 && o[1] == 6 && o[4] == 2 && o[8] == 1 && o[11] == 10,
-        "identity resize: %g %g %g %g %g", o[0], o[1], o[4], o[8], o[11]);
+    g_assert_cmpfloat (o[0], ==, 3);
+    g_assert_cmpfloat (o[1], ==, 6);
+    g_assert_cmpfloat (o[4], ==, 2);
+    g_assert_cmpfloat (o[8], ==, 1);
+    g_assert_cmpfloat (o[11], ==, 10);
   }
 
   /* errors, never crashes */
   {
     IlgnetImage img = { rgb, 37, 21, 37 * 3 - 1, ILGNET_PIXEL_RGB };
     IlgnetRect bad = { 30, 0, 10, 5 };
-    CHECK (!ilgnet_preprocess (&spec, &img, NULL, ILGNET_RESIZE_SQUASH, out,
-            &err) && err, "short stride accepted");
+    /* a short stride, a region outside, MULTI, an empty image */
+    g_assert_false (ilgnet_preprocess (&spec, &img, NULL,
+            ILGNET_RESIZE_SQUASH, out, &err));
+    g_assert_nonnull (err);
     g_clear_error (&err);
     img.stride = 37 * 3;
-    CHECK (!ilgnet_preprocess (&spec, &img, &bad, ILGNET_RESIZE_SQUASH, out,
-            &err) && err, "region outside accepted");
+    g_assert_false (ilgnet_preprocess (&spec, &img, &bad,
+            ILGNET_RESIZE_SQUASH, out, &err));
+    g_assert_nonnull (err);
     g_clear_error (&err);
-    CHECK (!ilgnet_preprocess (&spec, &img, NULL, ILGNET_RESIZE_MULTI, out,
-            &err) && err, "MULTI accepted by ilgnet_preprocess");
+    g_assert_false (ilgnet_preprocess (&spec, &img, NULL,
+            ILGNET_RESIZE_MULTI, out, &err));
+    g_assert_nonnull (err);
     g_clear_error (&err);
     img.width = 0;
-    CHECK (!ilgnet_preprocess (&spec, &img, NULL, ILGNET_RESIZE_SQUASH, out,
-            &err) && err, "empty image accepted");
+    g_assert_false (ilgnet_preprocess (&spec, &img, NULL,
+            ILGNET_RESIZE_SQUASH, out, &err));
+    g_assert_nonnull (err);
     g_clear_error (&err);
   }
 }
@@ -293,20 +301,22 @@ test_multi_crops (void)
     IlgnetRect r[ILGNET_MAX_CROPS + 4];
     int w = sizes[si][0], h = sizes[si][1], n, i, j;
     n = ilgnet_multi_crops (w, h, r, ILGNET_MAX_CROPS + 4);
-    CHECK (n >= 1 && n <= ILGNET_MAX_CROPS, "%dx%d: %d crops", w, h, n);
-    CHECK (r[0].x == 0 && r[0].y == 0 && r[0].width == w && r[0].height == h,
-        "%dx%d: first crop is not the frame", w, h);
-    if (w >= 100)
-      CHECK (n >= 10, "%dx%d: only %d crops", w, h, n);
+    g_assert_cmpint (n, >=, 1);
+    g_assert_cmpint (n, <=, ILGNET_MAX_CROPS);
+    if (r[0].x != 0 || r[0].y != 0 || r[0].width != w || r[0].height != h)
+      g_test_fail_printf ("%dx%d: first crop is not the frame", w, h);
+    if (w >= 100 && n < 10)
+      g_test_fail_printf ("%dx%d: only %d crops", w, h, n);
     for (i = 0; i < n; i++) {
-      CHECK (r[i].width >= 1 && r[i].height >= 1 && r[i].x >= 0 && r[i].y >= 0
-          && r[i].x + r[i].width <= w && r[i].y + r[i].height <= h,
-          "%dx%d: crop %d outside", w, h, i);
+      if (!(r[i].width >= 1 && r[i].height >= 1 && r[i].x >= 0 && r[i].y >= 0
+              && r[i].x + r[i].width <= w && r[i].y + r[i].height <= h))
+        g_test_fail_printf ("%dx%d: crop %d outside", w, h, i);
       for (j = 0; j < i; j++)
-        CHECK (memcmp (&r[i], &r[j], sizeof (IlgnetRect)) != 0,
-            "%dx%d: crops %d and %d equal", w, h, i, j);
+        if (memcmp (&r[i], &r[j], sizeof (IlgnetRect)) == 0)
+          g_test_fail_printf ("%dx%d: crops %d and %d equal", w, h, i, j);
     }
-    CHECK (ilgnet_multi_crops (w, h, r, 3) == MIN (3, n), "max ignored");
+    /* at most max */
+    g_assert_cmpint (ilgnet_multi_crops (w, h, r, 3), ==, MIN (3, n));
   }
 }
 
@@ -361,8 +371,9 @@ test_score_image (void)
             ilgnet_session_get_input (one), &err));
     g_assert (ilgnet_session_run (one, 1, &err));
     sq = ilgnet_session_get_score (one, 0);
-    CHECK (fabsf (score - sq) < 1e-6 && best.width == w && best.height == h,
-        "squash score %g, want %g", score, sq);
+    g_assert_cmpfloat_with_epsilon (score, sq, 1e-6);
+    g_assert_cmpint (best.width, ==, w);
+    g_assert_cmpint (best.height, ==, h);
 
     /* multi = best over the candidate crops, whatever the batch */
     n = ilgnet_multi_crops (w, h, rects, ILGNET_MAX_CROPS);
@@ -379,43 +390,49 @@ test_score_image (void)
     }
     g_assert (ilgnet_score_image (s, &img, ILGNET_RESIZE_MULTI, &score, &best,
             &err));
-    CHECK (fabsf (score - want) < 1e-6 && memcmp (&best, &rects[best_i],
-            sizeof (best)) == 0, "batch %d multi: %g at crop %dx%d+%d+%d, "
-        "want %g at crop %d", bs, score, best.width, best.height, best.x,
-        best.y, want, best_i);
+    if (!(fabsf (score - want) < 1e-6 && memcmp (&best, &rects[best_i],
+                sizeof (best)) == 0))
+      g_test_fail_printf ("batch %d multi: %g at crop %dx%d+%d+%d, want %g "
+          "at crop %d", bs, score, best.width, best.height, best.x, best.y,
+          want, best_i);
 
     /* every candidate's score: the same crops, each scored on its own */
     got_n = ilgnet_score_crops (s, &img, got_rects, got, ILGNET_MAX_CROPS,
         &err);
     g_assert_no_error (err);
-    CHECK (got_n == n, "batch %d score_crops: %d crops, want %d", bs, got_n,
-        n);
+    g_assert_cmpint (got_n, ==, n);
     for (i = 0; i < MIN (got_n, n); i++) {
-      CHECK (memcmp (&got_rects[i], &rects[i], sizeof (IlgnetRect)) == 0,
-          "batch %d score_crops: crop %d is not ilgnet_multi_crops()'s", bs,
-          i);
-      CHECK (fabsf (got[i] - each[i]) < 1e-6, "batch %d score_crops: crop %d "
-          "scores %g, scored alone %g", bs, i, got[i], each[i]);
+      if (memcmp (&got_rects[i], &rects[i], sizeof (IlgnetRect)) != 0)
+        g_test_fail_printf ("batch %d score_crops: crop %d is not "
+            "ilgnet_multi_crops()'s", bs, i);
+      if (!(fabsf (got[i] - each[i]) < 1e-6))
+        g_test_fail_printf ("batch %d score_crops: crop %d scores %g, "
+            "scored alone %g", bs, i, got[i], each[i]);
       got_max = MAX (got_max, got[i]);
     }
-    CHECK (score == got_max, "batch %d: multi score %g is not the best "
-        "crop score %g", bs, score, got_max);
+    /* the multi score is the best crop's */
+    g_assert_cmpfloat (score, ==, got_max);
     for (i = 1; i < n; i++)
       if (each[i] != each[0])
         break;
-    CHECK (i < n, "every crop scores %g: the test cannot tell them apart",
-        each[0]);
+    if (i >= n)
+      g_test_fail_printf ("every crop scores %g: the test cannot tell them "
+          "apart", each[0]);
     /* fewer slots: the first candidates */
     got_n = ilgnet_score_crops (s, &img, got_rects, got, 3, &err);
     g_assert_no_error (err);
-    CHECK (got_n == MIN (3, n) && fabsf (got[got_n - 1] - each[got_n - 1])
-        < 1e-6, "batch %d score_crops max 3: %d crops", bs, got_n);
-    CHECK (ilgnet_score_crops (s, &img, got_rects, got, 0, &err) == -1 && err,
-        "score_crops with no room accepted");
+    g_assert_cmpint (got_n, ==, MIN (3, n));
+    if (got_n == MIN (3, n))
+      g_assert_cmpfloat_with_epsilon (got[got_n - 1], each[got_n - 1], 1e-6);
+    /* no room, an empty image: errors */
+    g_assert_cmpint (ilgnet_score_crops (s, &img, got_rects, got, 0, &err),
+        ==, -1);
+    g_assert_nonnull (err);
     g_clear_error (&err);
     img.width = 0;
-    CHECK (ilgnet_score_crops (s, &img, got_rects, got, ILGNET_MAX_CROPS,
-            &err) == -1 && err, "score_crops of an empty image accepted");
+    g_assert_cmpint (ilgnet_score_crops (s, &img, got_rects, got,
+            ILGNET_MAX_CROPS, &err), ==, -1);
+    g_assert_nonnull (err);
     g_clear_error (&err);
     ilgnet_session_free (s);
     ilgnet_session_free (one);
@@ -431,11 +448,13 @@ test_score_image (void)
 int
 main (int argc, char **argv)
 {
-  rnd = g_rand_new_with_seed (7);
-  test_resize ();
-  test_invariants ();
-  test_multi_crops ();
-  test_score_image ();
-  g_rand_free (rnd);
-  return check_finish ("preprocessing");
+  static const SeededTest cases[] = {
+    {"/preprocess/resize", test_resize},
+    {"/preprocess/invariants", test_invariants},
+    {"/preprocess/multi-crops", test_multi_crops},
+    {"/preprocess/score-image", test_score_image},
+    {NULL}
+  };
+
+  return run_seeded_tests (&argc, &argv, &rnd, 7, cases);
 }

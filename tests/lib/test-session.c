@@ -8,7 +8,6 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
-#include "check.h"
 
 typedef struct
 {
@@ -70,10 +69,10 @@ test_blas_loaded_early (void)
   const char *want = NULL;
   char *initial = initial_env ("OPENBLAS_CORETYPE");
 
-  CHECK (handle != NULL, "OpenBLAS not loaded before main()");
-  CHECK (g_strcmp0 (initial, g_getenv ("OPENBLAS_CORETYPE")) == 0,
-      "OPENBLAS_CORETYPE changed from %s to %s", initial ? initial : "unset",
-      g_getenv ("OPENBLAS_CORETYPE"));
+  /* OpenBLAS loaded before main() */
+  g_assert_nonnull (handle);
+  /* OPENBLAS_CORETYPE as the process started */
+  g_assert_cmpstr (initial, ==, g_getenv ("OPENBLAS_CORETYPE"));
   if (!handle)
     goto out;
   corename = (const char *(*)(void)) dlsym (handle, "openblas_get_corename");
@@ -88,8 +87,9 @@ test_blas_loaded_early (void)
 #endif
   /* OpenBLAS builds without runtime dispatch have one core type */
   if (want && corename && dlsym (handle, "gotoblas_dynamic_init"))
-    CHECK (g_ascii_strcasecmp (corename (), want) == 0,
-        "OpenBLAS runs its %s kernels, want %s", corename (), want);
+    if (g_ascii_strcasecmp (corename (), want) != 0)
+      g_test_fail_printf ("OpenBLAS runs its %s kernels, want %s",
+          corename (), want);
   dlclose (handle);
 out:
   g_free (initial);
@@ -118,31 +118,33 @@ test_no_threads_at_load (void)
   guint n = count_threads ();
   char *initial = initial_env ("OPENBLAS_NUM_THREADS");
 
-  CHECK (n == 1, "%u threads right after loading, want 1", n);
-  CHECK (g_strcmp0 (initial, g_getenv ("OPENBLAS_NUM_THREADS")) == 0,
-      "OPENBLAS_NUM_THREADS changed from %s to %s",
-      initial ? initial : "unset", g_getenv ("OPENBLAS_NUM_THREADS"));
+  /* one thread right after loading */
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpstr (initial, ==, g_getenv ("OPENBLAS_NUM_THREADS"));
   g_free (initial);
 }
 
-int
-main (int argc, char **argv)
+/* The model of the cases below, made once, on first use (not at start:
+ * test_no_threads_at_load looks at the process as loading left it): a
+ * padded 3x3 f32/f16 convolution, ReLU, an i8 InnerProduct, Softmax; an
+ * unused tensor.  Removed at exit. */
+static char *model_path;
+static IlgnetModel *model;
+
+static IlgnetModel *
+shared_model (void)
 {
-  GRand *rnd = g_rand_new_with_seed (5);
-  ModelBuilder *mb = model_builder_new (3, 12, 10);
+  GRand *rnd;
+  ModelBuilder *mb;
   float w[5 * 3 * 3 * 3], b[5], wf[2 * 5 * 120], hq[5];
   gint64 sw[4] = { 5, 3, 3, 3 }, sb = 5, sf[2] = { 2, 600 };
-  const char *tw, *tb, *tf, *th;
-  char *path, *p;
+  const char *tw, *tb, *tf;
   GError *err = NULL;
-  IlgnetModel *m;
-  IlgnetSession *s;
-  const IlgnetInputSpec *spec;
-  Prof prof = { 0, };
-  gsize size;
 
-  test_no_threads_at_load ();
-  test_blas_loaded_early ();
+  if (model)
+    return model;
+  rnd = g_rand_new_with_seed (5);
+  mb = model_builder_new (3, 12, 10);
   fill_random (rnd, w, G_N_ELEMENTS (w), -1, 1);
   fill_random (rnd, b, 5, -1, 1);
   fill_random (rnd, wf, G_N_ELEMENTS (wf), -0.1, 0.1);
@@ -150,8 +152,7 @@ main (int argc, char **argv)
   tw = model_builder_add_tensor (mb, "f32", w, sw, 4);
   tb = model_builder_add_tensor (mb, "f16", b, &sb, 1);
   tf = model_builder_add_tensor (mb, "i8", wf, sf, 2);
-  th = model_builder_add_tensor (mb, "f32", hq, &sb, 1);       /* unused */
-  (void) th;
+  model_builder_add_tensor (mb, "f32", hq, &sb, 1);     /* unused */
   model_builder_set_input_extra (mb, ",\"resize\":\"center\"");
   model_builder_add_layer (mb, "conv", "Convolution",
       (const char *const[]) { "data", NULL }, "conv",
@@ -166,94 +167,161 @@ main (int argc, char **argv)
   model_builder_add_layer (mb, "prob", "Softmax",
       (const char *const[]) { "fc", NULL }, "prob", NULL, "");
   model_builder_set_output (mb, "prob", 1);
-  path = model_builder_write (mb);
-
-  m = ilgnet_model_open (path, &err);
+  model_path = model_builder_write (mb);
+  model = ilgnet_model_open (model_path, &err);
   g_assert_no_error (err);
-  g_file_get_contents (path, &p, &size, NULL);
-  g_free (p);
-  CHECK (ilgnet_model_get_file_size (m) == size, "file size %" G_GSIZE_FORMAT,
-      ilgnet_model_get_file_size (m));
-  /* weights of every tensor, i8 scales excluded */
-  CHECK (ilgnet_model_get_n_params (m) == 135 + 5 + 1200 + 5,
-      "n_params %" G_GUINT64_FORMAT, ilgnet_model_get_n_params (m));
-  CHECK (g_strcmp0 (ilgnet_model_get_name (m), "test") == 0, "name %s",
-      ilgnet_model_get_name (m));
-  CHECK (g_strcmp0 (ilgnet_model_get_field (m, "architecture"), "test") == 0
-      && ilgnet_model_get_field (m, "nonexistent") == NULL, "fields");
-  CHECK (ilgnet_model_get_resize (m) == ILGNET_RESIZE_CENTER, "resize");
-  spec = ilgnet_model_get_input_spec (m);
-  CHECK (spec->channels == 3 && spec->height == 12 && spec->width == 10
-      && spec->bgr && spec->scale == 1.0f, "input spec");
-
-  /* argument errors */
-  CHECK (ilgnet_session_new (m, 0, 1, &err) == NULL && err, "batch 0");
-  g_clear_error (&err);
-  CHECK (ilgnet_session_new (m, 1 << 20, 1, &err) == NULL && err,
-      "huge batch");
-  g_clear_error (&err);
-
-  /* profiling: every executed layer reported once, fused ReLU folded in */
-  s = ilgnet_session_new (m, 2, 0, &err);
-  g_assert_no_error (err);
-  CHECK (ilgnet_session_get_model (s) == m && ilgnet_session_get_batch (s) == 2,
-      "session getters");
-  fill_random (rnd, ilgnet_session_get_input (s), 2 * 360, -5, 5);
-  ilgnet_session_set_profiling (s, TRUE);
-  g_assert (ilgnet_session_run (s, 2, &err));
-  ilgnet_session_foreach_profile (s, on_layer, &prof);
-  CHECK (prof.calls == 3 && prof.saw_conv && prof.saw_softmax,
-      "profile: %d layers", prof.calls);
-  {
-    /* the kernels the registry chose: the padded 3x3 convolution through
-     * im2col, the i8 InnerProduct weights read as stored; flops per image
-     * (conv 2*600*27 plus the fused ReLU's 600, fc 2*2*600) */
-    GString *k = g_string_new (NULL);
-    ilgnet_session_foreach_kernel_profile (s, on_kernel, k);
-    CHECK (strcmp (k->str, "conv:Convolution+ReLU:im2col-gemm:33000;"
-            "fc:InnerProduct:gemv-i8:2400;prob:Softmax:loop:2;") == 0,
-        "kernel profile: %s", k->str);
-    g_string_free (k, TRUE);
-  }
-  {
-    float s0 = ilgnet_session_get_score (s, 0);
-    float s1 = ilgnet_session_get_score (s, 1);
-    CHECK (s0 > 0 && s0 < 1 && s1 > 0 && s1 < 1 && s0 != s1, "scores %g %g",
-        s0, s1);
-  }
-  ilgnet_session_free (s);
-
-  /* default model: $ILGNET_MODEL wins; a missing one is an error */
-  g_setenv ("ILGNET_MODEL", path, TRUE);
-  p = ilgnet_default_model_path (&err);
-  CHECK (p && strcmp (p, path) == 0, "ILGNET_MODEL ignored");
-  g_free (p);
-  g_setenv ("ILGNET_MODEL", "/nonexistent/model.ilgnet", TRUE);
-  p = ilgnet_default_model_path (&err);
-  CHECK (p == NULL && err && strstr (err->message, "/nonexistent"),
-      "missing ILGNET_MODEL: %s", p ? p : err->message);
-  g_free (p);
-  g_clear_error (&err);
-  /* a directory is named as one, not as missing */
-  {
-    gchar *dir = g_path_get_dirname (path);
-
-    g_setenv ("ILGNET_MODEL", dir, TRUE);
-    p = ilgnet_default_model_path (&err);
-    CHECK (p == NULL && err && strstr (err->message, dir)
-        && strstr (err->message, "is a directory")
-        && !strstr (err->message, "does not exist"),
-        "ILGNET_MODEL directory: %s", p ? p : err->message);
-    g_free (p);
-    g_clear_error (&err);
-    g_free (dir);
-  }
-  g_unsetenv ("ILGNET_MODEL");
-
-  ilgnet_model_unref (m);
-  g_unlink (path);
-  g_free (path);
   model_builder_free (mb);
   g_rand_free (rnd);
-  return check_finish ("session");
+  return model;
+}
+
+/* Header fields and counts */
+static void
+test_model_info (void)
+{
+  IlgnetModel *m = shared_model ();
+  const IlgnetInputSpec *spec;
+  char *p;
+  gsize size;
+
+  g_assert_true (g_file_get_contents (model_path, &p, &size, NULL));
+  g_free (p);
+  g_assert_cmpuint (ilgnet_model_get_file_size (m), ==, size);
+  /* weights of every tensor, i8 scales excluded */
+  g_assert_cmpuint (ilgnet_model_get_n_params (m), ==, 135 + 5 + 1200 + 5);
+  g_assert_cmpstr (ilgnet_model_get_name (m), ==, "test");
+  g_assert_cmpstr (ilgnet_model_get_field (m, "architecture"), ==, "test");
+  g_assert_null (ilgnet_model_get_field (m, "nonexistent"));
+  g_assert_cmpint (ilgnet_model_get_resize (m), ==, ILGNET_RESIZE_CENTER);
+  spec = ilgnet_model_get_input_spec (m);
+  g_assert_cmpint (spec->channels, ==, 3);
+  g_assert_cmpint (spec->height, ==, 12);
+  g_assert_cmpint (spec->width, ==, 10);
+  g_assert_true (spec->bgr);
+  g_assert_cmpfloat (spec->scale, ==, 1.0f);
+}
+
+static void
+test_argument_errors (void)
+{
+  IlgnetModel *m = shared_model ();
+  GError *err = NULL;
+
+  /* batch 0 */
+  g_assert_null (ilgnet_session_new (m, 0, 1, &err));
+  g_assert_nonnull (err);
+  g_clear_error (&err);
+  /* a huge batch */
+  g_assert_null (ilgnet_session_new (m, 1 << 20, 1, &err));
+  g_assert_nonnull (err);
+  g_clear_error (&err);
+}
+
+/* Profiling: every executed layer reported once, fused ReLU folded in; the
+ * kernels the registry chose; session getters and scores */
+static void
+test_profiling (void)
+{
+  IlgnetModel *m = shared_model ();
+  GRand *rnd = g_rand_new_with_seed (5);
+  GError *err = NULL;
+  IlgnetSession *s;
+  Prof prof = { 0, };
+  GString *k = g_string_new (NULL);
+  float s0, s1;
+
+  s = ilgnet_session_new (m, 2, 0, &err);
+  g_assert_no_error (err);
+  g_assert_true (ilgnet_session_get_model (s) == m);
+  g_assert_cmpint (ilgnet_session_get_batch (s), ==, 2);
+  fill_random (rnd, ilgnet_session_get_input (s), 2 * 360, -5, 5);
+  ilgnet_session_set_profiling (s, TRUE);
+  g_assert_true (ilgnet_session_run (s, 2, &err));
+  g_assert_no_error (err);
+  ilgnet_session_foreach_profile (s, on_layer, &prof);
+  g_assert_cmpint (prof.calls, ==, 3);
+  g_assert_true (prof.saw_conv);
+  g_assert_true (prof.saw_softmax);
+  /* the padded 3x3 convolution through im2col, the i8 InnerProduct
+   * weights read as stored; flops per image (conv 2*600*27 plus the fused
+   * ReLU's 600, fc 2*2*600) */
+  ilgnet_session_foreach_kernel_profile (s, on_kernel, k);
+  g_assert_cmpstr (k->str, ==, "conv:Convolution+ReLU:im2col-gemm:33000;"
+      "fc:InnerProduct:gemv-i8:2400;prob:Softmax:loop:2;");
+  g_string_free (k, TRUE);
+  s0 = ilgnet_session_get_score (s, 0);
+  s1 = ilgnet_session_get_score (s, 1);
+  g_assert_cmpfloat (s0, >, 0);
+  g_assert_cmpfloat (s0, <, 1);
+  g_assert_cmpfloat (s1, >, 0);
+  g_assert_cmpfloat (s1, <, 1);
+  g_assert_cmpfloat (s0, !=, s1);
+  ilgnet_session_free (s);
+  g_rand_free (rnd);
+}
+
+/* Default model: $ILGNET_MODEL wins; a missing one is an error; a
+ * directory is named as one, not as missing */
+static void
+test_default_model (void)
+{
+  GError *err = NULL;
+  gchar *dir, *p;
+
+  shared_model ();
+  g_setenv ("ILGNET_MODEL", model_path, TRUE);
+  p = ilgnet_default_model_path (&err);
+  g_assert_no_error (err);
+  g_assert_cmpstr (p, ==, model_path);
+  g_free (p);
+
+  g_setenv ("ILGNET_MODEL", "/nonexistent/model.ilgnet", TRUE);
+  p = ilgnet_default_model_path (&err);
+  g_assert_null (p);
+  g_assert_nonnull (err);
+  if (err)
+    g_assert_nonnull (strstr (err->message, "/nonexistent"));
+  g_free (p);
+  g_clear_error (&err);
+
+  dir = g_path_get_dirname (model_path);
+  g_setenv ("ILGNET_MODEL", dir, TRUE);
+  p = ilgnet_default_model_path (&err);
+  g_assert_null (p);
+  g_assert_nonnull (err);
+  if (err) {
+    g_assert_nonnull (strstr (err->message, dir));
+    g_assert_nonnull (strstr (err->message, "is a directory"));
+    g_assert_null (strstr (err->message, "does not exist"));
+  }
+  g_free (p);
+  g_clear_error (&err);
+  g_free (dir);
+  g_unsetenv ("ILGNET_MODEL");
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  /* a failed check is reported and the case goes on, so one run shows
+   * every broken check */
+  g_test_set_nonfatal_assertions ();
+  /* first: the process as loading the library left it */
+  g_test_add_func ("/session/no-threads-at-load", test_no_threads_at_load);
+  g_test_add_func ("/session/blas-loaded-early", test_blas_loaded_early);
+  g_test_add_func ("/session/model-info", test_model_info);
+  g_test_add_func ("/session/argument-errors", test_argument_errors);
+  /* before any session's threads: it sets environment variables */
+  g_test_add_func ("/session/default-model", test_default_model);
+  g_test_add_func ("/session/profiling", test_profiling);
+  ret = g_test_run ();
+  if (model) {
+    ilgnet_model_unref (model);
+    g_unlink (model_path);
+  }
+  g_free (model_path);
+  return ret;
 }

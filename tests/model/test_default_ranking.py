@@ -15,13 +15,10 @@ import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "train"))
-import degrade  # noqa: E402
-import net  # noqa: E402
-import synth  # noqa: E402
-from evaluate import score_with_libilgnet  # noqa: E402
+import degrade
+import net
+import synth
+from evaluate import score_with_libilgnet
 
 DEGRADATIONS = tuple((k, 0.8) for k in degrade.KINDS if k != "crossfade")
 ALWAYS = ("defocus", "motion", "fade_black", "fade_white", "noise")

@@ -20,16 +20,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TRAIN = os.path.join(HERE, "..", "..", "models", "train")
-sys.path.insert(0, HERE)
-sys.path.insert(0, TRAIN)
-import degrade  # noqa: E402
-import export  # noqa: E402
-import net  # noqa: E402
-import synth  # noqa: E402
-import warmstart  # noqa: E402
-from evaluate import score_with_libilgnet  # noqa: E402
+import degrade
+import export
+import net
+import synth
+import warmstart
+from evaluate import score_with_libilgnet
 
 
 def inputs():

@@ -20,10 +20,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(TOP, "src", "tools"))
-sys.path.insert(0, os.path.join(TOP, "models", "train"))
-import caffe_pb  # noqa: E402
-import netdef  # noqa: E402
+import netdef
+from ilgnet_tools import caffe_pb
 
 # sha256 of json.dumps(caffe_pb.net_structure(text), sort_keys=True) for the
 # authors' ILGNet deploy.prototxt, computed once from their file.

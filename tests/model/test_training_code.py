@@ -15,16 +15,14 @@ import zlib
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "train"))
-import confidence  # noqa: E402
-import degrade  # noqa: E402
-import evaluate  # noqa: E402
-import export  # noqa: E402
-import net  # noqa: E402
-import photos  # noqa: E402
-import qrc  # noqa: E402
-import soup  # noqa: E402
+import confidence
+import degrade
+import evaluate
+import export
+import net
+import photos
+import qrc
+import soup
 
 failures = []
 

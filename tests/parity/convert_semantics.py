@@ -28,7 +28,7 @@ import tempfile
 import numpy as np
 
 import parity_common as pc
-from parity_common import caffe_pb
+from ilgnet_tools import caffe_pb
 
 ALL_TYPES = """
 name: "semantics"

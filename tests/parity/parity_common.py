@@ -9,9 +9,7 @@ import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "src", "tools"))
-import caffe_pb  # noqa: E402
+from ilgnet_tools import caffe_pb
 
 SKIP = 77
 

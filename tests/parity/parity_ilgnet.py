@@ -26,7 +26,7 @@ import tempfile
 import numpy as np
 
 import parity_common as pc
-from parity_common import caffe_pb
+from ilgnet_tools import caffe_pb
 
 N_INPUTS = 5                    # batch 4 then a partial batch of 1
 INPUT_SEED = 1234

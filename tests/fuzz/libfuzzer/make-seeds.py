@@ -4,20 +4,19 @@ files: its prototxts, random-weight caffemodels of them (V2 and V1), the
 .ilgnet models ilgnet-convert makes of those (f32, f16, int8), and mean
 files in every accepted layout.
 
-usage: make-seeds.py --convert ILGNET_CONVERT --out DIR"""
+usage: make-seeds.py --convert ILGNET_CONVERT --out DIR
+(with PYTHONPATH=tests/fuzz:src/tools, as run-fuzzers.sh runs it)"""
 import argparse
 import os
 import shutil
 import subprocess
-import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.join(HERE, "..", "..", "..")
-sys.path.insert(0, os.path.join(HERE, ".."))
-import fuzz_common as fc  # noqa: E402
-from fuzz_common import caffe_pb  # noqa: E402
+import fuzz_common as fc
+from ilgnet_tools import caffe_pb
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--convert", required=True)

@@ -702,21 +702,17 @@ def _layer_records(layers, blobs, v1, with_bottoms=True, **blob_opts):
                 raise ProtoError("type %r has no V1 enum" % l.type)
             head += _string(V1_NAME, l.name)
             head += _key(V1_TYPE, 0) + _varint(V1_TYPES[t])
-            if with_bottoms:
-                for b in l.bottom:
-                    head += _string(V1_BOTTOM, b)
-                for t_ in l.top:
-                    head += _string(V1_TOP, t_)
-            blob_field = V1_BLOBS
+            bottom_field, top_field, blob_field = V1_BOTTOM, V1_TOP, V1_BLOBS
         else:
             head += _string(LAYER_NAME, l.name)
             head += _string(LAYER_TYPE, l.type)
-            if with_bottoms:
-                for b in l.bottom:
-                    head += _string(LAYER_BOTTOM, b)
-                for t_ in l.top:
-                    head += _string(LAYER_TOP, t_)
-            blob_field = LAYER_BLOBS
+            bottom_field, top_field, blob_field = (LAYER_BOTTOM, LAYER_TOP,
+                                                   LAYER_BLOBS)
+        if with_bottoms:
+            for b in l.bottom:
+                head += _string(bottom_field, b)
+            for t_ in l.top:
+                head += _string(top_field, t_)
         bl = [_Blob(a, v1, **blob_opts) for a in (arrs or [])]
         body = len(head) + sum(len(_len_field(blob_field, b.size)) + b.size
                                for b in bl)
@@ -742,37 +738,33 @@ def write_caffemodel(path, layers, blobs, v1=False, name=None,
     """
     recs = _layer_records(layers, blobs, v1, with_bottoms,
                           double=double, unpacked=unpacked)
-    field = NET_LAYERS_V1 if v1 else NET_LAYER
     with open(path, "wb") as f:
-        if name:
-            f.write(_string(NET_NAME, name))
-        for head, blob_field, bl, body in recs:
-            f.write(_len_field(field, body))
-            f.write(head)
-            for b in bl:
-                f.write(_len_field(blob_field, b.size))
-                b.write(f)
+        _write_net(f, recs, v1, name)
 
 
 def caffemodel_bytes(layers, blobs, v1=False, **kw):
     """Same as :func:`write_caffemodel` but returns the bytes."""
     import io
     bio = io.BytesIO()
-
-    class _W:
-        write = bio.write
-
     recs = _layer_records(layers, blobs, v1, kw.get("with_bottoms", True),
                           double=kw.get("double", False),
                           unpacked=kw.get("unpacked", False))
-    field = NET_LAYERS_V1 if v1 else NET_LAYER
-    for head, blob_field, bl, body in recs:
-        bio.write(_len_field(field, body))
-        bio.write(head)
-        for b in bl:
-            bio.write(_len_field(blob_field, b.size))
-            b.write(bio)
+    _write_net(bio, recs, v1, kw.get("name"))
     return bio.getbuffer()
+
+
+def _write_net(f, recs, v1, name):
+    """Writes a NetParameter: ``name``, then the records of
+    :func:`_layer_records` with their blobs."""
+    field = NET_LAYERS_V1 if v1 else NET_LAYER
+    if name:
+        f.write(_string(NET_NAME, name))
+    for head, blob_field, bl, body in recs:
+        f.write(_len_field(field, body))
+        f.write(head)
+        for b in bl:
+            f.write(_len_field(blob_field, b.size))
+            b.write(f)
 
 
 def blobproto_bytes(array, v1=True):
