@@ -182,11 +182,14 @@ place_values (IlgnetWireReader * r, const IlgnetWireReader * start,
   IlgnetWireField f;
   guint64 pos = 0;
 
-  if (f32->fields == 1 && f32->packed) {
+  /* Only the kind that holds the values: an empty packed float field
+   * beside packed doubles must not become the blob's data (the fuzzer found
+   * reads past it). */
+  if (f32->n && f32->fields == 1 && f32->packed) {
     blob->f32 = f32->packed;
     return TRUE;
   }
-  if (f64->fields == 1 && f64->packed) {
+  if (f64->n && f64->fields == 1 && f64->packed) {
     blob->f64 = f64->packed;
     return TRUE;
   }
