@@ -1758,41 +1758,79 @@ GST_START_TEST (test_state_cycles)
 
 GST_END_TEST;
 
+/* One TCase a concern, so that a concern runs alone (CK_RUN_CASE=overlay;
+ * meson runs each as element-harness-NAME) and so does one test
+ * (GST_CHECKS=test_overlay_blend); the timeout is each test's own. */
+static TCase *
+add_case (Suite * s, const gchar * name)
+{
+  TCase *tc = tcase_create (name);
+
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  return tc;
+}
+
 static Suite *
 ilgnet_suite (void)
 {
   Suite *s = suite_create ("ilgnet");
-  TCase *tc = tcase_create ("general");
+  TCase *tc;
 
   load_references ();
-  suite_add_tcase (s, tc);
-  tcase_set_timeout (tc, 120);
+
+  /* What buffers carry, in both modes. */
+  tc = add_case (s, "results");
   tcase_add_test (tc, test_sync_meta);
   tcase_add_test (tc, test_async_meta);
   tcase_add_test (tc, test_scored_buffer_held);
   tcase_add_test (tc, test_segment_stale_result);
   tcase_add_test (tc, test_drop_oldest);
+
+  /* Which frames are analysed, and the latency reported. */
+  tc = add_case (s, "timing");
   tcase_add_test (tc, test_interval_nonlive);
   tcase_add_test (tc, test_interval_live);
   tcase_add_test (tc, test_latency);
+
+  /* Flushes, seeks, EOS and caps changes. */
+  tc = add_case (s, "events");
   tcase_add_test (tc, test_flush_sync);
   tcase_add_test (tc, test_seek_async);
   tcase_add_test (tc, test_eos_summary);
   tcase_add_test (tc, test_pipeline_seek);
   tcase_add_test (tc, test_renegotiate);
+
+  /* Every raw format at odd sizes and strides. */
+  tc = add_case (s, "formats");
   tcase_add_test (tc, test_all_formats);
+
+  /* The gauge and crop drawn, composed or blended. */
+  tc = add_case (s, "overlay");
   tcase_add_test (tc, test_overlay_blend);
   tcase_add_test (tc, test_overlay_meta);
   tcase_add_test (tc, test_overlay_all_formats);
+
+  /* crop=multi and its steady suggestion. */
+  tc = add_case (s, "crop");
   tcase_add_test (tc, test_multi_crop);
   tcase_add_test (tc, test_multi_crop_steady);
+
+  /* The score file's formats through the element. */
+  tc = add_case (s, "score-file");
   tcase_add_test (tc, test_sidecar_jsonl);
   tcase_add_test (tc, test_sidecar_csv);
   tcase_add_test (tc, test_sidecar_csv_multi);
   tcase_add_test (tc, test_sidecar_webvtt);
+
+  /* Bad models and locations: one clear error each. */
+  tc = add_case (s, "errors");
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_env_model);
   tcase_add_test (tc, test_bad_location);
+
+  /* State cycles leak nothing and leave no thread. */
+  tc = add_case (s, "state");
   tcase_add_test (tc, test_state_cycles);
   return s;
 }
