@@ -178,33 +178,28 @@ enum
   PROP_MAX_QUEUE,
   PROP_LOCATION,
   PROP_FORMAT,
+  /* The read-only statistics, in a row: start() resets them as a range. */
   PROP_FRAMES_ANALYSED,
   PROP_FRAMES_DROPPED,
   PROP_LAST_SCORE,
   PROP_CROP_MARGIN,
-  PROP_CROP_HOLD
+  PROP_CROP_HOLD,
+  N_PROPS
 };
+
+static GParamSpec *properties[N_PROPS];
+
+/* A property's value; under the object lock. */
+#define PROP_VALUE(self, name) (&(self)->props[PROP_##name])
 
 struct _GstIlgnet
 {
   GstBaseTransform parent;
 
-  /* Properties, under the object lock. */
-  gchar *model_path;
-  GstClockTime interval;
-  GstIlgnetMode mode;
-  GstIlgnetCrop crop;
-  GstIlgnetOverlayMode overlay_mode;
-  gboolean post_messages;
-  gint threads;
-  guint max_queue;
-  gchar *location;
-  GstIlgnetSidecarFormat format;
-  guint64 frames_analysed;
-  guint64 frames_dropped;
-  gdouble last_score;
-  gdouble crop_margin;
-  guint crop_hold;
+  /* Properties, under the object lock: one GValue each, indexed by PROP_*
+   * and of its pspec's type, so that set_property and get_property are a
+   * copy whatever the property (read them with PROP_VALUE). */
+  GValue props[N_PROPS];
 
   /* Set up in start(), used by the streaming thread. */
   IlgnetModel *model;
@@ -289,85 +284,86 @@ gst_ilgnet_template_caps (void)
   return caps;
 }
 
+static const GEnumValue mode_values[] = {
+  {GST_ILGNET_MODE_ASYNC, "Never hold buffers; attach the latest result",
+      "async"},
+  {GST_ILGNET_MODE_SYNC, "Hold each analysed buffer until it is scored",
+      "sync"},
+  {0, NULL, NULL}
+};
+
+static const GEnumValue crop_values[] = {
+  {GST_ILGNET_CROP_SQUASH, "Scale the whole frame to the network's input",
+      "squash"},
+  {GST_ILGNET_CROP_CENTER, "Score the centred square", "center"},
+  {GST_ILGNET_CROP_LETTERBOX, "Whole frame, aspect ratio kept, padded",
+      "letterbox"},
+  {GST_ILGNET_CROP_MULTI, "Score candidate crops; suggest a steady best",
+      "multi"},
+  {0, NULL, NULL}
+};
+
+static const GEnumValue overlay_mode_values[] = {
+  {GST_ILGNET_OVERLAY_NONE, "Draw nothing", "none"},
+  {GST_ILGNET_OVERLAY_GAUGE, "Draw a score gauge", "gauge"},
+  {GST_ILGNET_OVERLAY_CROP, "Draw the gauge and the scored crop", "crop"},
+  {0, NULL, NULL}
+};
+
+static const GEnumValue format_values[] = {
+  {GST_ILGNET_SIDECAR_JSONL, "One JSON object a line", "jsonl"},
+  {GST_ILGNET_SIDECAR_CSV, "Comma-separated values with a header", "csv"},
+  {GST_ILGNET_SIDECAR_WEBVTT, "WebVTT subtitles", "webvtt"},
+  {0, NULL, NULL}
+};
+
+/* Registers an enum type once, whichever thread asks first. */
+static GType
+register_enum_once (gsize * type, const gchar * name,
+    const GEnumValue * values)
+{
+  if (g_once_init_enter (type)) {
+    GType t = g_enum_register_static (name, values);
+    g_once_init_leave (type, t);
+  }
+  return *type;
+}
+
 #define GST_TYPE_ILGNET_MODE (gst_ilgnet_mode_get_type ())
 static GType
 gst_ilgnet_mode_get_type (void)
 {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_ILGNET_MODE_ASYNC, "Never hold buffers; attach the latest result",
-        "async"},
-    {GST_ILGNET_MODE_SYNC, "Hold each analysed buffer until it is scored",
-        "sync"},
-    {0, NULL, NULL}
-  };
+  static gsize type = 0;
 
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstIlgnetMode", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
+  return register_enum_once (&type, "GstIlgnetMode", mode_values);
 }
 
 #define GST_TYPE_ILGNET_CROP (gst_ilgnet_crop_get_type ())
 static GType
 gst_ilgnet_crop_get_type (void)
 {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_ILGNET_CROP_SQUASH, "Scale the whole frame to the network's input",
-        "squash"},
-    {GST_ILGNET_CROP_CENTER, "Score the centred square", "center"},
-    {GST_ILGNET_CROP_LETTERBOX, "Whole frame, aspect ratio kept, padded",
-        "letterbox"},
-    {GST_ILGNET_CROP_MULTI, "Score candidate crops; suggest a steady best",
-        "multi"},
-    {0, NULL, NULL}
-  };
+  static gsize type = 0;
 
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstIlgnetCrop", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
+  return register_enum_once (&type, "GstIlgnetCrop", crop_values);
 }
 
 #define GST_TYPE_ILGNET_OVERLAY_MODE (gst_ilgnet_overlay_mode_get_type ())
 static GType
 gst_ilgnet_overlay_mode_get_type (void)
 {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_ILGNET_OVERLAY_NONE, "Draw nothing", "none"},
-    {GST_ILGNET_OVERLAY_GAUGE, "Draw a score gauge", "gauge"},
-    {GST_ILGNET_OVERLAY_CROP, "Draw the gauge and the scored crop", "crop"},
-    {0, NULL, NULL}
-  };
+  static gsize type = 0;
 
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstIlgnetOverlayMode", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
+  return register_enum_once (&type, "GstIlgnetOverlayMode",
+      overlay_mode_values);
 }
 
 #define GST_TYPE_ILGNET_FORMAT (gst_ilgnet_format_get_type ())
 static GType
 gst_ilgnet_format_get_type (void)
 {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_ILGNET_SIDECAR_JSONL, "One JSON object a line", "jsonl"},
-    {GST_ILGNET_SIDECAR_CSV, "Comma-separated values with a header", "csv"},
-    {GST_ILGNET_SIDECAR_WEBVTT, "WebVTT subtitles", "webvtt"},
-    {0, NULL, NULL}
-  };
+  static gsize type = 0;
 
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstIlgnetFormat", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
+  return register_enum_once (&type, "GstIlgnetFormat", format_values);
 }
 
 static IlgnetResize
@@ -412,6 +408,13 @@ gst_ilgnet_post_result (GstIlgnet * self, const GstIlgnetResult * r)
       gst_message_new_element (GST_OBJECT_CAST (self), s));
 }
 
+/* Under the object lock. */
+static void
+add_to_counter (GValue * counter, guint64 n)
+{
+  g_value_set_uint64 (counter, g_value_get_uint64 (counter) + n);
+}
+
 static void
 gst_ilgnet_on_result (const GstIlgnetResult * scored, gpointer user_data)
 {
@@ -423,8 +426,8 @@ gst_ilgnet_on_result (const GstIlgnetResult * scored, gpointer user_data)
   guint hold;
 
   GST_OBJECT_LOCK (self);
-  margin = self->crop_margin;
-  hold = self->crop_hold;
+  margin = g_value_get_double (PROP_VALUE (self, CROP_MARGIN));
+  hold = g_value_get_uint (PROP_VALUE (self, CROP_HOLD));
   GST_OBJECT_UNLOCK (self);
 
   latency_changed = gst_ilgnet_results_add (self->results, &result, margin,
@@ -446,9 +449,9 @@ gst_ilgnet_on_result (const GstIlgnetResult * scored, gpointer user_data)
             "the oldest scores", self->score_location), (NULL));
 
   GST_OBJECT_LOCK (self);
-  self->frames_analysed++;
-  self->last_score = r->score;
-  post = self->post_messages;
+  add_to_counter (PROP_VALUE (self, FRAMES_ANALYSED), 1);
+  g_value_set_double (PROP_VALUE (self, LAST_SCORE), r->score);
+  post = g_value_get_boolean (PROP_VALUE (self, POST_MESSAGES));
   GST_OBJECT_UNLOCK (self);
 
   GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT " at %" GST_TIME_FORMAT
@@ -641,18 +644,21 @@ gst_ilgnet_start (GstBaseTransform * trans)
   gchar *model_path, *location, *path;
   GstIlgnetScorer *scorer;
   GError *err = NULL;
+  guint i;
 
   GST_OBJECT_LOCK (self);
-  model_path = g_strdup (self->model_path);
-  location = g_strdup (self->location);
-  format = self->format;
-  self->run_mode = self->mode;
-  config.threads = self->threads;
-  config.max_queue = self->max_queue;
-  config.batch = self->crop == GST_ILGNET_CROP_MULTI ? ILGNET_MULTI_BATCH : 1;
-  self->frames_analysed = 0;
-  self->frames_dropped = 0;
-  self->last_score = -1.0;
+  model_path = g_value_dup_string (PROP_VALUE (self, MODEL));
+  location = g_value_dup_string (PROP_VALUE (self, LOCATION));
+  format = g_value_get_enum (PROP_VALUE (self, FORMAT));
+  self->run_mode = g_value_get_enum (PROP_VALUE (self, MODE));
+  config.threads = g_value_get_int (PROP_VALUE (self, THREADS));
+  config.max_queue = g_value_get_uint (PROP_VALUE (self, MAX_QUEUE));
+  config.batch = g_value_get_enum (PROP_VALUE (self, CROP)) ==
+      GST_ILGNET_CROP_MULTI ? ILGNET_MULTI_BATCH : 1;
+  /* The read-only statistics start again: frames-analysed,
+   * frames-dropped, last-score. */
+  for (i = PROP_FRAMES_ANALYSED; i <= PROP_LAST_SCORE; i++)
+    g_param_value_set_default (properties[i], &self->props[i]);
   GST_OBJECT_UNLOCK (self);
 
   path = gst_ilgnet_open_model (self, model_path);
@@ -1023,7 +1029,7 @@ gst_ilgnet_prepare_output_buffer (GstBaseTransform * trans,
   if (G_LIKELY (self->have_info)
       && !GST_BUFFER_FLAG_IS_SET (inbuf, GST_BUFFER_FLAG_GAP)) {
     GST_OBJECT_LOCK (self);
-    interval = self->interval;
+    interval = g_value_get_uint64 (PROP_VALUE (self, INTERVAL));
     GST_OBJECT_UNLOCK (self);
     if (gst_ilgnet_should_sample (self, gst_ilgnet_running_time (self, inbuf),
             interval)) {
@@ -1054,8 +1060,8 @@ gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     goto not_negotiated;
 
   GST_OBJECT_LOCK (self);
-  overlay = self->overlay_mode;
-  crop = self->crop;
+  overlay = g_value_get_enum (PROP_VALUE (self, OVERLAY));
+  crop = g_value_get_enum (PROP_VALUE (self, CROP));
   GST_OBJECT_UNLOCK (self);
 
   frame = self->n_frames++;
@@ -1082,7 +1088,7 @@ gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     dropped = gst_ilgnet_scorer_push (self->scorer, job, &id);
     if (dropped) {
       GST_OBJECT_LOCK (self);
-      self->frames_dropped += dropped;
+      add_to_counter (PROP_VALUE (self, FRAMES_DROPPED), dropped);
       GST_OBJECT_UNLOCK (self);
       GST_DEBUG_OBJECT (self, "scorer busy, dropped %u frame(s)", dropped);
     }
@@ -1120,51 +1126,15 @@ gst_ilgnet_set_property (GObject * object, guint prop_id,
 {
   GstIlgnet *self = GST_ILGNET (object);
 
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_free (self->model_path);
-      self->model_path = g_value_dup_string (value);
-      break;
-    case PROP_INTERVAL:
-      self->interval = g_value_get_uint64 (value);
-      break;
-    case PROP_MODE:
-      self->mode = g_value_get_enum (value);
-      break;
-    case PROP_CROP:
-      self->crop = g_value_get_enum (value);
-      break;
-    case PROP_OVERLAY:
-      self->overlay_mode = g_value_get_enum (value);
-      g_atomic_int_set (&self->check_allocation, TRUE);
-      break;
-    case PROP_POST_MESSAGES:
-      self->post_messages = g_value_get_boolean (value);
-      break;
-    case PROP_THREADS:
-      self->threads = g_value_get_int (value);
-      break;
-    case PROP_MAX_QUEUE:
-      self->max_queue = g_value_get_uint (value);
-      break;
-    case PROP_LOCATION:
-      g_free (self->location);
-      self->location = g_value_dup_string (value);
-      break;
-    case PROP_FORMAT:
-      self->format = g_value_get_enum (value);
-      break;
-    case PROP_CROP_MARGIN:
-      self->crop_margin = g_value_get_double (value);
-      break;
-    case PROP_CROP_HOLD:
-      self->crop_hold = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (prop_id == PROP_0 || prop_id >= N_PROPS) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
   }
+  GST_OBJECT_LOCK (self);
+  g_value_copy (value, &self->props[prop_id]);
+  /* Another overlay may need downstream's composition support. */
+  if (prop_id == PROP_OVERLAY)
+    g_atomic_int_set (&self->check_allocation, TRUE);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1174,57 +1144,12 @@ gst_ilgnet_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstIlgnet *self = GST_ILGNET (object);
 
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
-    case PROP_INTERVAL:
-      g_value_set_uint64 (value, self->interval);
-      break;
-    case PROP_MODE:
-      g_value_set_enum (value, self->mode);
-      break;
-    case PROP_CROP:
-      g_value_set_enum (value, self->crop);
-      break;
-    case PROP_OVERLAY:
-      g_value_set_enum (value, self->overlay_mode);
-      break;
-    case PROP_POST_MESSAGES:
-      g_value_set_boolean (value, self->post_messages);
-      break;
-    case PROP_THREADS:
-      g_value_set_int (value, self->threads);
-      break;
-    case PROP_MAX_QUEUE:
-      g_value_set_uint (value, self->max_queue);
-      break;
-    case PROP_LOCATION:
-      g_value_set_string (value, self->location);
-      break;
-    case PROP_FORMAT:
-      g_value_set_enum (value, self->format);
-      break;
-    case PROP_FRAMES_ANALYSED:
-      g_value_set_uint64 (value, self->frames_analysed);
-      break;
-    case PROP_FRAMES_DROPPED:
-      g_value_set_uint64 (value, self->frames_dropped);
-      break;
-    case PROP_LAST_SCORE:
-      g_value_set_double (value, self->last_score);
-      break;
-    case PROP_CROP_MARGIN:
-      g_value_set_double (value, self->crop_margin);
-      break;
-    case PROP_CROP_HOLD:
-      g_value_set_uint (value, self->crop_hold);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (prop_id == PROP_0 || prop_id >= N_PROPS) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
   }
+  GST_OBJECT_LOCK (self);
+  g_value_copy (&self->props[prop_id], value);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1232,9 +1157,10 @@ static void
 gst_ilgnet_finalize (GObject * object)
 {
   GstIlgnet *self = GST_ILGNET (object);
+  guint i;
 
-  g_free (self->model_path);
-  g_free (self->location);
+  for (i = 1; i < N_PROPS; i++)
+    g_value_unset (&self->props[i]);
   g_mutex_clear (&self->scorer_lock);
   gst_ilgnet_results_free (self->results);
   gst_ilgnet_overlay_free (self->overlay);
@@ -1265,12 +1191,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * Path of the .ilgnet model file.  When unset: `$ILGNET_MODEL`, else the
    * default model of the build tree or of the installation.
    */
-  g_object_class_install_property (gobject_class, PROP_MODEL,
+  properties[PROP_MODEL] =
       g_param_spec_string ("model", "Model",
           "Path of the .ilgnet model file (NULL: $ILGNET_MODEL, else the default)",
           DEFAULT_MODEL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:interval:
@@ -1282,12 +1208,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * the model keeps up with.  Frames without a timestamp are only analysed
    * with 0.
    */
-  g_object_class_install_property (gobject_class, PROP_INTERVAL,
+  properties[PROP_INTERVAL] =
       g_param_spec_uint64 ("interval", "Interval",
           "Running time between analysed frames, in ns (0: all it keeps up with)",
           0, G_MAXUINT64, DEFAULT_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:mode:
@@ -1296,12 +1222,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * latest one.  sync: an analysed buffer waits for its own result, and the
    * scoring time is reported as latency.
    */
-  g_object_class_install_property (gobject_class, PROP_MODE,
+  properties[PROP_MODE] =
       g_param_spec_enum ("mode", "Mode",
           "async: buffers never wait; sync: an analysed buffer waits for its score",
           GST_TYPE_ILGNET_MODE, DEFAULT_MODE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:crop:
@@ -1311,12 +1237,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * suggests one, held steady from result to result (see
    * #GstIlgnet:crop-margin, #GstIlgnet:crop-hold), with its rectangle.
    */
-  g_object_class_install_property (gobject_class, PROP_CROP,
+  properties[PROP_CROP] =
       g_param_spec_enum ("crop", "Crop",
           "How a frame is fitted to the network's input",
           GST_TYPE_ILGNET_CROP, DEFAULT_CROP,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:crop-margin:
@@ -1328,12 +1254,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * ("keep the framing as is").  0 with #GstIlgnet:crop-hold 1 follows the
    * best candidate of every frame.
    */
-  g_object_class_install_property (gobject_class, PROP_CROP_MARGIN,
+  properties[PROP_CROP_MARGIN] =
       g_param_spec_double ("crop-margin", "Crop margin",
           "crop=multi: score margin by which another crop wins at once",
           0.0, 1.0, DEFAULT_CROP_MARGIN,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:crop-hold:
@@ -1342,12 +1268,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * the suggestion by #GstIlgnet:crop-margin replaces it after leading this
    * many results in a row.  0 and 1 switch on the first result.
    */
-  g_object_class_install_property (gobject_class, PROP_CROP_HOLD,
+  properties[PROP_CROP_HOLD] =
       g_param_spec_uint ("crop-hold", "Crop hold",
           "crop=multi: results in a row a near-equal crop must lead to win",
           0, 1000, DEFAULT_CROP_HOLD,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:overlay:
@@ -1357,24 +1283,24 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * crop=multi).  Downstream composes it when it supports
    * #GstVideoOverlayCompositionMeta; otherwise it is blended into the frame.
    */
-  g_object_class_install_property (gobject_class, PROP_OVERLAY,
+  properties[PROP_OVERLAY] =
       g_param_spec_enum ("overlay", "Overlay",
           "What to draw on the video", GST_TYPE_ILGNET_OVERLAY_MODE,
           DEFAULT_OVERLAY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:post-messages:
    *
    * Post an element message named "ilgnet" on the bus for each result.
    */
-  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+  properties[PROP_POST_MESSAGES] =
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post an \"ilgnet\" element message for each result",
           DEFAULT_POST_MESSAGES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:threads:
@@ -1382,11 +1308,11 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * Threads one network run may use; 0 uses every core.  Scoring always
    * happens away from the streaming thread.
    */
-  g_object_class_install_property (gobject_class, PROP_THREADS,
+  properties[PROP_THREADS] =
       g_param_spec_int ("threads", "Threads",
           "Inference threads (0: all cores)", 0, 256, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:max-queue:
@@ -1394,12 +1320,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * Frames waiting to be scored.  When full, the oldest waiting frame is
    * dropped and counted in #GstIlgnet:frames-dropped.
    */
-  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE,
+  properties[PROP_MAX_QUEUE] =
       g_param_spec_uint ("max-queue", "Max queue",
           "Frames waiting to be scored; when full the oldest is dropped",
           1, 64, DEFAULT_MAX_QUEUE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:location:
@@ -1411,53 +1337,55 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * 1024 scores waiting, the oldest are dropped with a warning (see "The
    * score file" above).
    */
-  g_object_class_install_property (gobject_class, PROP_LOCATION,
+  properties[PROP_LOCATION] =
       g_param_spec_string ("location", "Location",
           "File to write every score to (NULL: none)",
           DEFAULT_LOCATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:format:
    *
    * Format of #GstIlgnet:location: JSON lines, CSV or WebVTT.
    */
-  g_object_class_install_property (gobject_class, PROP_FORMAT,
+  properties[PROP_FORMAT] =
       g_param_spec_enum ("format", "Format",
           "Format of the score file", GST_TYPE_ILGNET_FORMAT, DEFAULT_FORMAT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:frames-analysed:
    *
    * Frames scored since the element started.
    */
-  g_object_class_install_property (gobject_class, PROP_FRAMES_ANALYSED,
+  properties[PROP_FRAMES_ANALYSED] =
       g_param_spec_uint64 ("frames-analysed", "Frames analysed",
           "Frames scored since the element started", 0, G_MAXUINT64, 0,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
    * GstIlgnet:frames-dropped:
    *
    * Frames taken for scoring but dropped because the model was busy.
    */
-  g_object_class_install_property (gobject_class, PROP_FRAMES_DROPPED,
+  properties[PROP_FRAMES_DROPPED] =
       g_param_spec_uint64 ("frames-dropped", "Frames dropped",
           "Frames dropped from the scoring queue because the model was busy",
-          0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
    * GstIlgnet:last-score:
    *
    * The latest score, 0..1, or -1 before the first.
    */
-  g_object_class_install_property (gobject_class, PROP_LAST_SCORE,
+  properties[PROP_LAST_SCORE] =
       g_param_spec_double ("last-score", "Last score",
           "The latest score (0..1; -1: none yet)", -1.0, 1.0, -1.0,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (gobject_class, N_PROPS, properties);
 
   caps = gst_ilgnet_template_caps ();
   gst_element_class_add_pad_template (element_class,
@@ -1494,19 +1422,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
 static void
 gst_ilgnet_init (GstIlgnet * self)
 {
-  self->model_path = g_strdup (DEFAULT_MODEL);
-  self->interval = DEFAULT_INTERVAL;
-  self->mode = DEFAULT_MODE;
-  self->crop = DEFAULT_CROP;
-  self->overlay_mode = DEFAULT_OVERLAY;
-  self->post_messages = DEFAULT_POST_MESSAGES;
-  self->threads = DEFAULT_THREADS;
-  self->max_queue = DEFAULT_MAX_QUEUE;
-  self->location = g_strdup (DEFAULT_LOCATION);
-  self->format = DEFAULT_FORMAT;
-  self->crop_margin = DEFAULT_CROP_MARGIN;
-  self->crop_hold = DEFAULT_CROP_HOLD;
-  self->last_score = -1.0;
+  guint i;
+
+  for (i = 1; i < N_PROPS; i++) {
+    g_value_init (&self->props[i], G_PARAM_SPEC_VALUE_TYPE (properties[i]));
+    g_param_value_set_default (properties[i], &self->props[i]);
+  }
   self->results = gst_ilgnet_results_new (GST_OBJECT_CAST (self));
   self->overlay = gst_ilgnet_overlay_new ();
   g_mutex_init (&self->scorer_lock);

@@ -22,7 +22,9 @@ struct _GstIlgnetResults
   GstObject *owner;             /* for log lines only */
 
   GMutex lock;
-  guint cookie;                 /* bumped by new_pictures() */
+  /* Bumped by new_pictures() under the lock, atomically: the streaming
+   * thread reads it for every analysed frame without taking the lock. */
+  guint cookie;
   gboolean have_result;
   GstIlgnetResult result;       /* the latest one of the current pictures */
   GstIlgnetCropSuggest suggest; /* crop=multi: the suggestion held */
@@ -31,7 +33,7 @@ struct _GstIlgnetResults
   gfloat score_max;
   GstClockTime best_pts;
   GstClockTime latency;
-  gboolean failed;
+  gint failed;                  /* atomic: a frame could not be scored */
 };
 
 void
@@ -69,8 +71,6 @@ gst_ilgnet_results_new (GstObject * owner)
 void
 gst_ilgnet_results_free (GstIlgnetResults * results)
 {
-  if (!results)
-    return;
   g_mutex_clear (&results->lock);
   g_free (results);
 }
@@ -79,14 +79,14 @@ void
 gst_ilgnet_results_start (GstIlgnetResults * results, GstClockTime latency)
 {
   g_mutex_lock (&results->lock);
-  results->cookie = 0;
+  g_atomic_int_set (&results->cookie, 0);
   results->have_result = FALSE;
   gst_ilgnet_crop_suggest_reset (&results->suggest);
   results->n_results = 0;
   results->score_sum = 0.0;
   results->score_max = 0.0f;
   results->best_pts = GST_CLOCK_TIME_NONE;
-  results->failed = FALSE;
+  g_atomic_int_set (&results->failed, FALSE);
   results->latency = latency;
   g_mutex_unlock (&results->lock);
 }
@@ -105,7 +105,7 @@ gst_ilgnet_results_new_pictures (GstIlgnetResults * results,
     gboolean new_caps)
 {
   g_mutex_lock (&results->lock);
-  results->cookie++;
+  g_atomic_int_inc (&results->cookie);
   if (new_caps)
     results->have_result = FALSE;
   gst_ilgnet_crop_suggest_reset (&results->suggest);
@@ -115,12 +115,7 @@ gst_ilgnet_results_new_pictures (GstIlgnetResults * results,
 guint
 gst_ilgnet_results_get_cookie (GstIlgnetResults * results)
 {
-  guint cookie;
-
-  g_mutex_lock (&results->lock);
-  cookie = results->cookie;
-  g_mutex_unlock (&results->lock);
-  return cookie;
+  return g_atomic_int_get (&results->cookie);
 }
 
 /* crop=multi: report the suggestion held steady by the hysteresis, with
@@ -180,41 +175,31 @@ gst_ilgnet_results_add (GstIlgnetResults * results, GstIlgnetResult * r,
   return latency_changed;
 }
 
+/* The getters hold the lock for as long as they read: a GMutexLocker
+ * releases it on return. */
 gboolean
 gst_ilgnet_results_get_latest (GstIlgnetResults * results,
     GstIlgnetResult * result)
 {
-  gboolean have;
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&results->lock);
 
-  g_mutex_lock (&results->lock);
-  have = results->have_result;
-  if (have)
+  if (results->have_result)
     *result = results->result;
-  g_mutex_unlock (&results->lock);
-  return have;
+  return results->have_result;
 }
 
 GstClockTime
 gst_ilgnet_results_get_latency (GstIlgnetResults * results)
 {
-  GstClockTime latency;
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&results->lock);
 
-  g_mutex_lock (&results->lock);
-  latency = results->latency;
-  g_mutex_unlock (&results->lock);
-  return latency;
+  return results->latency;
 }
 
 gboolean
 gst_ilgnet_results_first_failure (GstIlgnetResults * results)
 {
-  gboolean first;
-
-  g_mutex_lock (&results->lock);
-  first = !results->failed;
-  results->failed = TRUE;
-  g_mutex_unlock (&results->lock);
-  return first;
+  return g_atomic_int_compare_and_exchange (&results->failed, FALSE, TRUE);
 }
 
 GstTagList *

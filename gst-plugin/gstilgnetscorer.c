@@ -53,15 +53,13 @@ struct _GstIlgnetScorer
 
   /* Held while a result is handed out, so that a flush can wait for it. */
   GMutex deliver_lock;
-  GstIlgnetResultFunc result_func;
-  GstIlgnetErrorFunc error_func;
-  gpointer user_data;
+
+  /* As given to gst_ilgnet_scorer_new(); @model holds the reference. */
+  GstIlgnetScorerConfig config;
 
   GstClockTime warmup_time;
 
   /* Start-up, done on the thread itself (see gst_ilgnet_scorer_new). */
-  gint threads, batch;
-  gboolean background;
   gboolean started;
   GError *start_error;
 
@@ -315,10 +313,10 @@ gst_ilgnet_scorer_lower_priority (void)
 static gboolean
 gst_ilgnet_scorer_setup (GstIlgnetScorer * scorer, GError ** error)
 {
-  if (scorer->background)
+  if (scorer->config.background)
     gst_ilgnet_scorer_lower_priority ();
-  scorer->session = ilgnet_session_new (scorer->model, MAX (scorer->batch,
-          1), scorer->threads, error);
+  scorer->session = ilgnet_session_new (scorer->model,
+      MAX (scorer->config.batch, 1), scorer->config.threads, error);
   return scorer->session && gst_ilgnet_scorer_check (scorer, error);
 }
 
@@ -367,9 +365,9 @@ gst_ilgnet_scorer_loop (gpointer data)
     if (epoch == scorer->epoch) {
       g_mutex_unlock (&scorer->lock);
       if (ok)
-        scorer->result_func (&result, scorer->user_data);
+        scorer->config.result_func (&result, scorer->config.user_data);
       else
-        scorer->error_func (err, scorer->user_data);
+        scorer->config.error_func (err, scorer->config.user_data);
       g_mutex_lock (&scorer->lock);
     }
     g_mutex_unlock (&scorer->deliver_lock);
@@ -450,14 +448,9 @@ gst_ilgnet_scorer_new (const GstIlgnetScorerConfig * config, GError ** error)
       && config->error_func != NULL, NULL);
 
   scorer = g_new0 (GstIlgnetScorer, 1);
+  scorer->config = *config;
   scorer->model = ilgnet_model_ref (config->model);
   scorer->max_queue = MAX (config->max_queue, 1);
-  scorer->threads = config->threads;
-  scorer->batch = config->batch;
-  scorer->background = config->background;
-  scorer->result_func = config->result_func;
-  scorer->error_func = config->error_func;
-  scorer->user_data = config->user_data;
   g_mutex_init (&scorer->lock);
   g_mutex_init (&scorer->deliver_lock);
   g_cond_init (&scorer->cond);
@@ -542,13 +535,28 @@ gst_ilgnet_scorer_push (GstIlgnetScorer * scorer, GstIlgnetJob * job,
   return dropped;
 }
 
-gboolean
-gst_ilgnet_scorer_wait (GstIlgnetScorer * scorer, guint64 id)
+static gboolean
+job_finished (GstIlgnetScorer * scorer, guint64 id)
+{
+  return scorer->done_id > id;
+}
+
+static gboolean
+idle (GstIlgnetScorer * scorer, guint64 unused)
+{
+  return !scorer->running && g_queue_is_empty (&scorer->queue);
+}
+
+/* Blocks until @done (called under the lock) is TRUE or a flush starts;
+ * FALSE for a flush. */
+static gboolean
+wait_until (GstIlgnetScorer * scorer,
+    gboolean (*done) (GstIlgnetScorer *, guint64), guint64 id)
 {
   gboolean ok;
 
   g_mutex_lock (&scorer->lock);
-  while (!scorer->flushing && scorer->done_id <= id)
+  while (!scorer->flushing && !done (scorer, id))
     g_cond_wait (&scorer->cond, &scorer->lock);
   ok = !scorer->flushing;
   g_mutex_unlock (&scorer->lock);
@@ -556,17 +564,15 @@ gst_ilgnet_scorer_wait (GstIlgnetScorer * scorer, guint64 id)
 }
 
 gboolean
+gst_ilgnet_scorer_wait (GstIlgnetScorer * scorer, guint64 id)
+{
+  return wait_until (scorer, job_finished, id);
+}
+
+gboolean
 gst_ilgnet_scorer_drain (GstIlgnetScorer * scorer)
 {
-  gboolean ok;
-
-  g_mutex_lock (&scorer->lock);
-  while (!scorer->flushing && (scorer->running
-          || !g_queue_is_empty (&scorer->queue)))
-    g_cond_wait (&scorer->cond, &scorer->lock);
-  ok = !scorer->flushing;
-  g_mutex_unlock (&scorer->lock);
-  return ok;
+  return wait_until (scorer, idle, 0);
 }
 
 void
