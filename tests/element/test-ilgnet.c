@@ -109,6 +109,18 @@ attach_bus (GstElement * element)
   return bus;
 }
 
+/* A harness whose element posts on a bus of the test's own (@bus), where
+ * the test reads its messages; teardown_with_bus() ends both. */
+static GstHarness *
+harness_new_with_bus (const gchar * model, const gchar * props,
+    GstBus ** bus)
+{
+  GstHarness *h = harness_new (model, props);
+
+  *bus = attach_bus (h->element);
+  return h;
+}
+
 /* Ends a harness made with attach_bus(): the bus goes first, so that no
  * message of the teardown is left on it. */
 static void
@@ -437,8 +449,8 @@ GST_END_TEST;
  * advice, which restarts with the segment). */
 GST_START_TEST (test_segment_stale_result)
 {
-  GstHarness *h = harness_new (slow_model, "interval=10000000000");
-  GstBus *bus = attach_bus (h->element);
+  GstBus *bus;
+  GstHarness *h = harness_new_with_bus (slow_model, "interval=10000000000", &bus);
   GstSegment seg;
   GstBuffer *out;
   GList *results;
@@ -470,8 +482,8 @@ GST_END_TEST;
  * oldest waiting frame is dropped, the newest is always scored. */
 GST_START_TEST (test_drop_oldest)
 {
-  GstHarness *h = harness_new (slow_model, "interval=0 max-queue=2");
-  GstBus *bus = attach_bus (h->element);
+  GstBus *bus;
+  GstHarness *h = harness_new_with_bus (slow_model, "interval=0 max-queue=2", &bus);
   const guint n = 30;
   guint64 analysed, dropped;
   GList *results, *l;
@@ -650,8 +662,8 @@ push_thread (gpointer data)
  * score (not a stale one). */
 GST_START_TEST (test_flush_sync)
 {
-  GstHarness *h = harness_new (slow_model, "mode=sync interval=0");
-  GstBus *bus = attach_bus (h->element);
+  GstBus *bus;
+  GstHarness *h = harness_new_with_bus (slow_model, "mode=sync interval=0", &bus);
   PushData pd;
   GThread *thread;
   GstBuffer *out;
@@ -737,8 +749,8 @@ GST_END_TEST;
  * with the posted results. */
 GST_START_TEST (test_eos_summary)
 {
-  GstHarness *h = harness_new (tiny_model, "interval=0 max-queue=64");
-  GstBus *bus = attach_bus (h->element);
+  GstBus *bus;
+  GstHarness *h = harness_new_with_bus (tiny_model, "interval=0 max-queue=64", &bus);
   GstEvent *ev;
   GstTagList *tags = NULL;
   GList *results, *l;
@@ -1306,8 +1318,8 @@ run_with_sidecar (const gchar * format, const gchar * extra)
   gchar *path = g_build_filename (dir, "scores", NULL);
   gchar *props = g_strdup_printf ("mode=sync interval=100000000 format=%s "
       "location=%s %s", format, path, extra);
-  GstHarness *h = harness_new (tiny_model, props);
-  GstBus *bus = attach_bus (h->element);
+  GstBus *bus;
+  GstHarness *h = harness_new_with_bus (tiny_model, props, &bus);
   gchar *at_eos = NULL;
   guint i;
 
