@@ -144,7 +144,9 @@
 #include "gstilgnetoverlay.h"
 #include "gstilgnetcropsuggest.h"
 #include "gstilgnetresults.h"
+#include "gstilgnetscorer.h"
 #include "gstilgnetscorefile.h"
+#include "gstilgnetsidecar.h"
 
 GST_DEBUG_CATEGORY (gst_ilgnet_debug);
 #define GST_CAT_DEFAULT gst_ilgnet_debug

@@ -12,10 +12,9 @@
 #include <gst/base/gstbasetransform.h>
 #include <gst/video/video.h>
 
-#include "ilgnet.h"
-#include "gstilgnetscorer.h"
+/* The element's API: its type, enums and (gstilgnetresults.h) the names
+ * of its summary tags.  Its helpers' headers are the .c's business. */
 #include "gstilgnetresults.h"
-#include "gstilgnetsidecar.h"
 
 G_BEGIN_DECLS
 
