@@ -471,6 +471,7 @@ gst_ilgnet_on_error (const GError * error, gpointer user_data)
 {
   GstIlgnet *self = user_data;
 
+  /* Once per run: the same cause usually repeats on every frame. */
   if (gst_ilgnet_results_first_failure (self->results))
     GST_ELEMENT_WARNING (self, STREAM, FAILED,
         ("Could not score a frame: %s", error->message), (NULL));

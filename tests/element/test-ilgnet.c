@@ -676,7 +676,7 @@ GST_START_TEST (test_flush_sync)
   pd.buf = solid_rgb (32, 24, &ref_colours[0], 0);
   pd.ret = GST_FLOW_OK;
   thread = g_thread_new ("push", push_thread, &pd);
-  /* Let the frame reach the worker; the slow model takes far longer. */
+  /* Let the frame reach the scorer; the slow model takes far longer. */
   g_usleep (50 * 1000);
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
   g_thread_join (thread);
