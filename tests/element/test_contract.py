@@ -9,8 +9,8 @@ section has a table of them.  This test holds the three to the element as
 it runs:
 
 1. properties: the ones gst-inspect-1.0 lists are exactly README's table
-   (names and defaults) and each has a doc comment; each blurb is one
-   short line (details belong in the doc comment);
+   (names, defaults, the values of enums) and each has a doc comment;
+   each blurb is one short line (details belong in the doc comment);
 2. the `ilgnet` message: the fields the element posts (with and without
    crop=multi) and their types are exactly those the SECTION block lists,
    and README names the same fields;
@@ -44,7 +44,8 @@ def run(args):
 
 
 def inspect_properties():
-    """{name: (blurb, flags, default)} as gst-inspect-1.0 shows them."""
+    """{name: (blurb, flags, default, enum nicks)} as gst-inspect-1.0
+    shows them."""
     out = run(["gst-inspect-1.0", "ilgnet"])
     props, name = {}, None
     section = out.split("Element Properties:", 1)[1]
@@ -52,7 +53,9 @@ def inspect_properties():
         m = re.match(r"^  ([a-z][a-z0-9-]*)\s*: (.*)$", line)
         if m:
             name = m.group(1)
-            props[name] = [m.group(2), "", None]
+            props[name] = [m.group(2), "", None, []]
+        elif name and re.match(r"^\s+\(\d+\): ", line):
+            props[name][3].append(line.split(":", 1)[1].split()[0])
         elif name and line.strip().startswith("flags:"):
             props[name][1] = line.strip()
         elif name and "Default:" in line:
@@ -64,7 +67,7 @@ def inspect_properties():
 
 
 def readme_table(readme):
-    """{name: default cell} of README's property table."""
+    """{name: (default cell, whole row)} of README's property table."""
     text = readme.split("| property | default | meaning |", 1)[1]
     rows = {}
     for line in text.splitlines()[2:]:
@@ -75,7 +78,7 @@ def readme_table(readme):
         defaults = [d.strip() for d in cells[1].split(",")]
         if len(defaults) != len(names):
             defaults = defaults * len(names)
-        rows.update(zip(names, defaults))
+        rows.update((n, (d, line)) for n, d in zip(names, defaults))
     return rows
 
 
@@ -98,10 +101,15 @@ def check_properties(source, readme):
     if set(props) != set(table):
         fail("README's property table %s, the element %s" %
              (sorted(table), sorted(props)))
-    for name, (blurb, flags, default) in sorted(props.items()):
-        if not same_default(table[name], default, flags):
+    for name, (blurb, flags, default, nicks) in sorted(props.items()):
+        cell, row = table[name]
+        if not same_default(cell, default, flags):
             fail("property %s: README says default %r, the element %r" %
-                 (name, table[name], default))
+                 (name, cell, default))
+        missing = [n for n in nicks if "`%s`" % n not in row]
+        if missing:
+            fail("property %s: README's row does not name the values %s" %
+                 (name, missing))
         if len(blurb) > MAX_BLURB:
             fail("property %s: the blurb is %d characters, not one line of "
                  "at most %d (details go in its doc comment): %r" %
