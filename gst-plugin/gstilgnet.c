@@ -143,7 +143,10 @@
 #include "gstilgnetmeta.h"
 #include "gstilgnetoverlay.h"
 #include "gstilgnetcropsuggest.h"
+#include "gstilgnetresults.h"
+#include "gstilgnetscorer.h"
 #include "gstilgnetscorefile.h"
+#include "gstilgnetsidecar.h"
 
 GST_DEBUG_CATEGORY (gst_ilgnet_debug);
 #define GST_CAT_DEFAULT gst_ilgnet_debug
@@ -177,33 +180,28 @@ enum
   PROP_MAX_QUEUE,
   PROP_LOCATION,
   PROP_FORMAT,
+  /* The read-only statistics, in a row: start() resets them as a range. */
   PROP_FRAMES_ANALYSED,
   PROP_FRAMES_DROPPED,
   PROP_LAST_SCORE,
   PROP_CROP_MARGIN,
-  PROP_CROP_HOLD
+  PROP_CROP_HOLD,
+  N_PROPS
 };
+
+static GParamSpec *properties[N_PROPS];
+
+/* A property's value; under the object lock. */
+#define PROP_VALUE(self, name) (&(self)->props[PROP_##name])
 
 struct _GstIlgnet
 {
   GstBaseTransform parent;
 
-  /* Properties, under the object lock. */
-  gchar *model_path;
-  GstClockTime interval;
-  GstIlgnetMode mode;
-  GstIlgnetCrop crop;
-  GstIlgnetOverlayMode overlay;
-  gboolean post_messages;
-  gint threads;
-  guint max_queue;
-  gchar *location;
-  GstIlgnetSidecarFormat format;
-  guint64 frames_analysed;
-  guint64 frames_dropped;
-  gdouble last_score;
-  gdouble crop_margin;
-  guint crop_hold;
+  /* Properties, under the object lock: one GValue each, indexed by PROP_*
+   * and of its pspec's type, so that set_property and get_property are a
+   * copy whatever the property (read them with PROP_VALUE). */
+  GValue props[N_PROPS];
 
   /* Set up in start(), used by the streaming thread. */
   IlgnetModel *model;
@@ -217,27 +215,14 @@ struct _GstIlgnet
   GstIlgnetJob *pending_job;    /* sampled by prepare_output_buffer */
   gint check_allocation;        /* atomic: query downstream again */
   gboolean downstream_composition;
-  GstVideoOverlayComposition *composition;
-  GstIlgnetResult composition_for;
-  gint composition_w, composition_h;
-  gboolean composition_rect;
+  GstIlgnetOverlay *overlay;    /* draws, and keeps what it drew */
 
-  /* Guards the worker pointer against flush events from other threads. */
-  GMutex worker_lock;
-  GstIlgnetWorker *worker;
+  /* Guards the scorer pointer against flush events from other threads. */
+  GMutex scorer_lock;
+  GstIlgnetScorer *scorer;
 
-  /* Results, written by the worker thread. */
-  GMutex result_lock;
-  guint cookie;                 /* bumped by caps changes and new segments */
-  gboolean have_result;
-  GstIlgnetResult result;       /* the latest one */
-  GstIlgnetCropSuggest suggest; /* crop=multi: the suggestion held */
-  guint64 n_results;
-  gdouble score_sum;
-  gfloat score_max;
-  GstClockTime best_pts;
-  GstClockTime latency;
-  gboolean warned;
+  /* Results, written by the scoring thread, with a lock of their own. */
+  GstIlgnetResults *results;
 
   /* The score file: records are formatted here and written by the score
    * file's own thread.  file_lock is never held while writing, and neither
@@ -261,7 +246,7 @@ struct _GstIlgnet
 #define gst_ilgnet_parent_class parent_class
 G_DEFINE_TYPE (GstIlgnet, gst_ilgnet, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (ilgnet, "ilgnet", GST_RANK_NONE,
-    GST_TYPE_ILGNET, gst_ilgnet_register_tags ());
+    GST_TYPE_ILGNET, gst_ilgnet_results_register_tags ());
 
 /* Formats put first in the caps, so that a free negotiation picks a common
  * 8-bit one rather than the first of GStreamer's list (ABGR64_LE). */
@@ -301,105 +286,86 @@ gst_ilgnet_template_caps (void)
   return caps;
 }
 
+static const GEnumValue mode_values[] = {
+  {GST_ILGNET_MODE_ASYNC, "Never hold buffers; attach the latest result",
+      "async"},
+  {GST_ILGNET_MODE_SYNC, "Hold each analysed buffer until it is scored",
+      "sync"},
+  {0, NULL, NULL}
+};
+
+static const GEnumValue crop_values[] = {
+  {GST_ILGNET_CROP_SQUASH, "Scale the whole frame to the network's input",
+      "squash"},
+  {GST_ILGNET_CROP_CENTER, "Score the centred square", "center"},
+  {GST_ILGNET_CROP_LETTERBOX, "Whole frame, aspect ratio kept, padded",
+      "letterbox"},
+  {GST_ILGNET_CROP_MULTI, "Score candidate crops; suggest a steady best",
+      "multi"},
+  {0, NULL, NULL}
+};
+
+static const GEnumValue overlay_mode_values[] = {
+  {GST_ILGNET_OVERLAY_NONE, "Draw nothing", "none"},
+  {GST_ILGNET_OVERLAY_GAUGE, "Draw a score gauge", "gauge"},
+  {GST_ILGNET_OVERLAY_CROP, "Draw the gauge and the scored crop", "crop"},
+  {0, NULL, NULL}
+};
+
+static const GEnumValue format_values[] = {
+  {GST_ILGNET_SIDECAR_JSONL, "One JSON object a line", "jsonl"},
+  {GST_ILGNET_SIDECAR_CSV, "Comma-separated values with a header", "csv"},
+  {GST_ILGNET_SIDECAR_WEBVTT, "WebVTT subtitles", "webvtt"},
+  {0, NULL, NULL}
+};
+
+/* Registers an enum type once, whichever thread asks first. */
+static GType
+register_enum_once (gsize * type, const gchar * name,
+    const GEnumValue * values)
+{
+  if (g_once_init_enter (type)) {
+    GType t = g_enum_register_static (name, values);
+    g_once_init_leave (type, t);
+  }
+  return *type;
+}
+
 #define GST_TYPE_ILGNET_MODE (gst_ilgnet_mode_get_type ())
 static GType
 gst_ilgnet_mode_get_type (void)
 {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_ILGNET_MODE_ASYNC, "Never hold buffers; attach the latest result",
-        "async"},
-    {GST_ILGNET_MODE_SYNC, "Hold each analysed buffer until it is scored",
-        "sync"},
-    {0, NULL, NULL}
-  };
+  static gsize type = 0;
 
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstIlgnetMode", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
+  return register_enum_once (&type, "GstIlgnetMode", mode_values);
 }
 
 #define GST_TYPE_ILGNET_CROP (gst_ilgnet_crop_get_type ())
 static GType
 gst_ilgnet_crop_get_type (void)
 {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_ILGNET_CROP_SQUASH, "Scale the whole frame to the network's input",
-        "squash"},
-    {GST_ILGNET_CROP_CENTER, "Score the centred square", "center"},
-    {GST_ILGNET_CROP_LETTERBOX, "Whole frame, aspect ratio kept, padded",
-        "letterbox"},
-    {GST_ILGNET_CROP_MULTI, "Score candidate crops; suggest a steady best",
-        "multi"},
-    {0, NULL, NULL}
-  };
+  static gsize type = 0;
 
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstIlgnetCrop", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
+  return register_enum_once (&type, "GstIlgnetCrop", crop_values);
 }
 
 #define GST_TYPE_ILGNET_OVERLAY_MODE (gst_ilgnet_overlay_mode_get_type ())
 static GType
 gst_ilgnet_overlay_mode_get_type (void)
 {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_ILGNET_OVERLAY_NONE, "Draw nothing", "none"},
-    {GST_ILGNET_OVERLAY_GAUGE, "Draw a score gauge", "gauge"},
-    {GST_ILGNET_OVERLAY_CROP, "Draw the gauge and the scored crop", "crop"},
-    {0, NULL, NULL}
-  };
+  static gsize type = 0;
 
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstIlgnetOverlayMode", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
+  return register_enum_once (&type, "GstIlgnetOverlayMode",
+      overlay_mode_values);
 }
 
 #define GST_TYPE_ILGNET_FORMAT (gst_ilgnet_format_get_type ())
 static GType
 gst_ilgnet_format_get_type (void)
 {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_ILGNET_SIDECAR_JSONL, "One JSON object a line", "jsonl"},
-    {GST_ILGNET_SIDECAR_CSV, "Comma-separated values with a header", "csv"},
-    {GST_ILGNET_SIDECAR_WEBVTT, "WebVTT subtitles", "webvtt"},
-    {0, NULL, NULL}
-  };
+  static gsize type = 0;
 
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstIlgnetFormat", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
-
-void
-gst_ilgnet_register_tags (void)
-{
-  gst_tag_register (GST_ILGNET_TAG_SCORE_MEAN, GST_TAG_FLAG_META,
-      G_TYPE_DOUBLE, "ILGNet mean score",
-      "mean aesthetic quality score (0..1) of the frames analysed by ilgnet",
-      gst_tag_merge_use_first);
-  gst_tag_register (GST_ILGNET_TAG_SCORE_MAX, GST_TAG_FLAG_META,
-      G_TYPE_DOUBLE, "ILGNet best score",
-      "highest aesthetic quality score (0..1) of the frames analysed by "
-      "ilgnet", gst_tag_merge_use_first);
-  gst_tag_register (GST_ILGNET_TAG_BEST_TIMESTAMP, GST_TAG_FLAG_META,
-      G_TYPE_UINT64, "ILGNet best timestamp",
-      "presentation timestamp (ns) of the frame with the highest score",
-      gst_tag_merge_use_first);
-  gst_tag_register (GST_ILGNET_TAG_FRAMES_ANALYSED, GST_TAG_FLAG_META,
-      G_TYPE_UINT, "ILGNet frames analysed",
-      "number of frames the ilgnet summary covers", gst_tag_merge_use_first);
+  return register_enum_once (&type, "GstIlgnetFormat", format_values);
 }
 
 static IlgnetResize
@@ -418,7 +384,7 @@ crop_to_resize (GstIlgnetCrop crop)
   }
 }
 
-/* ---- Results (worker thread) ------------------------------------------- */
+/* ---- Results (scoring thread) ------------------------------------------- */
 
 static void
 gst_ilgnet_post_result (GstIlgnet * self, const GstIlgnetResult * r)
@@ -444,31 +410,11 @@ gst_ilgnet_post_result (GstIlgnet * self, const GstIlgnetResult * r)
       gst_message_new_element (GST_OBJECT_CAST (self), s));
 }
 
-G_STATIC_ASSERT (ILGNET_MAX_CROPS <= GST_ILGNET_CROP_SUGGEST_MAX);
-
-/* crop=multi: report the suggestion held steady by the hysteresis, with
- * its score on this frame, rather than this frame's best candidate. */
+/* Under the object lock. */
 static void
-gst_ilgnet_suggest_crop (GstIlgnet * self, GstIlgnetResult * r,
-    gdouble margin, guint hold)
+add_to_counter (GValue * counter, guint64 n)
 {
-  gint i = gst_ilgnet_crop_suggest_update (&self->suggest, r->crops,
-      r->crop_scores, r->n_crops, margin, hold);
-
-  if (G_UNLIKELY (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >=
-          GST_LEVEL_LOG)) {
-    GString *s = g_string_new (NULL);
-    gint j;
-
-    for (j = 0; j < r->n_crops; j++)
-      g_string_append_printf (s, " %.4f", r->crop_scores[j]);
-    GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT " crop scores%s: "
-        "suggesting %d", r->frame, s->str, i);
-    g_string_free (s, TRUE);
-  }
-  r->rect = r->crops[i];
-  r->score = r->crop_scores[i];
-  r->keep_framing = i == 0;
+  g_value_set_uint64 (counter, g_value_get_uint64 (counter) + n);
 }
 
 static void
@@ -482,34 +428,12 @@ gst_ilgnet_on_result (const GstIlgnetResult * scored, gpointer user_data)
   guint hold;
 
   GST_OBJECT_LOCK (self);
-  margin = self->crop_margin;
-  hold = self->crop_hold;
+  margin = g_value_get_double (PROP_VALUE (self, CROP_MARGIN));
+  hold = g_value_get_uint (PROP_VALUE (self, CROP_HOLD));
   GST_OBJECT_UNLOCK (self);
 
-  g_mutex_lock (&self->result_lock);
-  /* Frames of the previous caps keep their own best candidate. */
-  if (result.resize == ILGNET_RESIZE_MULTI && result.n_crops > 0
-      && result.cookie == self->cookie)
-    gst_ilgnet_suggest_crop (self, &result, margin, hold);
-  /* A result for a frame of the previous caps is reported, but not put on
-   * frames of the new size. */
-  if (r->cookie == self->cookie) {
-    self->result = *r;
-    self->have_result = TRUE;
-  }
-  if (self->n_results == 0 || r->score > self->score_max) {
-    self->score_max = r->score;
-    self->best_pts = r->pts;
-  }
-  self->n_results++;
-  self->score_sum += r->score;
-  if (self->run_mode == GST_ILGNET_MODE_SYNC &&
-      r->elapsed_ms * GST_MSECOND > self->latency) {
-    /* Headroom so that jitter does not make every frame late. */
-    self->latency = (GstClockTime) (r->elapsed_ms * 1.5 * GST_MSECOND);
-    latency_changed = TRUE;
-  }
-  g_mutex_unlock (&self->result_lock);
+  latency_changed = gst_ilgnet_results_add (self->results, &result, margin,
+      hold, self->run_mode == GST_ILGNET_MODE_SYNC);
 
   /* Queued, never written here: the file's reader may be stalled. */
   g_mutex_lock (&self->file_lock);
@@ -527,9 +451,9 @@ gst_ilgnet_on_result (const GstIlgnetResult * scored, gpointer user_data)
             "the oldest scores", self->score_location), (NULL));
 
   GST_OBJECT_LOCK (self);
-  self->frames_analysed++;
-  self->last_score = r->score;
-  post = self->post_messages;
+  add_to_counter (PROP_VALUE (self, FRAMES_ANALYSED), 1);
+  g_value_set_double (PROP_VALUE (self, LAST_SCORE), r->score);
+  post = g_value_get_boolean (PROP_VALUE (self, POST_MESSAGES));
   GST_OBJECT_UNLOCK (self);
 
   GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT " at %" GST_TIME_FORMAT
@@ -546,15 +470,9 @@ static void
 gst_ilgnet_on_error (const GError * error, gpointer user_data)
 {
   GstIlgnet *self = user_data;
-  gboolean warn;
-
-  g_mutex_lock (&self->result_lock);
-  warn = !self->warned;
-  self->warned = TRUE;
-  g_mutex_unlock (&self->result_lock);
 
   /* Once per run: the same cause usually repeats on every frame. */
-  if (warn)
+  if (gst_ilgnet_results_first_failure (self->results))
     GST_ELEMENT_WARNING (self, STREAM, FAILED,
         ("Could not score a frame: %s", error->message), (NULL));
   else
@@ -631,40 +549,16 @@ gst_ilgnet_close_score_file (GstIlgnet * self)
   g_clear_pointer (&self->score_location, g_free);
 }
 
-static void
-gst_ilgnet_clear_result (GstIlgnet * self)
-{
-  g_mutex_lock (&self->result_lock);
-  self->have_result = FALSE;
-  gst_ilgnet_crop_suggest_reset (&self->suggest);
-  g_mutex_unlock (&self->result_lock);
-}
-
 /* ---- Start / stop ------------------------------------------------------ */
 
-static gboolean
-gst_ilgnet_start (GstBaseTransform * trans)
+/* Opens @model_path, else $ILGNET_MODEL or the default model, and returns
+ * the path it opened; NULL (with an error message posted) when there is no
+ * usable model. */
+static gchar *
+gst_ilgnet_open_model (GstIlgnet * self, const gchar * model_path)
 {
-  GstIlgnet *self = GST_ILGNET (trans);
-  gchar *path, *location;
-  gint threads, batch;
-  guint max_queue;
-  GstIlgnetSidecarFormat format;
-  GstIlgnetWorker *worker;
+  gchar *path = g_strdup (model_path);
   GError *err = NULL;
-
-  GST_OBJECT_LOCK (self);
-  path = g_strdup (self->model_path);
-  location = g_strdup (self->location);
-  threads = self->threads;
-  max_queue = self->max_queue;
-  format = self->format;
-  self->run_mode = self->mode;
-  batch = self->crop == GST_ILGNET_CROP_MULTI ? ILGNET_MULTI_BATCH : 1;
-  self->frames_analysed = 0;
-  self->frames_dropped = 0;
-  self->last_score = -1.0;
-  GST_OBJECT_UNLOCK (self);
 
   if (!path && !(path = ilgnet_default_model_path (&err)))
     goto no_model;
@@ -674,64 +568,7 @@ gst_ilgnet_start (GstBaseTransform * trans)
   if (!self->model)
     goto open_failed;
   self->model_name = g_strdup (ilgnet_model_get_name (self->model));
-
-  worker = gst_ilgnet_worker_new (self->model, threads, max_queue, batch,
-      self->run_mode == GST_ILGNET_MODE_ASYNC, gst_ilgnet_on_result, gst_ilgnet_on_error, self, &err);
-  if (!worker)
-    goto worker_failed;
-
-  g_mutex_lock (&self->result_lock);
-  self->cookie = 0;
-  self->have_result = FALSE;
-  gst_ilgnet_crop_suggest_reset (&self->suggest);
-  self->n_results = 0;
-  self->score_sum = 0.0;
-  self->score_max = 0.0f;
-  self->best_pts = GST_CLOCK_TIME_NONE;
-  self->warned = FALSE;
-  self->latency = gst_ilgnet_worker_get_warmup_time (worker) * 3 / 2;
-  g_mutex_unlock (&self->result_lock);
-
-  if (location) {
-    /* Opened by the file's own thread: a FIFO without a reader does not
-     * hold up the state change. */
-    GstIlgnetSidecar *sidecar = gst_ilgnet_sidecar_new (format,
-        self->model_name);
-    GstIlgnetScoreFile *file;
-
-    g_free (self->score_location);
-    self->score_location = g_strdup (location);
-    file = gst_ilgnet_score_file_new (location,
-        gst_ilgnet_sidecar_header (sidecar), SCORE_FILE_MAX_RECORDS,
-        SCORE_FILE_OPEN_WAIT, gst_ilgnet_on_file_error,
-        gst_ilgnet_on_file_overflow, self, &err);
-    if (!file) {
-      gst_ilgnet_sidecar_free (sidecar);
-      gst_ilgnet_worker_free (worker);
-      goto sidecar_failed;
-    }
-    g_mutex_lock (&self->file_lock);
-    self->sidecar = sidecar;
-    self->score_file = file;
-    g_mutex_unlock (&self->file_lock);
-  }
-
-  self->have_info = FALSE;
-  self->n_frames = 0;
-  self->next_sample = GST_CLOCK_TIME_NONE;
-  self->last_end = GST_CLOCK_TIME_NONE;
-  g_atomic_int_set (&self->check_allocation, TRUE);
-
-  g_mutex_lock (&self->worker_lock);
-  self->worker = worker;
-  g_mutex_unlock (&self->worker_lock);
-
-  GST_INFO_OBJECT (self, "model \"%s\" (%s), check run %" GST_TIME_FORMAT,
-      self->model_name, path,
-      GST_TIME_ARGS (gst_ilgnet_worker_get_warmup_time (worker)));
-  g_free (path);
-  g_free (location);
-  return TRUE;
+  return path;
 
   /* ERRORS */
 no_model:
@@ -741,7 +578,8 @@ no_model:
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("No ILGNet model: %s", err->message),
         ("set the \"model\" property or $ILGNET_MODEL"));
-    goto failed;
+    g_clear_error (&err);
+    return NULL;
   }
 open_failed:
   {
@@ -755,23 +593,125 @@ open_failed:
     else
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
           ("Not a usable ILGNet model: %s", err->message), (NULL));
+    g_clear_error (&err);
+    g_free (path);
+    return NULL;
+  }
+}
+
+/* Starts the score file's writer; FALSE (with an error message posted)
+ * when @location cannot be created. */
+static gboolean
+gst_ilgnet_open_score_file (GstIlgnet * self, const gchar * location,
+    GstIlgnetSidecarFormat format)
+{
+  GstIlgnetSidecar *sidecar = gst_ilgnet_sidecar_new (format,
+      self->model_name);
+  GstIlgnetScoreFile *file;
+  GError *err = NULL;
+
+  g_free (self->score_location);
+  self->score_location = g_strdup (location);
+  /* Opened by the file's own thread: a FIFO without a reader does not
+   * hold up the state change. */
+  file = gst_ilgnet_score_file_new (location,
+      gst_ilgnet_sidecar_header (sidecar), SCORE_FILE_MAX_RECORDS,
+      SCORE_FILE_OPEN_WAIT, gst_ilgnet_on_file_error,
+      gst_ilgnet_on_file_overflow, self, &err);
+  if (!file)
+    goto open_failed;
+
+  g_mutex_lock (&self->file_lock);
+  self->sidecar = sidecar;
+  self->score_file = file;
+  g_mutex_unlock (&self->file_lock);
+  return TRUE;
+
+  /* ERRORS */
+open_failed:
+  {
+    gst_ilgnet_sidecar_free (sidecar);
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not open score file: %s", err->message), (NULL));
+    g_clear_error (&err);
+    return FALSE;
+  }
+}
+
+static gboolean
+gst_ilgnet_start (GstBaseTransform * trans)
+{
+  GstIlgnet *self = GST_ILGNET (trans);
+  GstIlgnetScorerConfig config = { NULL, };
+  GstIlgnetSidecarFormat format;
+  gchar *model_path, *location, *path;
+  GstIlgnetScorer *scorer;
+  GError *err = NULL;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  model_path = g_value_dup_string (PROP_VALUE (self, MODEL));
+  location = g_value_dup_string (PROP_VALUE (self, LOCATION));
+  format = g_value_get_enum (PROP_VALUE (self, FORMAT));
+  self->run_mode = g_value_get_enum (PROP_VALUE (self, MODE));
+  config.threads = g_value_get_int (PROP_VALUE (self, THREADS));
+  config.max_queue = g_value_get_uint (PROP_VALUE (self, MAX_QUEUE));
+  config.batch = g_value_get_enum (PROP_VALUE (self, CROP)) ==
+      GST_ILGNET_CROP_MULTI ? ILGNET_MULTI_BATCH : 1;
+  /* The read-only statistics start again: frames-analysed,
+   * frames-dropped, last-score. */
+  for (i = PROP_FRAMES_ANALYSED; i <= PROP_LAST_SCORE; i++)
+    g_param_value_set_default (properties[i], &self->props[i]);
+  GST_OBJECT_UNLOCK (self);
+
+  path = gst_ilgnet_open_model (self, model_path);
+  g_free (model_path);
+  if (!path)
+    goto failed;
+
+  config.model = self->model;
+  config.background = self->run_mode == GST_ILGNET_MODE_ASYNC;
+  config.result_func = gst_ilgnet_on_result;
+  config.error_func = gst_ilgnet_on_error;
+  config.user_data = self;
+  scorer = gst_ilgnet_scorer_new (&config, &err);
+  if (!scorer)
+    goto scorer_failed;
+  gst_ilgnet_results_start (self->results,
+      gst_ilgnet_scorer_get_warmup_time (scorer) * 3 / 2);
+
+  if (location && !gst_ilgnet_open_score_file (self, location, format)) {
+    gst_ilgnet_scorer_free (scorer);
     goto failed;
   }
-worker_failed:
+
+  self->have_info = FALSE;
+  self->n_frames = 0;
+  self->next_sample = GST_CLOCK_TIME_NONE;
+  self->last_end = GST_CLOCK_TIME_NONE;
+  g_atomic_int_set (&self->check_allocation, TRUE);
+
+  g_mutex_lock (&self->scorer_lock);
+  self->scorer = scorer;
+  g_mutex_unlock (&self->scorer_lock);
+
+  GST_INFO_OBJECT (self, "model \"%s\" (%s), check run %" GST_TIME_FORMAT,
+      self->model_name, path,
+      GST_TIME_ARGS (gst_ilgnet_scorer_get_warmup_time (scorer)));
+  g_free (path);
+  g_free (location);
+  return TRUE;
+
+  /* ERRORS */
+scorer_failed:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Cannot run ILGNet model \"%s\": %s", path, err->message), (NULL));
-    goto failed;
-  }
-sidecar_failed:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-        ("Could not open score file: %s", err->message), (NULL));
+    g_clear_error (&err);
     goto failed;
   }
 failed:
   {
-    g_clear_error (&err);
     g_clear_pointer (&self->model, ilgnet_model_unref);
     g_clear_pointer (&self->model_name, g_free);
     g_free (path);
@@ -784,23 +724,20 @@ static gboolean
 gst_ilgnet_stop (GstBaseTransform * trans)
 {
   GstIlgnet *self = GST_ILGNET (trans);
-  GstIlgnetWorker *worker;
+  GstIlgnetScorer *scorer;
 
-  g_mutex_lock (&self->worker_lock);
-  worker = self->worker;
-  self->worker = NULL;
-  g_mutex_unlock (&self->worker_lock);
+  g_mutex_lock (&self->scorer_lock);
+  scorer = self->scorer;
+  self->scorer = NULL;
+  g_mutex_unlock (&self->scorer_lock);
   /* Joins the thread: no result callback runs after this. */
-  gst_ilgnet_worker_free (worker);
+  gst_ilgnet_scorer_free (scorer);
 
   gst_ilgnet_close_score_file (self);
-
-  g_mutex_lock (&self->result_lock);
-  self->have_result = FALSE;
-  g_mutex_unlock (&self->result_lock);
+  gst_ilgnet_results_clear (self->results);
 
   g_clear_pointer (&self->pending_job, gst_ilgnet_job_free);
-  g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+  gst_ilgnet_overlay_reset (self->overlay);
   g_clear_pointer (&self->model, ilgnet_model_unref);
   g_clear_pointer (&self->model_name, g_free);
   self->have_info = FALSE;
@@ -824,10 +761,10 @@ gst_ilgnet_change_state (GstElement * element, GstStateChange transition)
   /* A buffer waiting for its score (mode=sync) holds the stream lock that
    * deactivating the pads needs: release it first. */
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    g_mutex_lock (&self->worker_lock);
-    if (self->worker)
-      gst_ilgnet_worker_set_flushing (self->worker, TRUE);
-    g_mutex_unlock (&self->worker_lock);
+    g_mutex_lock (&self->scorer_lock);
+    if (self->scorer)
+      gst_ilgnet_scorer_set_flushing (self->scorer, TRUE);
+    g_mutex_unlock (&self->scorer_lock);
     /* ... and so does EOS waiting for the score file. */
     gst_ilgnet_set_file_flushing (self, TRUE);
   }
@@ -849,12 +786,8 @@ gst_ilgnet_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 
   if (self->have_info && !gst_video_info_is_equal (&info, &self->info)) {
     /* Results so far describe frames of another size or format. */
-    g_mutex_lock (&self->result_lock);
-    self->cookie++;
-    self->have_result = FALSE;
-    gst_ilgnet_crop_suggest_reset (&self->suggest);
-    g_mutex_unlock (&self->result_lock);
-    g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
+    gst_ilgnet_results_new_pictures (self->results, TRUE);
+    gst_ilgnet_overlay_reset (self->overlay);
   }
   self->info = info;
   self->have_info = TRUE;
@@ -873,7 +806,7 @@ invalid_caps:
 static void
 gst_ilgnet_push_summary (GstIlgnet * self)
 {
-  GstTagList *tags = NULL;
+  GstTagList *tags;
   GstIlgnetScoreFile *file = NULL;
 
   /* The file is complete at EOS, whether or not the element is stopped:
@@ -892,17 +825,7 @@ gst_ilgnet_push_summary (GstIlgnet * self)
   if (file)
     gst_ilgnet_score_file_drain (file);
 
-  g_mutex_lock (&self->result_lock);
-  if (self->n_results > 0) {
-    tags = gst_tag_list_new (GST_ILGNET_TAG_SCORE_MEAN,
-        self->score_sum / self->n_results,
-        GST_ILGNET_TAG_SCORE_MAX, (gdouble) self->score_max,
-        GST_ILGNET_TAG_FRAMES_ANALYSED, (guint) self->n_results, NULL);
-    if (GST_CLOCK_TIME_IS_VALID (self->best_pts))
-      gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE,
-          GST_ILGNET_TAG_BEST_TIMESTAMP, (guint64) self->best_pts, NULL);
-  }
-  g_mutex_unlock (&self->result_lock);
+  tags = gst_ilgnet_results_summary (self->results);
 
   if (tags) {
     GST_DEBUG_OBJECT (self, "summary %" GST_PTR_FORMAT, tags);
@@ -918,19 +841,19 @@ gst_ilgnet_sink_event (GstBaseTransform * trans, GstEvent * event)
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_START:
-      g_mutex_lock (&self->worker_lock);
-      if (self->worker)
-        gst_ilgnet_worker_set_flushing (self->worker, TRUE);
-      g_mutex_unlock (&self->worker_lock);
+      g_mutex_lock (&self->scorer_lock);
+      if (self->scorer)
+        gst_ilgnet_scorer_set_flushing (self->scorer, TRUE);
+      g_mutex_unlock (&self->scorer_lock);
       gst_ilgnet_set_file_flushing (self, TRUE);
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_ilgnet_set_file_flushing (self, FALSE);
-      g_mutex_lock (&self->worker_lock);
-      if (self->worker)
-        gst_ilgnet_worker_set_flushing (self->worker, FALSE);
-      g_mutex_unlock (&self->worker_lock);
-      gst_ilgnet_clear_result (self);
+      g_mutex_lock (&self->scorer_lock);
+      if (self->scorer)
+        gst_ilgnet_scorer_set_flushing (self->scorer, FALSE);
+      g_mutex_unlock (&self->scorer_lock);
+      gst_ilgnet_results_clear (self->results);
       self->next_sample = GST_CLOCK_TIME_NONE;
       break;
     case GST_EVENT_STREAM_START:
@@ -938,15 +861,12 @@ gst_ilgnet_sink_event (GstBaseTransform * trans, GstEvent * event)
       /* Other pictures (a new stream, a seek): advice starts afresh, and a
        * frame of the old segment still being scored is reported but neither
        * feeds the new crop advice nor goes on the new frames. */
-      g_mutex_lock (&self->result_lock);
-      self->cookie++;
-      gst_ilgnet_crop_suggest_reset (&self->suggest);
-      g_mutex_unlock (&self->result_lock);
+      gst_ilgnet_results_new_pictures (self->results, FALSE);
       break;
     case GST_EVENT_EOS:
       /* The summary and the score file cover every frame taken. */
-      if (self->worker)
-        gst_ilgnet_worker_drain (self->worker);
+      if (self->scorer)
+        gst_ilgnet_scorer_drain (self->scorer);
       gst_ilgnet_push_summary (self);
       break;
     default:
@@ -983,9 +903,7 @@ gst_ilgnet_query (GstBaseTransform * trans, GstPadDirection direction,
     gboolean live;
     GstClockTime min, max, ours;
 
-    g_mutex_lock (&self->result_lock);
-    ours = self->latency;
-    g_mutex_unlock (&self->result_lock);
+    ours = gst_ilgnet_results_get_latency (self->results);
 
     gst_query_parse_latency (query, &live, &min, &max);
     min += ours;
@@ -1044,13 +962,13 @@ gst_ilgnet_check_allocation (GstIlgnet * self)
 
 static void
 gst_ilgnet_draw_overlay (GstIlgnet * self, GstBuffer * buf,
-    const GstIlgnetResult * r, GstIlgnetOverlayMode overlay)
+    const GstIlgnetResult * r, GstIlgnetOverlayMode mode)
 {
   gint w = GST_VIDEO_INFO_WIDTH (&self->info);
   gint h = GST_VIDEO_INFO_HEIGHT (&self->info);
   /* A rectangle equal to the frame says nothing: draw it only when it is a
    * real crop. */
-  gboolean with_rect = overlay == GST_ILGNET_OVERLAY_CROP
+  gboolean with_rect = mode == GST_ILGNET_OVERLAY_CROP
       && (r->rect.x != 0 || r->rect.y != 0 || r->rect.w != w
       || r->rect.h != h);
 
@@ -1058,56 +976,9 @@ gst_ilgnet_draw_overlay (GstIlgnet * self, GstBuffer * buf,
           FALSE))
     gst_ilgnet_check_allocation (self);
 
-  /* Drawing is redone only when the result or the frame size changes. */
-  if (!self->composition || self->composition_w != w
-      || self->composition_h != h || self->composition_rect != with_rect
-      || self->composition_for.score != r->score
-      || memcmp (&self->composition_for.rect, &r->rect, sizeof (r->rect))) {
-    g_clear_pointer (&self->composition, gst_video_overlay_composition_unref);
-    self->composition = gst_ilgnet_overlay_build (w, h, r->score,
-        with_rect ? &r->rect : NULL);
-    self->composition_for = *r;
-    self->composition_w = w;
-    self->composition_h = h;
-    self->composition_rect = with_rect;
-  }
-  if (!self->composition)
-    return;
-
-  if (self->downstream_composition) {
-    GstVideoOverlayCompositionMeta *upstream =
-        gst_buffer_get_video_overlay_composition_meta (buf);
-
-    if (upstream) {
-      /* Keep what upstream drew (subtitles, ...): one composition for all. */
-      GstVideoOverlayComposition *merged =
-          gst_video_overlay_composition_copy (upstream->overlay);
-      guint i, n = gst_video_overlay_composition_n_rectangles
-          (self->composition);
-
-      for (i = 0; i < n; i++)
-        gst_video_overlay_composition_add_rectangle (merged,
-            gst_video_overlay_composition_get_rectangle (self->composition,
-                i));
-      gst_buffer_remove_meta (buf, (GstMeta *) upstream);
-      gst_buffer_add_video_overlay_composition_meta (buf, merged);
-      gst_video_overlay_composition_unref (merged);
-    } else {
-      gst_buffer_add_video_overlay_composition_meta (buf, self->composition);
-    }
-  } else {
-    GstVideoFrame frame;
-
-    /* Writing may copy the memory if the worker still reads it. */
-    if (!gst_video_frame_map (&frame, &self->info, buf, GST_MAP_READWRITE)) {
-      GST_WARNING_OBJECT (self, "cannot map the frame to draw on it");
-      return;
-    }
-    if (!gst_video_overlay_composition_blend (self->composition, &frame))
-      GST_LOG_OBJECT (self, "cannot blend onto %s",
-          GST_VIDEO_INFO_NAME (&self->info));
-    gst_video_frame_unmap (&frame);
-  }
+  if (!gst_ilgnet_overlay_draw (self->overlay, buf, &self->info, r->score,
+          with_rect ? &r->rect : NULL, self->downstream_composition))
+    GST_WARNING_OBJECT (self, "cannot map the frame to draw on it");
 }
 
 static void
@@ -1161,7 +1032,7 @@ gst_ilgnet_prepare_output_buffer (GstBaseTransform * trans,
   if (G_LIKELY (self->have_info)
       && !GST_BUFFER_FLAG_IS_SET (inbuf, GST_BUFFER_FLAG_GAP)) {
     GST_OBJECT_LOCK (self);
-    interval = self->interval;
+    interval = g_value_get_uint64 (PROP_VALUE (self, INTERVAL));
     GST_OBJECT_UNLOCK (self);
     if (gst_ilgnet_should_sample (self, gst_ilgnet_running_time (self, inbuf),
             interval)) {
@@ -1184,7 +1055,6 @@ gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstIlgnetOverlayMode overlay;
   GstIlgnetCrop crop;
   GstIlgnetResult result;
-  gboolean have_result;
   guint64 frame;
 
   job = self->pending_job;
@@ -1193,8 +1063,8 @@ gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     goto not_negotiated;
 
   GST_OBJECT_LOCK (self);
-  overlay = self->overlay;
-  crop = self->crop;
+  overlay = g_value_get_enum (PROP_VALUE (self, OVERLAY));
+  crop = g_value_get_enum (PROP_VALUE (self, CROP));
   GST_OBJECT_UNLOCK (self);
 
   frame = self->n_frames++;
@@ -1216,29 +1086,21 @@ gst_ilgnet_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     job->running_time = rt;
     job->stream_time = st;
     job->frame = frame;
-    g_mutex_lock (&self->result_lock);
-    job->cookie = self->cookie;
-    g_mutex_unlock (&self->result_lock);
+    job->cookie = gst_ilgnet_results_get_cookie (self->results);
 
-    dropped = gst_ilgnet_worker_push (self->worker, job, &id);
+    dropped = gst_ilgnet_scorer_push (self->scorer, job, &id);
     if (dropped) {
       GST_OBJECT_LOCK (self);
-      self->frames_dropped += dropped;
+      add_to_counter (PROP_VALUE (self, FRAMES_DROPPED), dropped);
       GST_OBJECT_UNLOCK (self);
-      GST_DEBUG_OBJECT (self, "worker busy, dropped %u frame(s)", dropped);
+      GST_DEBUG_OBJECT (self, "scorer busy, dropped %u frame(s)", dropped);
     }
     if (self->run_mode == GST_ILGNET_MODE_SYNC
-        && !gst_ilgnet_worker_wait (self->worker, id))
+        && !gst_ilgnet_scorer_wait (self->scorer, id))
       goto flushing;
   }
 
-  g_mutex_lock (&self->result_lock);
-  have_result = self->have_result;
-  if (have_result)
-    result = self->result;
-  g_mutex_unlock (&self->result_lock);
-
-  if (have_result) {
+  if (gst_ilgnet_results_get_latest (self->results, &result)) {
     gst_ilgnet_attach (self, buf, &result);
     if (overlay != GST_ILGNET_OVERLAY_NONE)
       gst_ilgnet_draw_overlay (self, buf, &result, overlay);
@@ -1267,51 +1129,15 @@ gst_ilgnet_set_property (GObject * object, guint prop_id,
 {
   GstIlgnet *self = GST_ILGNET (object);
 
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_free (self->model_path);
-      self->model_path = g_value_dup_string (value);
-      break;
-    case PROP_INTERVAL:
-      self->interval = g_value_get_uint64 (value);
-      break;
-    case PROP_MODE:
-      self->mode = g_value_get_enum (value);
-      break;
-    case PROP_CROP:
-      self->crop = g_value_get_enum (value);
-      break;
-    case PROP_OVERLAY:
-      self->overlay = g_value_get_enum (value);
-      g_atomic_int_set (&self->check_allocation, TRUE);
-      break;
-    case PROP_POST_MESSAGES:
-      self->post_messages = g_value_get_boolean (value);
-      break;
-    case PROP_THREADS:
-      self->threads = g_value_get_int (value);
-      break;
-    case PROP_MAX_QUEUE:
-      self->max_queue = g_value_get_uint (value);
-      break;
-    case PROP_LOCATION:
-      g_free (self->location);
-      self->location = g_value_dup_string (value);
-      break;
-    case PROP_FORMAT:
-      self->format = g_value_get_enum (value);
-      break;
-    case PROP_CROP_MARGIN:
-      self->crop_margin = g_value_get_double (value);
-      break;
-    case PROP_CROP_HOLD:
-      self->crop_hold = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (prop_id == PROP_0 || prop_id >= N_PROPS) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
   }
+  GST_OBJECT_LOCK (self);
+  g_value_copy (value, &self->props[prop_id]);
+  /* Another overlay may need downstream's composition support. */
+  if (prop_id == PROP_OVERLAY)
+    g_atomic_int_set (&self->check_allocation, TRUE);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1321,57 +1147,12 @@ gst_ilgnet_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstIlgnet *self = GST_ILGNET (object);
 
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string (value, self->model_path);
-      break;
-    case PROP_INTERVAL:
-      g_value_set_uint64 (value, self->interval);
-      break;
-    case PROP_MODE:
-      g_value_set_enum (value, self->mode);
-      break;
-    case PROP_CROP:
-      g_value_set_enum (value, self->crop);
-      break;
-    case PROP_OVERLAY:
-      g_value_set_enum (value, self->overlay);
-      break;
-    case PROP_POST_MESSAGES:
-      g_value_set_boolean (value, self->post_messages);
-      break;
-    case PROP_THREADS:
-      g_value_set_int (value, self->threads);
-      break;
-    case PROP_MAX_QUEUE:
-      g_value_set_uint (value, self->max_queue);
-      break;
-    case PROP_LOCATION:
-      g_value_set_string (value, self->location);
-      break;
-    case PROP_FORMAT:
-      g_value_set_enum (value, self->format);
-      break;
-    case PROP_FRAMES_ANALYSED:
-      g_value_set_uint64 (value, self->frames_analysed);
-      break;
-    case PROP_FRAMES_DROPPED:
-      g_value_set_uint64 (value, self->frames_dropped);
-      break;
-    case PROP_LAST_SCORE:
-      g_value_set_double (value, self->last_score);
-      break;
-    case PROP_CROP_MARGIN:
-      g_value_set_double (value, self->crop_margin);
-      break;
-    case PROP_CROP_HOLD:
-      g_value_set_uint (value, self->crop_hold);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (prop_id == PROP_0 || prop_id >= N_PROPS) {
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    return;
   }
+  GST_OBJECT_LOCK (self);
+  g_value_copy (&self->props[prop_id], value);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1379,11 +1160,13 @@ static void
 gst_ilgnet_finalize (GObject * object)
 {
   GstIlgnet *self = GST_ILGNET (object);
+  guint i;
 
-  g_free (self->model_path);
-  g_free (self->location);
-  g_mutex_clear (&self->worker_lock);
-  g_mutex_clear (&self->result_lock);
+  for (i = 1; i < N_PROPS; i++)
+    g_value_unset (&self->props[i]);
+  g_mutex_clear (&self->scorer_lock);
+  gst_ilgnet_results_free (self->results);
+  gst_ilgnet_overlay_free (self->overlay);
   g_mutex_clear (&self->file_lock);
   g_free (self->score_location);
 
@@ -1411,12 +1194,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * Path of the .ilgnet model file.  When unset: `$ILGNET_MODEL`, else the
    * default model of the build tree or of the installation.
    */
-  g_object_class_install_property (gobject_class, PROP_MODEL,
+  properties[PROP_MODEL] =
       g_param_spec_string ("model", "Model",
-          "Path of the .ilgnet model file (NULL: $ILGNET_MODEL, else the "
-          "default model of the build tree or installation)", DEFAULT_MODEL,
+          "Path of the .ilgnet model file (NULL: $ILGNET_MODEL, else the default)",
+          DEFAULT_MODEL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:interval:
@@ -1428,13 +1211,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * the model keeps up with.  Frames without a timestamp are only analysed
    * with 0.
    */
-  g_object_class_install_property (gobject_class, PROP_INTERVAL,
+  properties[PROP_INTERVAL] =
       g_param_spec_uint64 ("interval", "Interval",
-          "Running time between analysed frames, in ns; the first frame is "
-          "always analysed (0: as many as the model keeps up with; frames "
-          "without timestamps only then)", 0, G_MAXUINT64, DEFAULT_INTERVAL,
+          "Running time between analysed frames, in ns (0: all it keeps up with)",
+          0, G_MAXUINT64, DEFAULT_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:mode:
@@ -1443,13 +1225,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * latest one.  sync: an analysed buffer waits for its own result, and the
    * scoring time is reported as latency.
    */
-  g_object_class_install_property (gobject_class, PROP_MODE,
+  properties[PROP_MODE] =
       g_param_spec_enum ("mode", "Mode",
-          "async: buffers never wait and carry the latest result; sync: an "
-          "analysed buffer waits for its own result (adds latency)",
+          "async: buffers never wait; sync: an analysed buffer waits for its score",
           GST_TYPE_ILGNET_MODE, DEFAULT_MODE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:crop:
@@ -1459,13 +1240,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * suggests one, held steady from result to result (see
    * #GstIlgnet:crop-margin, #GstIlgnet:crop-hold), with its rectangle.
    */
-  g_object_class_install_property (gobject_class, PROP_CROP,
+  properties[PROP_CROP] =
       g_param_spec_enum ("crop", "Crop",
-          "How a frame is fitted to the network's input (multi: score "
-          "candidate crops, suggest a steady best one and its rectangle)",
+          "How a frame is fitted to the network's input",
           GST_TYPE_ILGNET_CROP, DEFAULT_CROP,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:crop-margin:
@@ -1477,15 +1257,12 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * ("keep the framing as is").  0 with #GstIlgnet:crop-hold 1 follows the
    * best candidate of every frame.
    */
-  g_object_class_install_property (gobject_class, PROP_CROP_MARGIN,
+  properties[PROP_CROP_MARGIN] =
       g_param_spec_double ("crop-margin", "Crop margin",
-          "crop=multi: score margin (0..1) by which another crop must beat "
-          "the suggested one, re-scored on the same frame, to replace it at "
-          "once; the whole frame within this margin of the best crop is "
-          "suggested as is (0 and crop-hold=1: every frame's best)", 0.0, 1.0,
-          DEFAULT_CROP_MARGIN,
+          "crop=multi: score margin by which another crop wins at once",
+          0.0, 1.0, DEFAULT_CROP_MARGIN,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:crop-hold:
@@ -1494,40 +1271,39 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * the suggestion by #GstIlgnet:crop-margin replaces it after leading this
    * many results in a row.  0 and 1 switch on the first result.
    */
-  g_object_class_install_property (gobject_class, PROP_CROP_HOLD,
+  properties[PROP_CROP_HOLD] =
       g_param_spec_uint ("crop-hold", "Crop hold",
-          "crop=multi: results in a row a near-equal candidate must lead "
-          "before it replaces the suggested crop (0, 1: at once)", 0, 1000,
-          DEFAULT_CROP_HOLD,
+          "crop=multi: results in a row a near-equal crop must lead to win",
+          0, 1000, DEFAULT_CROP_HOLD,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:overlay:
    *
    * Draws the latest score as a gauge at the bottom left of the video, and
    * with crop the rectangle it belongs to (the suggested crop with
-   * crop=multi).
+   * crop=multi).  Downstream composes it when it supports
+   * #GstVideoOverlayCompositionMeta; otherwise it is blended into the frame.
    */
-  g_object_class_install_property (gobject_class, PROP_OVERLAY,
+  properties[PROP_OVERLAY] =
       g_param_spec_enum ("overlay", "Overlay",
-          "What to draw on the video (composed downstream when supported, "
-          "else blended into the frame)", GST_TYPE_ILGNET_OVERLAY_MODE,
+          "What to draw on the video", GST_TYPE_ILGNET_OVERLAY_MODE,
           DEFAULT_OVERLAY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:post-messages:
    *
    * Post an element message named "ilgnet" on the bus for each result.
    */
-  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+  properties[PROP_POST_MESSAGES] =
       g_param_spec_boolean ("post-messages", "Post messages",
           "Post an \"ilgnet\" element message for each result",
           DEFAULT_POST_MESSAGES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+          GST_PARAM_MUTABLE_PLAYING);
 
   /**
    * GstIlgnet:threads:
@@ -1535,11 +1311,11 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * Threads one network run may use; 0 uses every core.  Scoring always
    * happens away from the streaming thread.
    */
-  g_object_class_install_property (gobject_class, PROP_THREADS,
+  properties[PROP_THREADS] =
       g_param_spec_int ("threads", "Threads",
           "Inference threads (0: all cores)", 0, 256, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:max-queue:
@@ -1547,73 +1323,72 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * Frames waiting to be scored.  When full, the oldest waiting frame is
    * dropped and counted in #GstIlgnet:frames-dropped.
    */
-  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE,
+  properties[PROP_MAX_QUEUE] =
       g_param_spec_uint ("max-queue", "Max queue",
-          "Frames waiting to be scored; when full the oldest is dropped "
-          "(see frames-dropped)", 1, 64,
-          DEFAULT_MAX_QUEUE,
+          "Frames waiting to be scored; when full the oldest is dropped",
+          1, 64, DEFAULT_MAX_QUEUE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:location:
    *
    * File to write every result to, in #GstIlgnet:format.  Created when the
-   * element starts and written by a thread of its own; NULL writes nothing.
-   * A write that fails is an element error counting the scores lost (see
-   * "The score file" above).
+   * element starts and written by a thread of its own, never holding up the
+   * video; NULL writes nothing.  A write that fails is an element error
+   * counting the scores lost, and the file keeps whole records only; over
+   * 1024 scores waiting, the oldest are dropped with a warning (see "The
+   * score file" above).
    */
-  g_object_class_install_property (gobject_class, PROP_LOCATION,
+  properties[PROP_LOCATION] =
       g_param_spec_string ("location", "Location",
-          "File to write every score with its timestamps to, in \"format\" "
-          "(NULL: none).  Written by its own thread, never holding up the "
-          "video; a failed write is an element error counting the scores "
-          "lost, the file keeps whole records only; over 1024 scores "
-          "waiting, the oldest are dropped with a warning",
+          "File to write every score to (NULL: none)",
           DEFAULT_LOCATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:format:
    *
    * Format of #GstIlgnet:location: JSON lines, CSV or WebVTT.
    */
-  g_object_class_install_property (gobject_class, PROP_FORMAT,
+  properties[PROP_FORMAT] =
       g_param_spec_enum ("format", "Format",
           "Format of the score file", GST_TYPE_ILGNET_FORMAT, DEFAULT_FORMAT,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_READY);
 
   /**
    * GstIlgnet:frames-analysed:
    *
    * Frames scored since the element started.
    */
-  g_object_class_install_property (gobject_class, PROP_FRAMES_ANALYSED,
+  properties[PROP_FRAMES_ANALYSED] =
       g_param_spec_uint64 ("frames-analysed", "Frames analysed",
           "Frames scored since the element started", 0, G_MAXUINT64, 0,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
    * GstIlgnet:frames-dropped:
    *
    * Frames taken for scoring but dropped because the model was busy.
    */
-  g_object_class_install_property (gobject_class, PROP_FRAMES_DROPPED,
+  properties[PROP_FRAMES_DROPPED] =
       g_param_spec_uint64 ("frames-dropped", "Frames dropped",
           "Frames dropped from the scoring queue because the model was busy",
-          0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
    * GstIlgnet:last-score:
    *
    * The latest score, 0..1, or -1 before the first.
    */
-  g_object_class_install_property (gobject_class, PROP_LAST_SCORE,
+  properties[PROP_LAST_SCORE] =
       g_param_spec_double ("last-score", "Last score",
           "The latest score (0..1; -1: none yet)", -1.0, 1.0, -1.0,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (gobject_class, N_PROPS, properties);
 
   caps = gst_ilgnet_template_caps ();
   gst_element_class_add_pad_template (element_class,
@@ -1626,29 +1401,6 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
       "Scores the aesthetic quality of video frames with ILGNet in a "
       "background thread and attaches the scores as metadata",
       "gst-ilgnet developers");
-  /* gst-inspect-1.0 prints every metadata key: a short manual. */
-  gst_element_class_add_static_metadata (element_class, "usage",
-      "one frame per `interval` of running time is scored (0..1, P(high "
-      "aesthetic quality)) by a background thread; video passes untouched");
-  gst_element_class_add_static_metadata (element_class, "results",
-      "GstIlgnetMeta on buffers (score, pts of the analysed frame, frame, "
-      "crop rectangle, model; gst_buffer_get_ilgnet_meta() in "
-      "libgstilgnetmeta-1.0), an `ilgnet` element message per result, "
-      "`location`+`format` score file, summary tags at EOS");
-  gst_element_class_add_static_metadata (element_class, "message",
-      "ilgnet: timestamp, stream-time, running-time, duration, frame "
-      "(guint64), score (gdouble), model (string); with crop=multi: "
-      "crop-x, crop-y, crop-width, crop-height (gint, the suggested crop, "
-      "which score belongs to), frame-score (gdouble, the whole frame), "
-      "keep-framing (gboolean, the suggestion is the whole frame)");
-  gst_element_class_add_static_metadata (element_class, "tags",
-      "at EOS: ilgnet-score-mean, ilgnet-score-max (gdouble), "
-      "ilgnet-best-timestamp (guint64 pts), ilgnet-frames-analysed (guint)");
-  gst_element_class_add_static_metadata (element_class, "example",
-      "gst-launch-1.0 -m videotestsrc num-buffers=300 ! ilgnet ! fakesink | "
-      "... ! ilgnet mode=sync location=scores.jsonl ! fakesink | "
-      "v4l2src ! videoconvert ! ilgnet overlay=crop crop=multi ! "
-      "videoconvert ! autovideosink");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_ilgnet_change_state);
 
@@ -1673,22 +1425,15 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
 static void
 gst_ilgnet_init (GstIlgnet * self)
 {
-  self->model_path = g_strdup (DEFAULT_MODEL);
-  self->interval = DEFAULT_INTERVAL;
-  self->mode = DEFAULT_MODE;
-  self->crop = DEFAULT_CROP;
-  self->overlay = DEFAULT_OVERLAY;
-  self->post_messages = DEFAULT_POST_MESSAGES;
-  self->threads = DEFAULT_THREADS;
-  self->max_queue = DEFAULT_MAX_QUEUE;
-  self->location = g_strdup (DEFAULT_LOCATION);
-  self->format = DEFAULT_FORMAT;
-  self->crop_margin = DEFAULT_CROP_MARGIN;
-  self->crop_hold = DEFAULT_CROP_HOLD;
-  self->last_score = -1.0;
-  gst_ilgnet_crop_suggest_reset (&self->suggest);
-  g_mutex_init (&self->worker_lock);
-  g_mutex_init (&self->result_lock);
+  guint i;
+
+  for (i = 1; i < N_PROPS; i++) {
+    g_value_init (&self->props[i], G_PARAM_SPEC_VALUE_TYPE (properties[i]));
+    g_param_value_set_default (properties[i], &self->props[i]);
+  }
+  self->results = gst_ilgnet_results_new (GST_OBJECT_CAST (self));
+  self->overlay = gst_ilgnet_overlay_new ();
+  g_mutex_init (&self->scorer_lock);
   g_mutex_init (&self->file_lock);
 
   /* Buffers leave as they came; only metadata is added (and the overlay

@@ -12,9 +12,9 @@
 #include <gst/base/gstbasetransform.h>
 #include <gst/video/video.h>
 
-#include "ilgnet.h"
-#include "gstilgnetworker.h"
-#include "gstilgnetsidecar.h"
+/* The element's API: its type, enums and (gstilgnetresults.h) the names
+ * of its summary tags.  Its helpers' headers are the .c's business. */
+#include "gstilgnetresults.h"
 
 G_BEGIN_DECLS
 
@@ -61,33 +61,7 @@ typedef enum
   GST_ILGNET_OVERLAY_CROP
 } GstIlgnetOverlayMode;
 
-/* Tags of the summary sent downstream at end of stream. */
-/**
- * GST_ILGNET_TAG_SCORE_MEAN:
- *
- * Mean ILGNet score of the frames analysed (gdouble, 0..1).
- */
-#define GST_ILGNET_TAG_SCORE_MEAN "ilgnet-score-mean"
-/**
- * GST_ILGNET_TAG_SCORE_MAX:
- *
- * Highest ILGNet score of the frames analysed (gdouble, 0..1).
- */
-#define GST_ILGNET_TAG_SCORE_MAX "ilgnet-score-max"
-/**
- * GST_ILGNET_TAG_BEST_TIMESTAMP:
- *
- * PTS of the frame with the highest score (guint64, nanoseconds).
- */
-#define GST_ILGNET_TAG_BEST_TIMESTAMP "ilgnet-best-timestamp"
-/**
- * GST_ILGNET_TAG_FRAMES_ANALYSED:
- *
- * How many frames the summary covers (guint).
- */
-#define GST_ILGNET_TAG_FRAMES_ANALYSED "ilgnet-frames-analysed"
-
-void gst_ilgnet_register_tags (void);
+/* The summary tags, GST_ILGNET_TAG_*, are in gstilgnetresults.h. */
 
 GST_ELEMENT_REGISTER_DECLARE (ilgnet);
 

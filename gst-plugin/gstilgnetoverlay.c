@@ -17,6 +17,9 @@
 
 #include "gstilgnetoverlay.h"
 
+GST_DEBUG_CATEGORY_EXTERN (gst_ilgnet_debug);
+#define GST_CAT_DEFAULT gst_ilgnet_debug
+
 /* A 5x7 dot font for the digits and the decimal point; one byte a row, the
  * low five bits, most significant bit leftmost. */
 #define GLYPH_W 5
@@ -218,4 +221,111 @@ gst_ilgnet_overlay_build (gint width, gint height, gfloat score,
     gst_video_overlay_rectangle_unref (r);
   }
   return comp;
+}
+
+struct _GstIlgnetOverlay
+{
+  GstVideoOverlayComposition *composition;      /* NULL: none built */
+  /* What it was built for. */
+  gint width, height;
+  gfloat score;
+  gboolean with_rect;
+  GstVideoRectangle rect;
+};
+
+GstIlgnetOverlay *
+gst_ilgnet_overlay_new (void)
+{
+  return g_new0 (GstIlgnetOverlay, 1);
+}
+
+void
+gst_ilgnet_overlay_reset (GstIlgnetOverlay * overlay)
+{
+  g_clear_pointer (&overlay->composition,
+      gst_video_overlay_composition_unref);
+}
+
+void
+gst_ilgnet_overlay_free (GstIlgnetOverlay * overlay)
+{
+  if (!overlay)
+    return;
+  gst_ilgnet_overlay_reset (overlay);
+  g_free (overlay);
+}
+
+/* The composition for this frame size, score and rectangle, built again
+ * only when one of them changed. */
+static GstVideoOverlayComposition *
+cached_composition (GstIlgnetOverlay * overlay, gint width, gint height,
+    gfloat score, const GstVideoRectangle * rect)
+{
+  gboolean with_rect = rect != NULL;
+
+  if (!overlay->composition || overlay->width != width
+      || overlay->height != height || overlay->score != score
+      || overlay->with_rect != with_rect
+      || (with_rect && memcmp (&overlay->rect, rect, sizeof (*rect)))) {
+    gst_ilgnet_overlay_reset (overlay);
+    overlay->composition = gst_ilgnet_overlay_build (width, height, score,
+        rect);
+    overlay->width = width;
+    overlay->height = height;
+    overlay->score = score;
+    overlay->with_rect = with_rect;
+    if (with_rect)
+      overlay->rect = *rect;
+  }
+  return overlay->composition;
+}
+
+/* Downstream composes: one composition meta, keeping what upstream drew
+ * (subtitles, ...) in the same composition. */
+static void
+attach_composition (GstBuffer * buf, GstVideoOverlayComposition * comp)
+{
+  GstVideoOverlayCompositionMeta *upstream =
+      gst_buffer_get_video_overlay_composition_meta (buf);
+  GstVideoOverlayComposition *merged;
+  guint i, n;
+
+  if (!upstream) {
+    gst_buffer_add_video_overlay_composition_meta (buf, comp);
+    return;
+  }
+  merged = gst_video_overlay_composition_copy (upstream->overlay);
+  n = gst_video_overlay_composition_n_rectangles (comp);
+  for (i = 0; i < n; i++)
+    gst_video_overlay_composition_add_rectangle (merged,
+        gst_video_overlay_composition_get_rectangle (comp, i));
+  gst_buffer_remove_meta (buf, (GstMeta *) upstream);
+  gst_buffer_add_video_overlay_composition_meta (buf, merged);
+  gst_video_overlay_composition_unref (merged);
+}
+
+gboolean
+gst_ilgnet_overlay_draw (GstIlgnetOverlay * overlay, GstBuffer * buf,
+    const GstVideoInfo * info, gfloat score, const GstVideoRectangle * rect,
+    gboolean compose)
+{
+  GstVideoOverlayComposition *comp;
+  GstVideoFrame frame;
+
+  comp = cached_composition (overlay, GST_VIDEO_INFO_WIDTH (info),
+      GST_VIDEO_INFO_HEIGHT (info), score, rect);
+  if (!comp)
+    return TRUE;
+  if (compose) {
+    attach_composition (buf, comp);
+    return TRUE;
+  }
+
+  /* Writing may copy the memory if the scorer still reads it. */
+  if (!gst_video_frame_map (&frame, info, buf, GST_MAP_READWRITE))
+    return FALSE;
+  if (!gst_video_overlay_composition_blend (comp, &frame))
+    GST_LOG ("cannot blend onto %s", GST_VIDEO_INFO_NAME (info));
+  gst_video_frame_unmap (&frame);
+  return TRUE;
 }

@@ -20,6 +20,26 @@ G_BEGIN_DECLS
 GstVideoOverlayComposition *gst_ilgnet_overlay_build (gint width,
     gint height, gfloat score, const GstVideoRectangle * rect);
 
+/* The overlay of one element: the composition last built, redrawn only
+ * when the score, the rectangle or the frame size changes (most buffers
+ * carry the same result as the one before).  Streaming thread only. */
+typedef struct _GstIlgnetOverlay GstIlgnetOverlay;
+
+GstIlgnetOverlay *gst_ilgnet_overlay_new (void);
+void gst_ilgnet_overlay_free (GstIlgnetOverlay * overlay);
+
+/* Forgets the composition built (caps changed, the element stopped). */
+void gst_ilgnet_overlay_reset (GstIlgnetOverlay * overlay);
+
+/* Draws the gauge for @score and, when not NULL, @rect's outline on @buf,
+ * a frame described by @info: as a GstVideoOverlayCompositionMeta when
+ * @compose (downstream supports it; merged with one upstream attached),
+ * blended into the frame otherwise.  FALSE when the frame could not be
+ * mapped to blend into it. */
+gboolean gst_ilgnet_overlay_draw (GstIlgnetOverlay * overlay,
+    GstBuffer * buf, const GstVideoInfo * info, gfloat score,
+    const GstVideoRectangle * rect, gboolean compose);
+
 G_END_DECLS
 
 #endif /* __GST_ILGNET_OVERLAY_H__ */

@@ -237,6 +237,57 @@ open_file (GstIlgnetScoreFile * file)
   }
 }
 
+/* Writes the header line(s) before any record; FALSE when the writer
+ * must stop (the write failed, reported here, or close() aborted it). */
+static gboolean
+write_header (GstIlgnetScoreFile * file)
+{
+  guint64 n;
+  gint e = 0;
+
+  if (!file->header)
+    return TRUE;
+  g_mutex_lock (&file->lock);
+  file->in_flight = TRUE;
+  g_mutex_unlock (&file->lock);
+  switch (write_record (file, file->header, strlen (file->header), &e)) {
+    case WRITE_OK:
+      return TRUE;
+    case WRITE_ABORTED:
+      return FALSE;
+    case WRITE_FAILED:
+      break;
+  }
+  g_mutex_lock (&file->lock);
+  n = fail_locked (file, 0);
+  g_mutex_unlock (&file->lock);
+  report_error (file, e, FALSE, n);
+  return FALSE;
+}
+
+/* The writer's last act: closes the file and counts what was never
+ * written, then wakes drain() and close() for good. */
+static void
+finish_writer (GstIlgnetScoreFile * file)
+{
+  if (file->fd >= 0 && close (file->fd) != 0) {
+    gint e = errno;
+
+    g_mutex_lock (&file->lock);
+    file->close_errsv = e;
+    g_mutex_unlock (&file->lock);
+  }
+  file->fd = -1;
+  g_mutex_lock (&file->lock);
+  file->n_lost += file->queue.length;
+  g_queue_clear_full (&file->queue, g_free);
+  g_queue_init (&file->queue);
+  file->in_flight = FALSE;
+  file->done = TRUE;
+  g_cond_broadcast (&file->cond);
+  g_mutex_unlock (&file->lock);
+}
+
 static gpointer
 writer_thread (gpointer data)
 {
@@ -250,28 +301,8 @@ writer_thread (gpointer data)
   if (!open_file (file))
     goto out;
 
-  if (file->header) {
-    gint e = 0;
-
-    g_mutex_lock (&file->lock);
-    file->in_flight = TRUE;
-    g_mutex_unlock (&file->lock);
-    switch (write_record (file, file->header, strlen (file->header), &e)) {
-      case WRITE_OK:
-        break;
-      case WRITE_ABORTED:
-        goto out;
-      case WRITE_FAILED:{
-        guint64 n;
-
-        g_mutex_lock (&file->lock);
-        n = fail_locked (file, 0);
-        g_mutex_unlock (&file->lock);
-        report_error (file, e, FALSE, n);
-        goto out;
-      }
-    }
-  }
+  if (!write_header (file))
+    goto out;
 
   for (;;) {
     gchar *record;
@@ -323,22 +354,7 @@ writer_thread (gpointer data)
   }
 
 out:
-  if (file->fd >= 0 && close (file->fd) != 0) {
-    gint e = errno;
-
-    g_mutex_lock (&file->lock);
-    file->close_errsv = e;
-    g_mutex_unlock (&file->lock);
-  }
-  file->fd = -1;
-  g_mutex_lock (&file->lock);
-  file->n_lost += file->queue.length;
-  g_queue_clear_full (&file->queue, g_free);
-  g_queue_init (&file->queue);
-  file->in_flight = FALSE;
-  file->done = TRUE;
-  g_cond_broadcast (&file->cond);
-  g_mutex_unlock (&file->lock);
+  finish_writer (file);
   score_file_unref (file);
   return NULL;
 }

@@ -11,7 +11,7 @@
 
 #include <gst/gst.h>
 
-#include "gstilgnetworker.h"
+#include "gstilgnetresult.h"
 
 G_BEGIN_DECLS
 

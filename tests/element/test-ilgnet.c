@@ -109,6 +109,28 @@ attach_bus (GstElement * element)
   return bus;
 }
 
+/* A harness whose element posts on a bus of the test's own (@bus), where
+ * the test reads its messages; teardown_with_bus() ends both. */
+static GstHarness *
+harness_new_with_bus (const gchar * model, const gchar * props,
+    GstBus ** bus)
+{
+  GstHarness *h = harness_new (model, props);
+
+  *bus = attach_bus (h->element);
+  return h;
+}
+
+/* Ends a harness made with attach_bus(): the bus goes first, so that no
+ * message of the teardown is left on it. */
+static void
+teardown_with_bus (GstHarness * h, GstBus * bus)
+{
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
 /* The "ilgnet" element messages posted so far, oldest first. */
 static GList *
 pop_results (GstBus * bus)
@@ -144,6 +166,14 @@ static void
 free_results (GList * list)
 {
   g_list_free_full (list, (GDestroyNotify) gst_structure_free);
+}
+
+/* Exactly @n results were posted; frees them. */
+static void
+free_n_results (GList * results, guint n)
+{
+  fail_unless_equals_int (g_list_length (results), n);
+  free_results (results);
 }
 
 static guint64
@@ -419,8 +449,8 @@ GST_END_TEST;
  * advice, which restarts with the segment). */
 GST_START_TEST (test_segment_stale_result)
 {
-  GstHarness *h = harness_new (slow_model, "interval=10000000000");
-  GstBus *bus = attach_bus (h->element);
+  GstBus *bus;
+  GstHarness *h = harness_new_with_bus (slow_model, "interval=10000000000", &bus);
   GstSegment seg;
   GstBuffer *out;
   GList *results;
@@ -440,11 +470,8 @@ GST_START_TEST (test_segment_stale_result)
       "a result of the previous segment was put on a new frame");
   gst_buffer_unref (out);
   results = wait_results (bus, 1);
-  fail_unless_equals_int (g_list_length (results), 1);
-  free_results (results);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  free_n_results (results, 1);
+  teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -455,8 +482,8 @@ GST_END_TEST;
  * oldest waiting frame is dropped, the newest is always scored. */
 GST_START_TEST (test_drop_oldest)
 {
-  GstHarness *h = harness_new (slow_model, "interval=0 max-queue=2");
-  GstBus *bus = attach_bus (h->element);
+  GstBus *bus;
+  GstHarness *h = harness_new_with_bus (slow_model, "interval=0 max-queue=2", &bus);
   const guint n = 30;
   guint64 analysed, dropped;
   GList *results, *l;
@@ -490,9 +517,7 @@ GST_START_TEST (test_drop_oldest)
   /* drop-oldest keeps the newest frame */
   fail_unless_equals_uint64 (prev, n - 1);
   free_results (results);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -637,8 +662,8 @@ push_thread (gpointer data)
  * score (not a stale one). */
 GST_START_TEST (test_flush_sync)
 {
-  GstHarness *h = harness_new (slow_model, "mode=sync interval=0");
-  GstBus *bus = attach_bus (h->element);
+  GstBus *bus;
+  GstHarness *h = harness_new_with_bus (slow_model, "mode=sync interval=0", &bus);
   PushData pd;
   GThread *thread;
   GstBuffer *out;
@@ -651,7 +676,7 @@ GST_START_TEST (test_flush_sync)
   pd.buf = solid_rgb (32, 24, &ref_colours[0], 0);
   pd.ret = GST_FLOW_OK;
   thread = g_thread_new ("push", push_thread, &pd);
-  /* Let the frame reach the worker; the slow model takes far longer. */
+  /* Let the frame reach the scorer; the slow model takes far longer. */
   g_usleep (50 * 1000);
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
   g_thread_join (thread);
@@ -673,11 +698,8 @@ GST_START_TEST (test_flush_sync)
     gst_structure_get_uint64 (l->data, "timestamp", &ts);
     fail_unless (ts != 0, "the flushed frame's score was posted");
   }
-  fail_unless_equals_int (g_list_length (results), 1);
-  free_results (results);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  free_n_results (results, 1);
+  teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -727,8 +749,8 @@ GST_END_TEST;
  * with the posted results. */
 GST_START_TEST (test_eos_summary)
 {
-  GstHarness *h = harness_new (tiny_model, "interval=0 max-queue=64");
-  GstBus *bus = attach_bus (h->element);
+  GstBus *bus;
+  GstHarness *h = harness_new_with_bus (tiny_model, "interval=0 max-queue=64", &bus);
   GstEvent *ev;
   GstTagList *tags = NULL;
   GList *results, *l;
@@ -779,9 +801,7 @@ GST_START_TEST (test_eos_summary)
 
   gst_tag_list_unref (tags);
   free_results (results);
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  teardown_with_bus (h, bus);
 }
 
 GST_END_TEST;
@@ -1084,6 +1104,36 @@ GST_END_TEST;
 
 /* ---- crop=multi ------------------------------------------------------------------ */
 
+/* The best reference colour on the left two thirds, the worst on the
+ * right: cropping the right third away pays off. */
+static GstBuffer *
+split_rgb (gint w, gint h, GstClockTime pts)
+{
+  const RefColour *best = &ref_colours[0], *worst = &ref_colours[0];
+  GstBuffer *buf;
+  GstMapInfo map;
+  gint x, y;
+  guint i;
+
+  for (i = 0; i < n_ref_colours; i++) {
+    if (ref_colours[i].score > best->score)
+      best = &ref_colours[i];
+    if (ref_colours[i].score < worst->score)
+      worst = &ref_colours[i];
+  }
+  buf = solid_rgb (w, h, best, pts);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (y = 0; y < h; y++)
+    for (x = w * 2 / 3; x < w; x++) {
+      guint8 *p = map.data + y * GST_ROUND_UP_4 (w * 3) + 3 * x;
+      p[0] = worst->r;
+      p[1] = worst->g;
+      p[2] = worst->b;
+    }
+  gst_buffer_unmap (buf, &map);
+  return buf;
+}
+
 /* The best of the candidate crops scores at least as well as the whole
  * frame (which is one of the candidates); the message, the meta and the
  * drawn rectangle agree on where it is. */
@@ -1093,32 +1143,14 @@ GST_START_TEST (test_multi_crop)
   GstHarness *hm = harness_new (tiny_model,
       "mode=sync interval=0 crop=multi overlay=crop");
   GstBus *bus = attach_bus (hm->element);
-  const RefColour *best = &ref_colours[0], *worst = &ref_colours[0];
   GstBuffer *in, *copy, *out_s, *out_m;
   GstIlgnetMeta *ms, *mm;
   GstMapInfo map, orig;
   GList *results;
-  gint x, y, cx, cy, cw, ch;
+  gint cx, cy, cw, ch;
   const gint w = 160, h = 90;
-  guint i;
 
-  for (i = 0; i < n_ref_colours; i++) {
-    if (ref_colours[i].score > best->score)
-      best = &ref_colours[i];
-    if (ref_colours[i].score < worst->score)
-      worst = &ref_colours[i];
-  }
-  /* The best colour on the left two thirds, the worst on the right. */
-  in = solid_rgb (w, h, best, 0);
-  gst_buffer_map (in, &map, GST_MAP_WRITE);
-  for (y = 0; y < h; y++)
-    for (x = w * 2 / 3; x < w; x++) {
-      guint8 *p = map.data + y * GST_ROUND_UP_4 (w * 3) + 3 * x;
-      p[0] = worst->r;
-      p[1] = worst->g;
-      p[2] = worst->b;
-    }
-  gst_buffer_unmap (in, &map);
+  in = split_rgb (w, h, 0);
   copy = gst_buffer_copy_deep (in);
 
   set_rgb_caps (hs, w, h);
@@ -1168,36 +1200,6 @@ GST_START_TEST (test_multi_crop)
 }
 
 GST_END_TEST;
-
-/* The best reference colour on the left two thirds, the worst on the
- * right: cropping the right third away pays off. */
-static GstBuffer *
-split_rgb (gint w, gint h, GstClockTime pts)
-{
-  const RefColour *best = &ref_colours[0], *worst = &ref_colours[0];
-  GstBuffer *buf;
-  GstMapInfo map;
-  gint x, y;
-  guint i;
-
-  for (i = 0; i < n_ref_colours; i++) {
-    if (ref_colours[i].score > best->score)
-      best = &ref_colours[i];
-    if (ref_colours[i].score < worst->score)
-      worst = &ref_colours[i];
-  }
-  buf = solid_rgb (w, h, best, pts);
-  gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  for (y = 0; y < h; y++)
-    for (x = w * 2 / 3; x < w; x++) {
-      guint8 *p = map.data + y * GST_ROUND_UP_4 (w * 3) + 3 * x;
-      p[0] = worst->r;
-      p[1] = worst->g;
-      p[2] = worst->b;
-    }
-  gst_buffer_unmap (buf, &map);
-  return buf;
-}
 
 static void
 get_suggestion (const GstStructure * s, GstVideoRectangle * r,
@@ -1299,16 +1301,26 @@ GST_END_TEST;
 
 /* ---- score file ---------------------------------------------------------------- */
 
-static gchar *
-run_with_sidecar (const gchar * format, const gchar * extra, GList ** results)
+/* 25 frames through the element writing a score file: the messages
+ * posted and the file, whole and as lines. */
+typedef struct
 {
+  GList *results;
+  gchar *text;
+  gchar **lines;
+} SidecarRun;
+
+static SidecarRun *
+run_with_sidecar (const gchar * format, const gchar * extra)
+{
+  SidecarRun *run = g_new0 (SidecarRun, 1);
   gchar *dir = g_dir_make_tmp ("ilgnet-XXXXXX", NULL);
   gchar *path = g_build_filename (dir, "scores", NULL);
   gchar *props = g_strdup_printf ("mode=sync interval=100000000 format=%s "
       "location=%s %s", format, path, extra);
-  GstHarness *h = harness_new (tiny_model, props);
-  GstBus *bus = attach_bus (h->element);
-  gchar *text = NULL, *at_eos = NULL;
+  GstBus *bus;
+  GstHarness *h = harness_new_with_bus (tiny_model, props, &bus);
+  gchar *at_eos = NULL;
   guint i;
 
   set_rgb_caps (h, 32, 24);
@@ -1316,43 +1328,71 @@ run_with_sidecar (const gchar * format, const gchar * extra, GList ** results)
     gst_buffer_unref (gst_harness_push_and_pull (h, solid_rgb (32, 24,
                 &ref_colours[i % n_ref_colours], i * 40 * GST_MSECOND)));
   gst_harness_push_event (h, gst_event_new_eos ());
-  *results = pop_results (bus);
+  run->results = pop_results (bus);
   /* Complete at EOS already, and unchanged by closing. */
   fail_unless (g_file_get_contents (path, &at_eos, NULL, NULL));
-  gst_element_set_bus (h->element, NULL);
-  gst_object_unref (bus);
-  gst_harness_teardown (h);
+  teardown_with_bus (h, bus);
 
-  fail_unless (g_file_get_contents (path, &text, NULL, NULL));
-  fail_unless_equals_string (text, at_eos);
+  fail_unless (g_file_get_contents (path, &run->text, NULL, NULL));
+  fail_unless_equals_string (run->text, at_eos);
+  run->lines = g_strsplit (run->text, "\n", -1);
   g_free (at_eos);
   g_unlink (path);
   g_rmdir (dir);
   g_free (props);
   g_free (path);
   g_free (dir);
-  return text;
+  return run;
+}
+
+/* One record a result after @header lines, and nothing after the last
+ * record's newline. */
+static void
+check_one_line_a_result (SidecarRun * run, guint header)
+{
+  guint n = g_list_length (run->results);
+
+  fail_unless_equals_int (g_strv_length (run->lines), header + n + 1);
+  fail_unless_equals_string (run->lines[header + n], "");
+}
+
+/* Line @i of a CSV score file, split into its 14 columns. */
+static gchar **
+csv_columns (SidecarRun * run, guint i)
+{
+  gchar **cols = g_strsplit (run->lines[i], ",", -1);
+
+  fail_unless (g_strv_length (cols) == 14, "line %s", run->lines[i]);
+  return cols;
+}
+
+static void
+sidecar_run_free (SidecarRun * run)
+{
+  g_strfreev (run->lines);
+  g_free (run->text);
+  free_results (run->results);
+  g_free (run);
 }
 
 GST_START_TEST (test_sidecar_jsonl)
 {
-  GList *results, *l;
-  gchar *text = run_with_sidecar ("jsonl", "", &results);
-  gchar **lines = g_strsplit (text, "\n", -1);
+  SidecarRun *run = run_with_sidecar ("jsonl", "");
+  GList *l;
   guint i = 0;
 
-  fail_unless (g_list_length (results) >= 9);
-  for (l = results; l; l = l->next, i++) {
+  fail_unless (g_list_length (run->results) >= 9);
+  check_one_line_a_result (run, 0);
+  for (l = run->results; l; l = l->next, i++) {
     JsonNode *node;
     JsonObject *obj;
     gdouble s;
     guint64 ts, st, frame;
     GError *err = NULL;
 
-    fail_unless (lines[i] != NULL, "fewer lines than results");
-    node = json_from_string (lines[i], &err);
+    node = json_from_string (run->lines[i], &err);
     fail_unless (node != NULL && JSON_NODE_HOLDS_OBJECT (node), "line %u: %s",
-        i, err ? err->message : lines[i]);
+        i, err ? err->message : run->lines[i]);
     obj = json_node_get_object (node);
     gst_structure_get_double (l->data, "score", &s);
     gst_structure_get_uint64 (l->data, "timestamp", &ts);
@@ -1374,40 +1414,33 @@ GST_START_TEST (test_sidecar_jsonl)
     fail_if (json_object_has_member (obj, "crop"));
     json_node_unref (node);
   }
-  fail_unless (lines[i] == NULL || lines[i][0] == '\0');
-  g_strfreev (lines);
-  g_free (text);
-  free_results (results);
+  sidecar_run_free (run);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_sidecar_csv)
 {
-  GList *results, *l;
-  gchar *text = run_with_sidecar ("csv", "", &results);
-  gchar **lines = g_strsplit (text, "\n", -1);
-  guint i = 1;
+  SidecarRun *run = run_with_sidecar ("csv", "");
+  GList *l;
+  guint i;
 
-  fail_unless (g_str_has_prefix (lines[0], "frame,pts,"));
-  for (l = results; l; l = l->next, i++) {
-    gchar **cols = g_strsplit (lines[i], ",", -1);
+  fail_unless (g_str_has_prefix (run->lines[0], "frame,pts,"));
+  check_one_line_a_result (run, 1);
+  for (l = run->results, i = 1; l; l = l->next, i++) {
+    gchar **cols = csv_columns (run, i);
     gdouble s;
     guint64 ts, frame;
 
     gst_structure_get_double (l->data, "score", &s);
     gst_structure_get_uint64 (l->data, "timestamp", &ts);
     gst_structure_get_uint64 (l->data, "frame", &frame);
-    fail_unless (g_strv_length (cols) == 14, "line %s", lines[i]);
     fail_unless_equals_uint64 (g_ascii_strtoull (cols[0], NULL, 10), frame);
     fail_unless_equals_uint64 (g_ascii_strtoull (cols[1], NULL, 10), ts);
     fail_unless (fabs (g_ascii_strtod (cols[5], NULL) - s) < 1e-5);
     g_strfreev (cols);
   }
-  fail_unless (lines[i] == NULL || lines[i][0] == '\0');
-  g_strfreev (lines);
-  g_free (text);
-  free_results (results);
+  sidecar_run_free (run);
 }
 
 GST_END_TEST;
@@ -1416,20 +1449,17 @@ GST_END_TEST;
  * CSV as in the messages. */
 GST_START_TEST (test_sidecar_csv_multi)
 {
-  GList *results, *l;
-  gchar *text = run_with_sidecar ("csv", "crop=multi", &results);
-  gchar **lines = g_strsplit (text, "\n", -1);
-  guint i = 1;
+  SidecarRun *run = run_with_sidecar ("csv", "crop=multi");
+  GList *l;
+  guint i;
 
-  fail_unless (g_str_has_prefix (lines[0], "frame,pts,"));
-  fail_unless (strstr (lines[0], ",frame_score,keep_framing,") != NULL);
-  fail_unless (results != NULL);
-  for (l = results; l; l = l->next, i++) {
-    gchar **cols = g_strsplit (lines[i], ",", -1);
+  fail_unless (strstr (run->lines[0], ",frame_score,keep_framing,") != NULL);
+  fail_unless (run->results != NULL);
+  for (l = run->results, i = 1; l; l = l->next, i++) {
+    gchar **cols = csv_columns (run, i);
     gdouble s, fs;
     gboolean keep;
 
-    fail_unless (g_strv_length (cols) == 14, "line %s", lines[i]);
     fail_unless (gst_structure_get_double (l->data, "score", &s));
     fail_unless (gst_structure_get_double (l->data, "frame-score", &fs));
     fail_unless (gst_structure_get_boolean (l->data, "keep-framing", &keep));
@@ -1439,12 +1469,10 @@ GST_START_TEST (test_sidecar_csv_multi)
     /* Keeping the framing means the crop is the frame. */
     if (keep)
       fail_unless (atoi (cols[8]) == 32 && atoi (cols[9]) == 24, "%s",
-          lines[i]);
+          run->lines[i]);
     g_strfreev (cols);
   }
-  g_strfreev (lines);
-  g_free (text);
-  free_results (results);
+  sidecar_run_free (run);
 }
 
 GST_END_TEST;
@@ -1460,23 +1488,22 @@ parse_vtt_time (const gchar * s)
 
 GST_START_TEST (test_sidecar_webvtt)
 {
-  GList *results, *l;
-  gchar *text = run_with_sidecar ("webvtt", "", &results);
-  gchar **lines = g_strsplit (text, "\n", -1);
+  SidecarRun *run = run_with_sidecar ("webvtt", "");
+  GList *l;
   GstClockTime prev_end = GST_CLOCK_TIME_NONE;
   guint i, cues = 0;
 
-  fail_unless_equals_string (lines[0], "WEBVTT");
-  l = results;
-  for (i = 1; lines[i]; i++) {
-    gchar *arrow = strstr (lines[i], " --> ");
+  fail_unless_equals_string (run->lines[0], "WEBVTT");
+  l = run->results;
+  for (i = 1; run->lines[i]; i++) {
+    gchar *arrow = strstr (run->lines[i], " --> ");
     GstClockTime start, end;
     guint64 ts;
     gdouble s, cs;
 
     if (!arrow)
       continue;
-    start = parse_vtt_time (lines[i]);
+    start = parse_vtt_time (run->lines[i]);
     end = parse_vtt_time (arrow + 5);
     fail_unless (end > start);
     /* each cue lasts until the next result */
@@ -1487,22 +1514,57 @@ GST_START_TEST (test_sidecar_webvtt)
     gst_structure_get_uint64 (l->data, "stream-time", &ts);
     gst_structure_get_double (l->data, "score", &s);
     fail_unless_equals_uint64 (start, ts / GST_MSECOND * GST_MSECOND);
-    fail_unless (sscanf (lines[i + 1], "score %lf", &cs) == 1);
+    fail_unless (sscanf (run->lines[i + 1], "score %lf", &cs) == 1);
     fail_unless (fabs (cs - s) < 1e-3);
     l = l->next;
     cues++;
   }
-  fail_unless_equals_int (cues, g_list_length (results));
+  fail_unless_equals_int (cues, g_list_length (run->results));
   /* the last cue ends with the stream: 25 frames of 40 ms */
   fail_unless_equals_uint64 (prev_end, 1000 * GST_MSECOND);
-  g_strfreev (lines);
-  g_free (text);
-  free_results (results);
+  sidecar_run_free (run);
 }
 
 GST_END_TEST;
 
 /* ---- bad models ---------------------------------------------------------------- */
+
+/* The state change to PAUSED fails, with an error message: its GError. */
+static GError *
+start_error (GstElement * e, GstBus * bus)
+{
+  GstMessage *msg;
+  GError *err = NULL;
+
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, NULL);
+  gst_message_unref (msg);
+  return err;
+}
+
+/* The error's main line (all an application may show) names @what and
+ * says @expect, on one line; @err is freed. */
+static void
+check_error_says (GError * err, const gchar * what, const gchar * expect)
+{
+  fail_unless (strstr (err->message, what) != NULL, "%s", err->message);
+  fail_unless (strstr (err->message, expect) != NULL, "'%s' not in '%s'",
+      expect, err->message);
+  fail_unless (strchr (err->message, '\n') == NULL);
+  g_error_free (err);
+}
+
+static void
+free_element (GstElement * e, GstBus * bus)
+{
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
 
 /* Starting fails with an error message naming the file, not a crash. */
 static void
@@ -1510,27 +1572,10 @@ check_start_fails (const gchar * model, const gchar * expect)
 {
   GstElement *e = gst_element_factory_make ("ilgnet", NULL);
   GstBus *bus = attach_bus (e);
-  GstMessage *msg;
-  GError *err = NULL;
-  gchar *debug = NULL;
 
   g_object_set (e, "model", model, NULL);
-  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "no error message for %s", model);
-  gst_message_parse_error (msg, &err, &debug);
-  fail_unless (strstr (err->message, model) != NULL, "%s", err->message);
-  fail_unless (strstr (err->message, expect) != NULL, "'%s' not in '%s'",
-      expect, err->message);
-  fail_unless (strchr (err->message, '\n') == NULL);
-  g_clear_error (&err);
-  g_free (debug);
-  gst_message_unref (msg);
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_element_set_bus (e, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (e);
+  check_error_says (start_error (e, bus), model, expect);
+  free_element (e, bus);
 }
 
 GST_START_TEST (test_bad_models)
@@ -1571,26 +1616,13 @@ check_env_model_fails (const gchar * env, const gchar * expect)
 {
   GstElement *e = gst_element_factory_make ("ilgnet", NULL);
   GstBus *bus = attach_bus (e);
-  GstMessage *msg;
-  GError *err = NULL;
+  GError *err;
 
   g_setenv ("ILGNET_MODEL", env, TRUE);
-  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
+  err = start_error (e, bus);
   g_unsetenv ("ILGNET_MODEL");
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, NULL);
-  fail_unless (strstr (err->message, env) != NULL, "%s", err->message);
-  fail_unless (strstr (err->message, expect) != NULL, "'%s' not in '%s'",
-      expect, err->message);
-  fail_unless (strchr (err->message, '\n') == NULL);
-  g_clear_error (&err);
-  gst_message_unref (msg);
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_element_set_bus (e, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (e);
+  check_error_says (err, env, expect);
+  free_element (e, bus);
 }
 
 GST_START_TEST (test_env_model)
@@ -1613,29 +1645,19 @@ GST_START_TEST (test_bad_location)
   GstElement *e = gst_element_factory_make ("ilgnet", NULL);
   GstBus *bus = attach_bus (e);
   const gchar *location = "/nonexistent-ilgnet-dir/scores.jsonl";
-  GstMessage *msg;
-  GError *err = NULL;
+  GError *err;
 
   g_object_set (e, "model", tiny_model, "threads", 1, "location", location,
       NULL);
-  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, NULL);
+  err = start_error (e, bus);
   fail_unless (g_error_matches (err, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_OPEN_WRITE));
-  fail_unless (strstr (err->message, location) != NULL, "%s", err->message);
-  g_clear_error (&err);
-  gst_message_unref (msg);
+  check_error_says (err, location, "score file");
   /* and the element is usable again once fixed */
   g_object_set (e, "location", NULL, NULL);
   fail_unless (gst_element_set_state (e, GST_STATE_PAUSED) !=
       GST_STATE_CHANGE_FAILURE);
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_element_set_bus (e, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (e);
+  free_element (e, bus);
 }
 
 GST_END_TEST;
@@ -1758,42 +1780,70 @@ GST_START_TEST (test_state_cycles)
 
 GST_END_TEST;
 
+/* A test and its name, which GST_CHECKS matches. */
+typedef struct
+{
+  TFun func;
+  const gchar *name;
+} NamedTest;
+
+#define T(f) {f, #f}
+
+/* One TCase a concern, so that a concern runs alone (CK_RUN_CASE=overlay;
+ * meson runs each as element-harness-NAME) and so does one test
+ * (GST_CHECKS=test_overlay_blend); the timeout is each test's own. */
+static void
+add_case (Suite * s, const gchar * name, const NamedTest * tests)
+{
+  TCase *tc = tcase_create (name);
+
+  tcase_set_timeout (tc, 120);
+  /* The function form of tcase_add_test(), which takes the name apart
+   * (GStreamer's wrapper of it applies GST_CHECKS). */
+  for (; tests->func; tests++)
+    _tcase_add_test (tc, tests->func, tests->name, 0, 0, 0, 1);
+  suite_add_tcase (s, tc);
+}
+
 static Suite *
 ilgnet_suite (void)
 {
   Suite *s = suite_create ("ilgnet");
-  TCase *tc = tcase_create ("general");
 
   load_references ();
-  suite_add_tcase (s, tc);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_sync_meta);
-  tcase_add_test (tc, test_async_meta);
-  tcase_add_test (tc, test_scored_buffer_held);
-  tcase_add_test (tc, test_segment_stale_result);
-  tcase_add_test (tc, test_drop_oldest);
-  tcase_add_test (tc, test_interval_nonlive);
-  tcase_add_test (tc, test_interval_live);
-  tcase_add_test (tc, test_latency);
-  tcase_add_test (tc, test_flush_sync);
-  tcase_add_test (tc, test_seek_async);
-  tcase_add_test (tc, test_eos_summary);
-  tcase_add_test (tc, test_pipeline_seek);
-  tcase_add_test (tc, test_renegotiate);
-  tcase_add_test (tc, test_all_formats);
-  tcase_add_test (tc, test_overlay_blend);
-  tcase_add_test (tc, test_overlay_meta);
-  tcase_add_test (tc, test_overlay_all_formats);
-  tcase_add_test (tc, test_multi_crop);
-  tcase_add_test (tc, test_multi_crop_steady);
-  tcase_add_test (tc, test_sidecar_jsonl);
-  tcase_add_test (tc, test_sidecar_csv);
-  tcase_add_test (tc, test_sidecar_csv_multi);
-  tcase_add_test (tc, test_sidecar_webvtt);
-  tcase_add_test (tc, test_bad_models);
-  tcase_add_test (tc, test_env_model);
-  tcase_add_test (tc, test_bad_location);
-  tcase_add_test (tc, test_state_cycles);
+  /* What buffers carry, in both modes. */
+  add_case (s, "results", (const NamedTest[]) {
+        T (test_sync_meta), T (test_async_meta), T (test_scored_buffer_held),
+        T (test_segment_stale_result), T (test_drop_oldest), {NULL}});
+  /* Which frames are analysed, and the latency reported. */
+  add_case (s, "timing", (const NamedTest[]) {
+        T (test_interval_nonlive), T (test_interval_live), T (test_latency),
+        {NULL}});
+  /* Flushes, seeks, EOS and caps changes. */
+  add_case (s, "events", (const NamedTest[]) {
+        T (test_flush_sync), T (test_seek_async), T (test_eos_summary),
+        T (test_pipeline_seek), T (test_renegotiate), {NULL}});
+  /* Every raw format at odd sizes and strides. */
+  add_case (s, "formats", (const NamedTest[]) {
+        T (test_all_formats), {NULL}});
+  /* The gauge and crop drawn, composed or blended. */
+  add_case (s, "overlay", (const NamedTest[]) {
+        T (test_overlay_blend), T (test_overlay_meta),
+        T (test_overlay_all_formats), {NULL}});
+  /* crop=multi and its steady suggestion. */
+  add_case (s, "crop", (const NamedTest[]) {
+        T (test_multi_crop), T (test_multi_crop_steady), {NULL}});
+  /* The score file's formats through the element. */
+  add_case (s, "score-file", (const NamedTest[]) {
+        T (test_sidecar_jsonl), T (test_sidecar_csv),
+        T (test_sidecar_csv_multi), T (test_sidecar_webvtt), {NULL}});
+  /* Bad models and locations: one clear error each. */
+  add_case (s, "errors", (const NamedTest[]) {
+        T (test_bad_models), T (test_env_model), T (test_bad_location),
+        {NULL}});
+  /* State cycles leak nothing and leave no thread. */
+  add_case (s, "state", (const NamedTest[]) {
+        T (test_state_cycles), {NULL}});
   return s;
 }
 

@@ -151,68 +151,99 @@ check_records (const gchar * text, gint * last)
   return n;
 }
 
+/* A writer on a FIFO whose reader holds it open without reading, what the
+ * reader got and what the callbacks reported. */
+typedef struct
+{
+  Reports r;
+  gchar *dir, *path;
+  int fd;
+  GString *text;
+  GstIlgnetScoreFile *file;
+} Probe;
+
+static void
+probe_start (Probe * p, guint max_records)
+{
+  memset (p, 0, sizeof (*p));
+  p->path = make_fifo (&p->dir);
+  p->fd = stalled_reader (p->path);
+  p->text = g_string_new (NULL);
+  p->file = gst_ilgnet_score_file_new (p->path, "HEADER\n", max_records,
+      GST_SECOND, on_error, on_overflow, &p->r, NULL);
+  CHECK (p->file != NULL, "no writer");
+}
+
+/* Once the writer is closed: reads the rest, returns how many whole
+ * records the reader got (and the last one's number). */
+static guint
+probe_read_all (Probe * p, gint * last)
+{
+  read_pipe (p->fd, p->text, TRUE);
+  return check_records (p->text->str, last);
+}
+
+static void
+probe_free (Probe * p)
+{
+  close (p->fd);
+  g_string_free (p->text, TRUE);
+  g_unlink (p->path);
+  g_rmdir (p->dir);
+  g_free (p->path);
+  g_free (p->dir);
+}
+
 static void
 test_overflow (void)
 {
-  Reports r = { 0 };
-  gchar *dir, *path = make_fifo (&dir);
-  int fd = stalled_reader (path);
-  GString *text = g_string_new (NULL);
-  GstIlgnetScoreFile *file;
+  Probe p;
   guint i, started = 0, n;
   gint last, errsv = -1;
   gint64 end;
   guint64 lost;
 
-  file = gst_ilgnet_score_file_new (path, "HEADER\n", QUEUE, GST_SECOND,
-      on_error, on_overflow, &r, NULL);
-  CHECK (file != NULL, "no writer");
+  probe_start (&p, QUEUE);
   /* The header and 40 records fill the one-page pipe; the 41st blocks
    * the writer.  Only then the rest, which overflow the queue. */
   end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
   for (i = 0; i <= 40; i++) {
     gchar *rec = record (i);
-    gint want = bytes_waiting (fd) + strlen (rec);
+    gint want = bytes_waiting (p.fd) + strlen (rec);
 
-    if (gst_ilgnet_score_file_push (file, rec))
+    if (gst_ilgnet_score_file_push (p.file, rec))
       started++;
     /* One at a time: the queue is not what is tested here. */
-    while (i < 40 && bytes_waiting (fd) < want
+    while (i < 40 && bytes_waiting (p.fd) < want
         && g_get_monotonic_time () < end)
       g_usleep (500);
   }
-  CHECK (bytes_waiting (fd) >= 4000, "the pipe never filled");
+  CHECK (bytes_waiting (p.fd) >= 4000, "the pipe never filled");
   g_usleep (20 * 1000);         /* the 41st taken from the queue */
   for (; i < N_RECORDS; i++)
-    if (gst_ilgnet_score_file_push (file, record (i)))
+    if (gst_ilgnet_score_file_push (p.file, record (i)))
       started++;
   CHECK (started == 1, "push() said dropping started %u times", started);
 
   /* The reader catches up: the writer reports the drops once it has
    * written the queue. */
   end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
-  while (g_get_monotonic_time () < end && !r.dropped) {
-    read_pipe (fd, text, FALSE);
+  while (g_get_monotonic_time () < end && !p.r.dropped) {
+    read_pipe (p.fd, p.text, FALSE);
     g_usleep (5000);
   }
-  lost = gst_ilgnet_score_file_close (file, GST_SECOND, &errsv);
-  read_pipe (fd, text, TRUE);
-  n = check_records (text->str, &last);
+  lost = gst_ilgnet_score_file_close (p.file, GST_SECOND, &errsv);
+  n = probe_read_all (&p, &last);
   g_print ("overflow: %u records read, %" G_GUINT64_FORMAT " reported "
-      "dropped, %" G_GUINT64_FORMAT " lost at close\n", n, r.dropped, lost);
-  CHECK (r.dropped > 0, "no drop reported");
-  CHECK (n + r.dropped == N_RECORDS, "%u read + %" G_GUINT64_FORMAT
-      " dropped != %d", n, r.dropped, N_RECORDS);
+      "dropped, %" G_GUINT64_FORMAT " lost at close\n", n, p.r.dropped, lost);
+  CHECK (p.r.dropped > 0, "no drop reported");
+  CHECK (n + p.r.dropped == N_RECORDS, "%u read + %" G_GUINT64_FORMAT
+      " dropped != %d", n, p.r.dropped, N_RECORDS);
   CHECK (lost == 0, "%" G_GUINT64_FORMAT " lost", lost);
   CHECK (last == N_RECORDS - 1, "newest record missing (last %d)", last);
-  CHECK (errsv == 0 && r.errors == 0, "errors");
+  CHECK (errsv == 0 && p.r.errors == 0, "errors");
 
-  close (fd);
-  g_string_free (text, TRUE);
-  g_unlink (path);
-  g_rmdir (dir);
-  g_free (path);
-  g_free (dir);
+  probe_free (&p);
 }
 
 static gpointer
@@ -226,11 +257,7 @@ flush_later (gpointer file)
 static void
 test_stalled_close (void)
 {
-  Reports r = { 0 };
-  gchar *dir, *path = make_fifo (&dir);
-  int fd = stalled_reader (path);
-  GString *text = g_string_new (NULL);
-  GstIlgnetScoreFile *file;
+  Probe p;
   GThread *flusher;
   guint i, n;
   gint last, errsv = -1;
@@ -238,16 +265,14 @@ test_stalled_close (void)
   guint64 lost;
   gboolean drained;
 
-  file = gst_ilgnet_score_file_new (path, "HEADER\n", 1000, GST_SECOND,
-      on_error, on_overflow, &r, NULL);
-  CHECK (file != NULL, "no writer");
+  probe_start (&p, 1000);
   for (i = 0; i < 100; i++)
-    gst_ilgnet_score_file_push (file, record (i));
+    gst_ilgnet_score_file_push (p.file, record (i));
 
   /* drain() waits for the stalled reader until a flush ends it. */
-  flusher = g_thread_new ("flusher", flush_later, file);
+  flusher = g_thread_new ("flusher", flush_later, p.file);
   t0 = g_get_monotonic_time ();
-  drained = gst_ilgnet_score_file_drain (file);
+  drained = gst_ilgnet_score_file_drain (p.file);
   t = g_get_monotonic_time () - t0;
   g_thread_join (flusher);
   CHECK (!drained, "drained with the reader stalled");
@@ -255,23 +280,17 @@ test_stalled_close (void)
       "drain() returned after %.3f s", t / 1e6);
 
   t0 = g_get_monotonic_time ();
-  lost = gst_ilgnet_score_file_close (file, 100 * GST_MSECOND, &errsv);
+  lost = gst_ilgnet_score_file_close (p.file, 100 * GST_MSECOND, &errsv);
   t = g_get_monotonic_time () - t0;
-  read_pipe (fd, text, TRUE);
-  n = check_records (text->str, &last);
+  n = probe_read_all (&p, &last);
   g_print ("stalled close: %.3f s, %u records read, %" G_GUINT64_FORMAT
       " lost\n", t / 1e6, n, lost);
   CHECK (t < 500 * G_TIME_SPAN_MILLISECOND, "close took %.3f s", t / 1e6);
   CHECK (lost > 0 && n + lost == 100, "%u read + %" G_GUINT64_FORMAT
       " lost != 100", n, lost);
-  CHECK (r.errors == 0 && r.dropped == 0, "unexpected reports");
+  CHECK (p.r.errors == 0 && p.r.dropped == 0, "unexpected reports");
 
-  close (fd);
-  g_string_free (text, TRUE);
-  g_unlink (path);
-  g_rmdir (dir);
-  g_free (path);
-  g_free (dir);
+  probe_free (&p);
 }
 
 /* A path that cannot be created fails at once, naming it. */

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
@@ -87,19 +88,34 @@ frames_seen (Lateness * l)
   return n;
 }
 
+/* gst_parse_launch() of a printf-style description; NULL when it does not
+ * parse. */
+static GstElement *
+launch_printf (const gchar * format, ...)
+{
+  va_list args;
+  gchar *line;
+  GstElement *pipe;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  pipe = gst_parse_launch (line, NULL);
+  g_free (line);
+  return pipe;
+}
+
 /* The live pipeline of the probes; @n_buffers -1 runs until stopped. */
 static GstElement *
 live_pipeline (const gchar * fifo, gint n_buffers, Lateness * l)
 {
-  gchar *line = g_strdup_printf ("videotestsrc is-live=true num-buffers=%d ! "
+  GstElement *sink, *pipe;
+  GstPad *pad;
+
+  pipe = launch_printf ("videotestsrc is-live=true num-buffers=%d ! "
       "video/x-raw,format=I420,width=640,height=360,framerate=30/1 ! "
       "ilgnet name=i model=%s threads=1 mode=async interval=0 location=%s ! "
       "fakesink name=sink sync=true", n_buffers, tiny_model, fifo);
-  GstElement *pipe = gst_parse_launch (line, NULL);
-  GstElement *sink;
-  GstPad *pad;
-
-  g_free (line);
   fail_unless (pipe != NULL);
   sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
   pad = gst_element_get_static_pad (sink, "sink");
@@ -580,11 +596,10 @@ run_to_error_limited (const gchar * location, const gchar * format,
   fail_unless (pid >= 0);
   if (pid == 0) {
     struct rlimit lim;
-    gchar *line = g_strdup_printf ("videotestsrc num-buffers=150 ! "
+    GstElement *pl = launch_printf ("videotestsrc num-buffers=150 ! "
         "video/x-raw,width=64,height=48,framerate=30/1 ! ilgnet name=i "
         "model=%s threads=1 mode=sync interval=0 format=%s location=%s ! "
         "fakesink", tiny_model, format, location);
-    GstElement *pl = gst_parse_launch (line, NULL);
     GstMessage *msg;
     GError *err = NULL;
     gchar *out;
@@ -692,20 +707,27 @@ GST_END_TEST;
 static Suite *
 score_file_suite (void)
 {
-  Suite *s = suite_create ("ilgnet-score-file");
-  TCase *tc = tcase_create ("general");
+  Suite *s;
+  TCase *fifo, *failures;
 
   tiny_model = g_getenv ("ILGNET_TEST_TINY");
   if (!tiny_model)
     g_error ("ILGNET_TEST_TINY not set: run through meson test");
-  tcase_set_timeout (tc, 60);
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_fifo_stalled_reader);
-  tcase_add_test (tc, test_fifo_no_reader);
-  tcase_add_test (tc, test_fifo_stalled_stop);
-  tcase_add_test (tc, test_dev_full);
-  tcase_add_test (tc, test_file_size_limit);
-  tcase_add_test (tc, test_full_tmpfs);
+  s = suite_create ("ilgnet-score-file");
+  /* By concern: a reader that stalls or never comes (CK_RUN_CASE=fifo),
+   * and writes that fail (CK_RUN_CASE=write-failures). */
+  fifo = tcase_create ("fifo");
+  failures = tcase_create ("write-failures");
+  tcase_set_timeout (fifo, 60);
+  tcase_add_test (fifo, test_fifo_stalled_reader);
+  tcase_add_test (fifo, test_fifo_no_reader);
+  tcase_add_test (fifo, test_fifo_stalled_stop);
+  suite_add_tcase (s, fifo);
+  tcase_set_timeout (failures, 60);
+  tcase_add_test (failures, test_dev_full);
+  tcase_add_test (failures, test_file_size_limit);
+  tcase_add_test (failures, test_full_tmpfs);
+  suite_add_tcase (s, failures);
   return s;
 }
 

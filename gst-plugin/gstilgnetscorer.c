@@ -21,7 +21,7 @@
 #include <unistd.h>
 #endif
 
-#include "gstilgnetworker.h"
+#include "gstilgnetscorer.h"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_ilgnet_debug);
 #define GST_CAT_DEFAULT gst_ilgnet_debug
@@ -29,12 +29,12 @@ GST_DEBUG_CATEGORY_EXTERN (gst_ilgnet_debug);
 /* The frame is reduced to at most this many times the network's input size
  * (shorter side) before the library's own area-averaging resize: enough
  * detail for crops, cheap to convert. */
-#define ILGNET_WORKER_OVERSAMPLE 2
-#define ILGNET_WORKER_MAX_SIDE 4096
+#define ILGNET_SCORER_OVERSAMPLE 2
+#define ILGNET_SCORER_MAX_SIDE 4096
 /* How much nicer than the streaming threads the scorer runs in async mode. */
-#define ILGNET_WORKER_NICE 5
+#define ILGNET_SCORER_NICE 5
 
-struct _GstIlgnetWorker
+struct _GstIlgnetScorer
 {
   IlgnetModel *model;
   IlgnetSession *session;
@@ -53,19 +53,17 @@ struct _GstIlgnetWorker
 
   /* Held while a result is handed out, so that a flush can wait for it. */
   GMutex deliver_lock;
-  GstIlgnetResultFunc result_func;
-  GstIlgnetErrorFunc error_func;
-  gpointer user_data;
+
+  /* As given to gst_ilgnet_scorer_new(); @model holds the reference. */
+  GstIlgnetScorerConfig config;
 
   GstClockTime warmup_time;
 
-  /* Start-up, done on the thread itself (see gst_ilgnet_worker_new). */
-  gint threads, batch;
-  gboolean background;
+  /* Start-up, done on the thread itself (see gst_ilgnet_scorer_new). */
   gboolean started;
   GError *start_error;
 
-  /* Worker thread only. */
+  /* Scoring thread only. */
   GstVideoConverter *converter;
   GstVideoInfo conv_in, conv_out;
   guint8 *image;
@@ -99,7 +97,7 @@ gst_ilgnet_job_free (GstIlgnetJob * job)
 /* Size of the BGRx image a frame is converted to: square pixels, shorter
  * side at most OVERSAMPLE times the network's. */
 static void
-gst_ilgnet_worker_target_size (const IlgnetInputSpec * spec,
+gst_ilgnet_scorer_target_size (const IlgnetInputSpec * spec,
     const GstVideoInfo * info, gint * out_w, gint * out_h)
 {
   gdouble w = GST_VIDEO_INFO_WIDTH (info);
@@ -114,75 +112,75 @@ gst_ilgnet_worker_target_size (const IlgnetInputSpec * spec,
   else
     h /= par;
 
-  lim = (gdouble) net_short *ILGNET_WORKER_OVERSAMPLE;
+  lim = (gdouble) net_short *ILGNET_SCORER_OVERSAMPLE;
   s = MIN (1.0, lim / MIN (w, h));
-  s = MIN (s, ILGNET_WORKER_MAX_SIDE / MAX (w, h));
-  *out_w = CLAMP ((gint) lround (w * s), 1, ILGNET_WORKER_MAX_SIDE);
-  *out_h = CLAMP ((gint) lround (h * s), 1, ILGNET_WORKER_MAX_SIDE);
+  s = MIN (s, ILGNET_SCORER_MAX_SIDE / MAX (w, h));
+  *out_w = CLAMP ((gint) lround (w * s), 1, ILGNET_SCORER_MAX_SIDE);
+  *out_h = CLAMP ((gint) lround (h * s), 1, ILGNET_SCORER_MAX_SIDE);
 }
 
 static gboolean
-gst_ilgnet_worker_convert (GstIlgnetWorker * worker, GstIlgnetJob * job,
+gst_ilgnet_scorer_convert (GstIlgnetScorer * scorer, GstIlgnetJob * job,
     IlgnetImage * image, GError ** error)
 {
-  const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (worker->model);
+  const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (scorer->model);
   GstVideoFrame frame;
   GstVideoFrame out;
   GstBuffer *outbuf;
   gint ow, oh;
 
-  gst_ilgnet_worker_target_size (spec, &job->info, &ow, &oh);
+  gst_ilgnet_scorer_target_size (spec, &job->info, &ow, &oh);
 
-  if (!worker->converter || !gst_video_info_is_equal (&worker->conv_in,
-          &job->info) || GST_VIDEO_INFO_WIDTH (&worker->conv_out) != ow
-      || GST_VIDEO_INFO_HEIGHT (&worker->conv_out) != oh) {
+  if (!scorer->converter || !gst_video_info_is_equal (&scorer->conv_in,
+          &job->info) || GST_VIDEO_INFO_WIDTH (&scorer->conv_out) != ow
+      || GST_VIDEO_INFO_HEIGHT (&scorer->conv_out) != oh) {
     GstStructure *config;
 
-    g_clear_pointer (&worker->converter, gst_video_converter_free);
-    worker->conv_in = job->info;
+    g_clear_pointer (&scorer->converter, gst_video_converter_free);
+    scorer->conv_in = job->info;
     /* The converter only changes size and format. */
-    gst_video_info_set_interlaced_format (&worker->conv_out,
+    gst_video_info_set_interlaced_format (&scorer->conv_out,
         GST_VIDEO_FORMAT_BGRx, GST_VIDEO_INFO_INTERLACE_MODE (&job->info), ow,
         oh);
-    GST_VIDEO_INFO_FPS_N (&worker->conv_out) = GST_VIDEO_INFO_FPS_N (&job->info);
-    GST_VIDEO_INFO_FPS_D (&worker->conv_out) = GST_VIDEO_INFO_FPS_D (&job->info);
-    GST_VIDEO_INFO_FIELD_ORDER (&worker->conv_out) =
+    GST_VIDEO_INFO_FPS_N (&scorer->conv_out) = GST_VIDEO_INFO_FPS_N (&job->info);
+    GST_VIDEO_INFO_FPS_D (&scorer->conv_out) = GST_VIDEO_INFO_FPS_D (&job->info);
+    GST_VIDEO_INFO_FIELD_ORDER (&scorer->conv_out) =
         GST_VIDEO_INFO_FIELD_ORDER (&job->info);
     config = gst_structure_new ("ilgnet-converter",
         GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT, 1,
         GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
         GST_VIDEO_DITHER_NONE, NULL);
-    worker->converter = gst_video_converter_new (&job->info,
-        &worker->conv_out, config);
-    if (!worker->converter)
+    scorer->converter = gst_video_converter_new (&job->info,
+        &scorer->conv_out, config);
+    if (!scorer->converter)
       goto no_converter;
-    if (GST_VIDEO_INFO_SIZE (&worker->conv_out) > worker->image_size) {
-      g_free (worker->image);
-      worker->image_size = GST_VIDEO_INFO_SIZE (&worker->conv_out);
-      worker->image = g_malloc (worker->image_size);
+    if (GST_VIDEO_INFO_SIZE (&scorer->conv_out) > scorer->image_size) {
+      g_free (scorer->image);
+      scorer->image_size = GST_VIDEO_INFO_SIZE (&scorer->conv_out);
+      scorer->image = g_malloc (scorer->image_size);
     }
   }
 
   if (!gst_video_frame_map (&frame, &job->info, job->buffer, GST_MAP_READ))
     goto map_failed;
 
-  outbuf = gst_buffer_new_wrapped_full (0, worker->image,
-      worker->image_size, 0, GST_VIDEO_INFO_SIZE (&worker->conv_out), NULL,
+  outbuf = gst_buffer_new_wrapped_full (0, scorer->image,
+      scorer->image_size, 0, GST_VIDEO_INFO_SIZE (&scorer->conv_out), NULL,
       NULL);
-  if (!gst_video_frame_map (&out, &worker->conv_out, outbuf, GST_MAP_WRITE)) {
+  if (!gst_video_frame_map (&out, &scorer->conv_out, outbuf, GST_MAP_WRITE)) {
     gst_buffer_unref (outbuf);
     gst_video_frame_unmap (&frame);
     goto map_failed;
   }
-  gst_video_converter_frame (worker->converter, &frame, &out);
+  gst_video_converter_frame (scorer->converter, &frame, &out);
   gst_video_frame_unmap (&out);
   gst_video_frame_unmap (&frame);
   gst_buffer_unref (outbuf);
 
-  image->data = worker->image;
+  image->data = scorer->image;
   image->width = ow;
   image->height = oh;
-  image->stride = GST_VIDEO_INFO_PLANE_STRIDE (&worker->conv_out, 0);
+  image->stride = GST_VIDEO_INFO_PLANE_STRIDE (&scorer->conv_out, 0);
   image->format = ILGNET_PIXEL_BGRX;
   return TRUE;
 
@@ -206,9 +204,9 @@ map_failed:
   }
 }
 
-/* From the small image the worker scored back to frame pixels. */
+/* From the small image the scorer scored back to frame pixels. */
 static void
-gst_ilgnet_worker_to_frame (const IlgnetRect * r, const IlgnetImage * image,
+gst_ilgnet_scorer_to_frame (const IlgnetRect * r, const IlgnetImage * image,
     gint fw, gint fh, GstVideoRectangle * out)
 {
   if (r->width <= 0 || r->height <= 0) {
@@ -228,14 +226,14 @@ gst_ilgnet_worker_to_frame (const IlgnetRect * r, const IlgnetImage * image,
 /* crop=multi: every candidate's score, not only the best one's, so that
  * the element can hold its suggestion steady. */
 static gboolean
-gst_ilgnet_worker_score_crops (GstIlgnetWorker * worker,
+gst_ilgnet_scorer_score_crops (GstIlgnetScorer * scorer,
     const IlgnetImage * image, gint fw, gint fh, GstIlgnetResult * result,
     GError ** error)
 {
   IlgnetRect rects[ILGNET_MAX_CROPS];
   gint n, i, best = 0;
 
-  n = ilgnet_score_crops (worker->session, image, rects, result->crop_scores,
+  n = ilgnet_score_crops (scorer->session, image, rects, result->crop_scores,
       ILGNET_MAX_CROPS, error);
   if (n < 0)
     return FALSE;
@@ -246,7 +244,7 @@ gst_ilgnet_worker_score_crops (GstIlgnetWorker * worker,
   }
   for (i = 0; i < n; i++) {
     result->crop_scores[i] = CLAMP (result->crop_scores[i], 0.0f, 1.0f);
-    gst_ilgnet_worker_to_frame (&rects[i], image, fw, fh, &result->crops[i]);
+    gst_ilgnet_scorer_to_frame (&rects[i], image, fw, fh, &result->crops[i]);
     if (result->crop_scores[i] > result->crop_scores[best])
       best = i;
   }
@@ -260,7 +258,7 @@ gst_ilgnet_worker_score_crops (GstIlgnetWorker * worker,
 }
 
 static gboolean
-gst_ilgnet_worker_score (GstIlgnetWorker * worker, GstIlgnetJob * job,
+gst_ilgnet_scorer_score (GstIlgnetScorer * scorer, GstIlgnetJob * job,
     GstIlgnetResult * result, GError ** error)
 {
   IlgnetImage image;
@@ -270,19 +268,19 @@ gst_ilgnet_worker_score (GstIlgnetWorker * worker, GstIlgnetJob * job,
   gint64 start = g_get_monotonic_time ();
   float score = 0.0f;
 
-  if (!gst_ilgnet_worker_convert (worker, job, &image, error))
+  if (!gst_ilgnet_scorer_convert (scorer, job, &image, error))
     return FALSE;
   memset (result, 0, sizeof (*result));
   if (job->resize == ILGNET_RESIZE_MULTI) {
-    if (!gst_ilgnet_worker_score_crops (worker, &image, fw, fh, result,
+    if (!gst_ilgnet_scorer_score_crops (scorer, &image, fw, fh, result,
             error))
       return FALSE;
   } else {
-    if (!ilgnet_score_image (worker->session, &image, job->resize, &score,
+    if (!ilgnet_score_image (scorer->session, &image, job->resize, &score,
             &best, error))
       return FALSE;
     result->score = CLAMP (score, 0.0f, 1.0f);
-    gst_ilgnet_worker_to_frame (&best, &image, fw, fh, &result->rect);
+    gst_ilgnet_scorer_to_frame (&best, &image, fw, fh, &result->rect);
   }
   result->pts = job->pts;
   result->duration = job->duration;
@@ -295,49 +293,49 @@ gst_ilgnet_worker_score (GstIlgnetWorker * worker, GstIlgnetJob * job,
   return TRUE;
 }
 
-static gboolean gst_ilgnet_worker_check (GstIlgnetWorker * worker,
+static gboolean gst_ilgnet_scorer_check (GstIlgnetScorer * scorer,
     GError ** error);
 
 /* Lowers the calling thread's priority: in async mode scoring must yield
  * the CPU to the streaming threads.  Threads libilgnet creates from here
  * inherit it. */
 static void
-gst_ilgnet_worker_lower_priority (void)
+gst_ilgnet_scorer_lower_priority (void)
 {
 #ifdef __linux__
   errno = 0;
   if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid),
-          getpriority (PRIO_PROCESS, 0) + ILGNET_WORKER_NICE) < 0)
-    GST_DEBUG ("cannot lower the worker's priority: %s", g_strerror (errno));
+          getpriority (PRIO_PROCESS, 0) + ILGNET_SCORER_NICE) < 0)
+    GST_DEBUG ("cannot lower the scoring thread's priority: %s", g_strerror (errno));
 #endif
 }
 
 static gboolean
-gst_ilgnet_worker_setup (GstIlgnetWorker * worker, GError ** error)
+gst_ilgnet_scorer_setup (GstIlgnetScorer * scorer, GError ** error)
 {
-  if (worker->background)
-    gst_ilgnet_worker_lower_priority ();
-  worker->session = ilgnet_session_new (worker->model, MAX (worker->batch,
-          1), worker->threads, error);
-  return worker->session && gst_ilgnet_worker_check (worker, error);
+  if (scorer->config.background)
+    gst_ilgnet_scorer_lower_priority ();
+  scorer->session = ilgnet_session_new (scorer->model,
+      MAX (scorer->config.batch, 1), scorer->config.threads, error);
+  return scorer->session && gst_ilgnet_scorer_check (scorer, error);
 }
 
 static gpointer
-gst_ilgnet_worker_loop (gpointer data)
+gst_ilgnet_scorer_loop (gpointer data)
 {
-  GstIlgnetWorker *worker = data;
+  GstIlgnetScorer *scorer = data;
   GError *err = NULL;
   gboolean ok;
 
   /* The session is made here so that it belongs to this thread (and its
    * helper threads to its priority). */
-  ok = gst_ilgnet_worker_setup (worker, &err);
-  g_mutex_lock (&worker->lock);
-  worker->started = TRUE;
-  worker->start_error = err;
-  g_cond_broadcast (&worker->cond);
+  ok = gst_ilgnet_scorer_setup (scorer, &err);
+  g_mutex_lock (&scorer->lock);
+  scorer->started = TRUE;
+  scorer->start_error = err;
+  g_cond_broadcast (&scorer->cond);
   if (!ok) {
-    g_mutex_unlock (&worker->lock);
+    g_mutex_unlock (&scorer->lock);
     return NULL;
   }
 
@@ -348,43 +346,43 @@ gst_ilgnet_worker_loop (gpointer data)
     gboolean ok;
     guint epoch;
 
-    while (!worker->quit && g_queue_is_empty (&worker->queue))
-      g_cond_wait (&worker->cond, &worker->lock);
-    if (worker->quit)
+    while (!scorer->quit && g_queue_is_empty (&scorer->queue))
+      g_cond_wait (&scorer->cond, &scorer->lock);
+    if (scorer->quit)
       break;
 
-    job = g_queue_pop_head (&worker->queue);
-    worker->running = TRUE;
-    epoch = worker->epoch;
-    g_mutex_unlock (&worker->lock);
+    job = g_queue_pop_head (&scorer->queue);
+    scorer->running = TRUE;
+    epoch = scorer->epoch;
+    g_mutex_unlock (&scorer->lock);
 
-    ok = gst_ilgnet_worker_score (worker, job, &result, &err);
+    ok = gst_ilgnet_scorer_score (scorer, job, &result, &err);
     gst_ilgnet_job_free (job);
 
-    g_mutex_lock (&worker->deliver_lock);
-    g_mutex_lock (&worker->lock);
+    g_mutex_lock (&scorer->deliver_lock);
+    g_mutex_lock (&scorer->lock);
     /* A flush while we were scoring makes this result stale. */
-    if (epoch == worker->epoch) {
-      g_mutex_unlock (&worker->lock);
+    if (epoch == scorer->epoch) {
+      g_mutex_unlock (&scorer->lock);
       if (ok)
-        worker->result_func (&result, worker->user_data);
+        scorer->config.result_func (&result, scorer->config.user_data);
       else
-        worker->error_func (err, worker->user_data);
-      g_mutex_lock (&worker->lock);
+        scorer->config.error_func (err, scorer->config.user_data);
+      g_mutex_lock (&scorer->lock);
     }
-    g_mutex_unlock (&worker->deliver_lock);
+    g_mutex_unlock (&scorer->deliver_lock);
     g_clear_error (&err);
 
-    worker->running = FALSE;
+    scorer->running = FALSE;
     /* FIFO: everything older than what is still queued is finished. */
-    if (g_queue_is_empty (&worker->queue))
-      worker->done_id = worker->next_id;
+    if (g_queue_is_empty (&scorer->queue))
+      scorer->done_id = scorer->next_id;
     else
-      worker->done_id = MAX (worker->done_id, worker->next_id -
-          g_queue_get_length (&worker->queue));
-    g_cond_broadcast (&worker->cond);
+      scorer->done_id = MAX (scorer->done_id, scorer->next_id -
+          g_queue_get_length (&scorer->queue));
+    g_cond_broadcast (&scorer->cond);
   }
-  g_mutex_unlock (&worker->lock);
+  g_mutex_unlock (&scorer->lock);
   return NULL;
 }
 
@@ -393,10 +391,10 @@ gst_ilgnet_worker_loop (gpointer data)
  * quality classifier), and tells how long a frame takes (the latency of
  * mode=sync). */
 static gboolean
-gst_ilgnet_worker_check (GstIlgnetWorker * worker, GError ** error)
+gst_ilgnet_scorer_check (GstIlgnetScorer * scorer, GError ** error)
 {
   static const guint8 levels[] = { 128, 0, 255 };
-  const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (worker->model);
+  const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (scorer->model);
   gsize size = (gsize) spec->width * spec->height * 4;
   IlgnetImage image;
   guint8 *pixels;
@@ -405,7 +403,7 @@ gst_ilgnet_worker_check (GstIlgnetWorker * worker, GError ** error)
   if (spec->channels != 3 || spec->width <= 0 || spec->height <= 0) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
         "model \"%s\" takes %d-channel input, not a colour image",
-        ilgnet_model_get_name (worker->model), spec->channels);
+        ilgnet_model_get_name (scorer->model), spec->channels);
     return FALSE;
   }
 
@@ -420,18 +418,18 @@ gst_ilgnet_worker_check (GstIlgnetWorker * worker, GError ** error)
     gint64 start = g_get_monotonic_time ();
 
     memset (pixels, levels[i], size);
-    if (!ilgnet_score_image (worker->session, &image, ILGNET_RESIZE_SQUASH,
+    if (!ilgnet_score_image (scorer->session, &image, ILGNET_RESIZE_SQUASH,
             &score, NULL, error)) {
       g_free (pixels);
       return FALSE;
     }
     /* The first run pages the weights in: the next ones are typical. */
     if (i == 1 || G_N_ELEMENTS (levels) == 1)
-      worker->warmup_time = (g_get_monotonic_time () - start) * GST_USECOND;
+      scorer->warmup_time = (g_get_monotonic_time () - start) * GST_USECOND;
     if (!isfinite (score) || score < 0.0f || score > 1.0f) {
       g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
           "model \"%s\" is not a quality classifier: its score %g is not "
-          "a probability", ilgnet_model_get_name (worker->model), score);
+          "a probability", ilgnet_model_get_name (scorer->model), score);
       g_free (pixels);
       return FALSE;
     }
@@ -440,153 +438,160 @@ gst_ilgnet_worker_check (GstIlgnetWorker * worker, GError ** error)
   return TRUE;
 }
 
-GstIlgnetWorker *
-gst_ilgnet_worker_new (IlgnetModel * model, gint threads, guint max_queue,
-    gint batch, gboolean background, GstIlgnetResultFunc result_func,
-    GstIlgnetErrorFunc error_func, gpointer user_data, GError ** error)
+GstIlgnetScorer *
+gst_ilgnet_scorer_new (const GstIlgnetScorerConfig * config, GError ** error)
 {
-  GstIlgnetWorker *worker;
+  GstIlgnetScorer *scorer;
 
-  g_return_val_if_fail (model != NULL, NULL);
-  g_return_val_if_fail (result_func != NULL && error_func != NULL, NULL);
+  g_return_val_if_fail (config != NULL && config->model != NULL, NULL);
+  g_return_val_if_fail (config->result_func != NULL
+      && config->error_func != NULL, NULL);
 
-  worker = g_new0 (GstIlgnetWorker, 1);
-  worker->model = ilgnet_model_ref (model);
-  worker->max_queue = MAX (max_queue, 1);
-  worker->threads = threads;
-  worker->batch = batch;
-  worker->background = background;
-  worker->result_func = result_func;
-  worker->error_func = error_func;
-  worker->user_data = user_data;
-  g_mutex_init (&worker->lock);
-  g_mutex_init (&worker->deliver_lock);
-  g_cond_init (&worker->cond);
-  g_queue_init (&worker->queue);
+  scorer = g_new0 (GstIlgnetScorer, 1);
+  scorer->config = *config;
+  scorer->model = ilgnet_model_ref (config->model);
+  scorer->max_queue = MAX (config->max_queue, 1);
+  g_mutex_init (&scorer->lock);
+  g_mutex_init (&scorer->deliver_lock);
+  g_cond_init (&scorer->cond);
+  g_queue_init (&scorer->queue);
 
-  worker->thread = g_thread_try_new ("ilgnet-scorer", gst_ilgnet_worker_loop,
-      worker, error);
-  if (!worker->thread) {
-    gst_ilgnet_worker_free (worker);
+  scorer->thread = g_thread_try_new ("ilgnet-scorer", gst_ilgnet_scorer_loop,
+      scorer, error);
+  if (!scorer->thread) {
+    gst_ilgnet_scorer_free (scorer);
     return NULL;
   }
 
   /* Wait for the session and the check run: their errors are the caller's
    * (a model that cannot run fails the state change). */
-  g_mutex_lock (&worker->lock);
-  while (!worker->started)
-    g_cond_wait (&worker->cond, &worker->lock);
-  g_mutex_unlock (&worker->lock);
-  if (worker->start_error) {
-    g_propagate_error (error, worker->start_error);
-    worker->start_error = NULL;
-    gst_ilgnet_worker_free (worker);
+  g_mutex_lock (&scorer->lock);
+  while (!scorer->started)
+    g_cond_wait (&scorer->cond, &scorer->lock);
+  g_mutex_unlock (&scorer->lock);
+  if (scorer->start_error) {
+    g_propagate_error (error, scorer->start_error);
+    scorer->start_error = NULL;
+    gst_ilgnet_scorer_free (scorer);
     return NULL;
   }
-  return worker;
+  return scorer;
 }
 
 void
-gst_ilgnet_worker_free (GstIlgnetWorker * worker)
+gst_ilgnet_scorer_free (GstIlgnetScorer * scorer)
 {
-  if (!worker)
+  if (!scorer)
     return;
 
-  if (worker->thread) {
-    g_mutex_lock (&worker->lock);
-    worker->quit = TRUE;
-    worker->flushing = TRUE;
-    worker->epoch++;
-    g_cond_broadcast (&worker->cond);
-    g_mutex_unlock (&worker->lock);
-    g_thread_join (worker->thread);
+  if (scorer->thread) {
+    g_mutex_lock (&scorer->lock);
+    scorer->quit = TRUE;
+    scorer->flushing = TRUE;
+    scorer->epoch++;
+    g_cond_broadcast (&scorer->cond);
+    g_mutex_unlock (&scorer->lock);
+    g_thread_join (scorer->thread);
   }
-  g_queue_clear_full (&worker->queue, (GDestroyNotify) gst_ilgnet_job_free);
-  g_clear_pointer (&worker->converter, gst_video_converter_free);
-  g_free (worker->image);
-  g_clear_pointer (&worker->session, ilgnet_session_free);
-  ilgnet_model_unref (worker->model);
-  g_mutex_clear (&worker->lock);
-  g_mutex_clear (&worker->deliver_lock);
-  g_cond_clear (&worker->cond);
-  g_free (worker);
+  g_queue_clear_full (&scorer->queue, (GDestroyNotify) gst_ilgnet_job_free);
+  g_clear_pointer (&scorer->converter, gst_video_converter_free);
+  g_free (scorer->image);
+  g_clear_pointer (&scorer->session, ilgnet_session_free);
+  ilgnet_model_unref (scorer->model);
+  g_mutex_clear (&scorer->lock);
+  g_mutex_clear (&scorer->deliver_lock);
+  g_cond_clear (&scorer->cond);
+  g_free (scorer);
 }
 
 GstClockTime
-gst_ilgnet_worker_get_warmup_time (GstIlgnetWorker * worker)
+gst_ilgnet_scorer_get_warmup_time (GstIlgnetScorer * scorer)
 {
-  return worker->warmup_time;
+  return scorer->warmup_time;
 }
 
 guint
-gst_ilgnet_worker_push (GstIlgnetWorker * worker, GstIlgnetJob * job,
+gst_ilgnet_scorer_push (GstIlgnetScorer * scorer, GstIlgnetJob * job,
     guint64 * id)
 {
   guint dropped = 0;
 
-  g_mutex_lock (&worker->lock);
+  g_mutex_lock (&scorer->lock);
   if (id)
-    *id = worker->next_id;
-  worker->next_id++;
-  if (worker->flushing) {
-    g_mutex_unlock (&worker->lock);
+    *id = scorer->next_id;
+  scorer->next_id++;
+  if (scorer->flushing) {
+    g_mutex_unlock (&scorer->lock);
     gst_ilgnet_job_free (job);
     return 1;
   }
-  while (g_queue_get_length (&worker->queue) >= worker->max_queue) {
-    gst_ilgnet_job_free (g_queue_pop_head (&worker->queue));
+  while (g_queue_get_length (&scorer->queue) >= scorer->max_queue) {
+    gst_ilgnet_job_free (g_queue_pop_head (&scorer->queue));
     dropped++;
   }
-  g_queue_push_tail (&worker->queue, job);
-  g_cond_broadcast (&worker->cond);
-  g_mutex_unlock (&worker->lock);
+  g_queue_push_tail (&scorer->queue, job);
+  g_cond_broadcast (&scorer->cond);
+  g_mutex_unlock (&scorer->lock);
   return dropped;
 }
 
-gboolean
-gst_ilgnet_worker_wait (GstIlgnetWorker * worker, guint64 id)
+static gboolean
+job_finished (GstIlgnetScorer * scorer, guint64 id)
+{
+  return scorer->done_id > id;
+}
+
+static gboolean
+idle (GstIlgnetScorer * scorer, guint64 unused)
+{
+  return !scorer->running && g_queue_is_empty (&scorer->queue);
+}
+
+/* Blocks until @done (called under the lock) is TRUE or a flush starts;
+ * FALSE for a flush. */
+static gboolean
+wait_until (GstIlgnetScorer * scorer,
+    gboolean (*done) (GstIlgnetScorer *, guint64), guint64 id)
 {
   gboolean ok;
 
-  g_mutex_lock (&worker->lock);
-  while (!worker->flushing && worker->done_id <= id)
-    g_cond_wait (&worker->cond, &worker->lock);
-  ok = !worker->flushing;
-  g_mutex_unlock (&worker->lock);
+  g_mutex_lock (&scorer->lock);
+  while (!scorer->flushing && !done (scorer, id))
+    g_cond_wait (&scorer->cond, &scorer->lock);
+  ok = !scorer->flushing;
+  g_mutex_unlock (&scorer->lock);
   return ok;
 }
 
 gboolean
-gst_ilgnet_worker_drain (GstIlgnetWorker * worker)
+gst_ilgnet_scorer_wait (GstIlgnetScorer * scorer, guint64 id)
 {
-  gboolean ok;
+  return wait_until (scorer, job_finished, id);
+}
 
-  g_mutex_lock (&worker->lock);
-  while (!worker->flushing && (worker->running
-          || !g_queue_is_empty (&worker->queue)))
-    g_cond_wait (&worker->cond, &worker->lock);
-  ok = !worker->flushing;
-  g_mutex_unlock (&worker->lock);
-  return ok;
+gboolean
+gst_ilgnet_scorer_drain (GstIlgnetScorer * scorer)
+{
+  return wait_until (scorer, idle, 0);
 }
 
 void
-gst_ilgnet_worker_set_flushing (GstIlgnetWorker * worker, gboolean flushing)
+gst_ilgnet_scorer_set_flushing (GstIlgnetScorer * scorer, gboolean flushing)
 {
-  g_mutex_lock (&worker->lock);
-  worker->flushing = flushing;
+  g_mutex_lock (&scorer->lock);
+  scorer->flushing = flushing;
   if (flushing) {
-    worker->epoch++;
-    g_queue_clear_full (&worker->queue, (GDestroyNotify) gst_ilgnet_job_free);
-    worker->done_id = worker->next_id;
+    scorer->epoch++;
+    g_queue_clear_full (&scorer->queue, (GDestroyNotify) gst_ilgnet_job_free);
+    scorer->done_id = scorer->next_id;
   }
-  g_cond_broadcast (&worker->cond);
-  g_mutex_unlock (&worker->lock);
+  g_cond_broadcast (&scorer->cond);
+  g_mutex_unlock (&scorer->lock);
 
   /* Wait out a result being handed out right now: after this, the caller
    * sees no result from before the flush. */
   if (flushing) {
-    g_mutex_lock (&worker->deliver_lock);
-    g_mutex_unlock (&worker->deliver_lock);
+    g_mutex_lock (&scorer->deliver_lock);
+    g_mutex_unlock (&scorer->deliver_lock);
   }
 }
