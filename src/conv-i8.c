@@ -24,7 +24,8 @@
  * vpmaddubsw adds two u8 x s8 products into a saturating i16, so the
  * avx512 and avx2 paths quantise the input to 7 bits (0..127), which keeps
  * 2 x 127 x 128 below 32767; the others use 8 bits.  Paths with the same
- * number of bits give identical results. */
+ * number of bits sum the same integers (the quantised inputs may differ in
+ * rare rounding ties). */
 #include "ilgnet-layer.h"
 #include "conv-i8.h"
 
@@ -190,20 +191,280 @@ DEFINE_KERN (kern_avx2, T_AVX2, __m256i, 8, 1, LOAD256, _mm256_set1_epi32,
 
 #endif /* HAVE_X86_DISPATCH */
 
+
+/* ---- quantising and packing helpers -------------------------------------------- */
+
+typedef void (*RangeFunc) (const float *x, gsize n, float *lo, float *hi);
+typedef void (*QuantFunc) (guint8 * d, const float *x, int n, float inv,
+    float zero, float qmax);
+typedef void (*InterleaveFunc) (guint32 * d, const guint8 * a,
+    const guint8 * b, const guint8 * c, const guint8 * e, int n);
+
+static void
+range_scalar (const float *x, gsize n, float *lo_out, float *hi_out)
+{
+  float lo = 0, hi = 0;
+  gsize i;
+
+  for (i = 0; i < n; i++) {
+    lo = MIN (lo, x[i]);
+    hi = MAX (hi, x[i]);
+  }
+  *lo_out = lo;
+  *hi_out = hi;
+}
+
+static void
+quant_scalar (guint8 * d, const float *x, int n, float inv, float zero,
+    float qmax)
+{
+  int i;
+
+  for (i = 0; i < n; i++) {
+    float v = x[i] * inv + zero;
+    v = MIN (MAX (v, 0.0f), qmax);
+    d[i] = (guint8) (int) (v + 0.5f);
+  }
+}
+
+static void
+interleave_scalar (guint32 * d, const guint8 * a, const guint8 * b,
+    const guint8 * c, const guint8 * e, int n)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    d[i] = a[i] | (guint32) b[i] << 8 | (guint32) c[i] << 16
+        | (guint32) e[i] << 24;
+}
+
+/* 1x1 convolutions: 4 input rows quantised and interleaved in one go */
+typedef void (*QuantInterleaveFunc) (guint32 * d, const float *const *r,
+    int n, float inv, float zero, float qmax);
+
+static inline guint32
+quant1 (float x, float inv, float zero, float qmax)
+{
+  float v = x * inv + zero;
+  v = MIN (MAX (v, 0.0f), qmax);
+  return (guint32) (int) (v + 0.5f);
+}
+
+static void
+quant_interleave_scalar (guint32 * d, const float *const *r, int n, float inv,
+    float zero, float qmax)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    d[i] = quant1 (r[0][i], inv, zero, qmax)
+        | quant1 (r[1][i], inv, zero, qmax) << 8
+        | quant1 (r[2][i], inv, zero, qmax) << 16
+        | quant1 (r[3][i], inv, zero, qmax) << 24;
+}
+
+#ifdef HAVE_X86_DISPATCH
+
+__attribute__((target ("avx512f")))
+static void
+range_512 (const float *x, gsize n, float *lo_out, float *hi_out)
+{
+  __m512 lo = _mm512_setzero_ps (), hi = _mm512_setzero_ps ();
+  gsize i;
+
+  for (i = 0; i + 16 <= n; i += 16) {
+    __m512 v = _mm512_loadu_ps (x + i);
+    lo = _mm512_min_ps (lo, v);
+    hi = _mm512_max_ps (hi, v);
+  }
+  range_scalar (x + i, n - i, lo_out, hi_out);
+  *lo_out = MIN (*lo_out, _mm512_reduce_min_ps (lo));
+  *hi_out = MAX (*hi_out, _mm512_reduce_max_ps (hi));
+}
+
+__attribute__((target ("avx512f")))
+static void
+quant_512 (guint8 * d, const float *x, int n, float inv, float zero,
+    float qmax)
+{
+  __m512 vi = _mm512_set1_ps (inv), vz = _mm512_set1_ps (zero + 0.5f);
+  __m512 vq = _mm512_set1_ps (qmax + 0.5f), v0 = _mm512_setzero_ps ();
+  int i;
+
+  for (i = 0; i + 16 <= n; i += 16) {
+    __m512 v = _mm512_fmadd_ps (_mm512_loadu_ps (x + i), vi, vz);
+    v = _mm512_min_ps (_mm512_max_ps (v, v0), vq);
+    _mm_storeu_si128 ((__m128i *) (d + i),
+        _mm512_cvtepi32_epi8 (_mm512_cvttps_epi32 (v)));
+  }
+  quant_scalar (d + i, x + i, n - i, inv, zero, qmax);
+}
+
+__attribute__((target ("avx512f")))
+static void
+interleave_512 (guint32 * d, const guint8 * a, const guint8 * b,
+    const guint8 * c, const guint8 * e, int n)
+{
+  int i;
+
+  for (i = 0; i + 16 <= n; i += 16) {
+    __m512i v = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (a
+                + i)));
+    v = _mm512_or_si512 (v, _mm512_slli_epi32 (_mm512_cvtepu8_epi32
+            (_mm_loadu_si128 ((const __m128i *) (b + i))), 8));
+    v = _mm512_or_si512 (v, _mm512_slli_epi32 (_mm512_cvtepu8_epi32
+            (_mm_loadu_si128 ((const __m128i *) (c + i))), 16));
+    v = _mm512_or_si512 (v, _mm512_slli_epi32 (_mm512_cvtepu8_epi32
+            (_mm_loadu_si128 ((const __m128i *) (e + i))), 24));
+    _mm512_storeu_si512 ((void *) (d + i), v);
+  }
+  interleave_scalar (d + i, a + i, b + i, c + i, e + i, n - i);
+}
+
+__attribute__((target ("avx2")))
+static void
+range_256 (const float *x, gsize n, float *lo_out, float *hi_out)
+{
+  __m256 lo = _mm256_setzero_ps (), hi = _mm256_setzero_ps ();
+  float l[8], h[8];
+  gsize i;
+  int k;
+
+  for (i = 0; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_loadu_ps (x + i);
+    lo = _mm256_min_ps (lo, v);
+    hi = _mm256_max_ps (hi, v);
+  }
+  range_scalar (x + i, n - i, lo_out, hi_out);
+  _mm256_storeu_ps (l, lo);
+  _mm256_storeu_ps (h, hi);
+  for (k = 0; k < 8; k++) {
+    *lo_out = MIN (*lo_out, l[k]);
+    *hi_out = MAX (*hi_out, h[k]);
+  }
+}
+
+__attribute__((target ("avx2,fma")))
+static void
+quant_256 (guint8 * d, const float *x, int n, float inv, float zero,
+    float qmax)
+{
+  __m256 vi = _mm256_set1_ps (inv), vz = _mm256_set1_ps (zero + 0.5f);
+  __m256 vq = _mm256_set1_ps (qmax + 0.5f), v0 = _mm256_setzero_ps ();
+  int i;
+
+  for (i = 0; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_add_ps (_mm256_mul_ps (_mm256_loadu_ps (x + i), vi),
+        vz);
+    __m256i q;
+    __m128i p;
+    v = _mm256_min_ps (_mm256_max_ps (v, v0), vq);
+    q = _mm256_cvttps_epi32 (v);
+    p = _mm_packus_epi32 (_mm256_castsi256_si128 (q),
+        _mm256_extracti128_si256 (q, 1));
+    p = _mm_packus_epi16 (p, p);
+    _mm_storel_epi64 ((__m128i *) (d + i), p);
+  }
+  quant_scalar (d + i, x + i, n - i, inv, zero, qmax);
+}
+
+__attribute__((target ("avx2")))
+static void
+interleave_256 (guint32 * d, const guint8 * a, const guint8 * b,
+    const guint8 * c, const guint8 * e, int n)
+{
+  int i;
+
+  for (i = 0; i + 8 <= n; i += 8) {
+#define LOAD8(p) _mm256_cvtepu8_epi32 (_mm_loadl_epi64 ((const __m128i *) (p)))
+    __m256i v = LOAD8 (a + i);
+    v = _mm256_or_si256 (v, _mm256_slli_epi32 (LOAD8 (b + i), 8));
+    v = _mm256_or_si256 (v, _mm256_slli_epi32 (LOAD8 (c + i), 16));
+    v = _mm256_or_si256 (v, _mm256_slli_epi32 (LOAD8 (e + i), 24));
+#undef LOAD8
+    _mm256_storeu_si256 ((__m256i *) (d + i), v);
+  }
+  interleave_scalar (d + i, a + i, b + i, c + i, e + i, n - i);
+}
+
+__attribute__((target ("avx512f")))
+static void
+quant_interleave_512 (guint32 * d, const float *const *r, int n, float inv,
+    float zero, float qmax)
+{
+  __m512 vi = _mm512_set1_ps (inv), vz = _mm512_set1_ps (zero + 0.5f);
+  __m512 vq = _mm512_set1_ps (qmax + 0.5f), v0 = _mm512_setzero_ps ();
+  int i, k;
+
+  for (i = 0; i + 16 <= n; i += 16) {
+    __m512i acc = _mm512_setzero_si512 ();
+    for (k = 0; k < 4; k++) {
+      __m512 v = _mm512_fmadd_ps (_mm512_loadu_ps (r[k] + i), vi, vz);
+      v = _mm512_min_ps (_mm512_max_ps (v, v0), vq);
+      acc = _mm512_or_si512 (acc, _mm512_slli_epi32 (_mm512_cvttps_epi32 (v),
+              8 * k));
+    }
+    _mm512_storeu_si512 ((void *) (d + i), acc);
+  }
+  for (; i < n; i++)
+    d[i] = quant1 (r[0][i], inv, zero, qmax)
+        | quant1 (r[1][i], inv, zero, qmax) << 8
+        | quant1 (r[2][i], inv, zero, qmax) << 16
+        | quant1 (r[3][i], inv, zero, qmax) << 24;
+}
+
+__attribute__((target ("avx2")))
+static void
+quant_interleave_256 (guint32 * d, const float *const *r, int n, float inv,
+    float zero, float qmax)
+{
+  __m256 vi = _mm256_set1_ps (inv), vz = _mm256_set1_ps (zero + 0.5f);
+  __m256 vq = _mm256_set1_ps (qmax + 0.5f), v0 = _mm256_setzero_ps ();
+  int i, k;
+
+  for (i = 0; i + 8 <= n; i += 8) {
+    __m256i acc = _mm256_setzero_si256 ();
+    for (k = 0; k < 4; k++) {
+      __m256 v = _mm256_add_ps (_mm256_mul_ps (_mm256_loadu_ps (r[k] + i),
+              vi), vz);
+      v = _mm256_min_ps (_mm256_max_ps (v, v0), vq);
+      acc = _mm256_or_si256 (acc, _mm256_slli_epi32 (_mm256_cvttps_epi32 (v),
+              8 * k));
+    }
+    _mm256_storeu_si256 ((__m256i *) (d + i), acc);
+  }
+  for (; i < n; i++)
+    d[i] = quant1 (r[0][i], inv, zero, qmax)
+        | quant1 (r[1][i], inv, zero, qmax) << 8
+        | quant1 (r[2][i], inv, zero, qmax) << 16
+        | quant1 (r[3][i], inv, zero, qmax) << 24;
+}
+
+#endif /* HAVE_X86_DISPATCH */
+
 typedef struct
 {
   const char *name;
   KernFunc kern;
   int qmax;                     /* largest quantised input */
+  RangeFunc range;
+  QuantFunc quant;
+  InterleaveFunc interleave;
+  QuantInterleaveFunc quant_interleave;
 } Level;
 
 static const Level levels[] = {
-  [ILGNET_CONV_I8_SCALAR] = {"scalar", kern_scalar, 255},
+  [ILGNET_CONV_I8_SCALAR] = {"scalar", kern_scalar, 255, range_scalar,
+      quant_scalar, interleave_scalar, quant_interleave_scalar},
 #ifdef HAVE_X86_DISPATCH
-  [ILGNET_CONV_I8_AVX2] = {"avx2", kern_avx2, 127},
-  [ILGNET_CONV_I8_AVXVNNI] = {"avxvnni", kern_avxvnni, 255},
-  [ILGNET_CONV_I8_AVX512] = {"avx512", kern_avx512, 127},
-  [ILGNET_CONV_I8_VNNI512] = {"vnni512", kern_vnni512, 255},
+  [ILGNET_CONV_I8_AVX2] = {"avx2", kern_avx2, 127, range_256, quant_256,
+      interleave_256, quant_interleave_256},
+  [ILGNET_CONV_I8_AVXVNNI] = {"avxvnni", kern_avxvnni, 255, range_256,
+      quant_256, interleave_256, quant_interleave_256},
+  [ILGNET_CONV_I8_AVX512] = {"avx512", kern_avx512, 127, range_512,
+      quant_512, interleave_512, quant_interleave_512},
+  [ILGNET_CONV_I8_VNNI512] = {"vnni512", kern_vnni512, 255, range_512,
+      quant_512, interleave_512, quant_interleave_512},
 #endif
 };
 
@@ -247,8 +508,6 @@ ilgnet_conv_i8_level (void)
 
 /* ---- the forward pass --------------------------------------------------------- */
 
-#define MAX_RANGE_TASKS 64
-
 typedef struct
 {
   const IlgnetConvI8 *c;
@@ -263,52 +522,13 @@ typedef struct
   guint8 *planes;               /* [ch][ph_][pw_] */
   guint8 *packed;               /* [group][n_panels][k4][NR][4] */
   float *dst;
+  gboolean pointwise;            /* packed straight from the input */
   /* quantisation */
-  int n_range_tasks;
-  float lo[MAX_RANGE_TASKS], hi[MAX_RANGE_TASKS];
   float inv_scale, scale;
   int zero;
   /* GEMM split */
   int mb, mparts, mb_per_part;
 } I8Job;
-
-ILGNET_SIMD_CLONES static void
-range_of (const float *restrict x, gsize n, float *lo_out, float *hi_out)
-{
-  float lo = 0, hi = 0;
-  gsize i;
-
-  for (i = 0; i < n; i++) {
-    lo = MIN (lo, x[i]);
-    hi = MAX (hi, x[i]);
-  }
-  *lo_out = lo;
-  *hi_out = hi;
-}
-
-static void
-range_task (int task, gpointer data)
-{
-  I8Job *j = data;
-  gsize n = (gsize) j->ch * j->h * j->w;
-  gsize per = (n + j->n_range_tasks - 1) / j->n_range_tasks;
-  gsize a = MIN (n, task * per), b = MIN (n, a + per);
-
-  range_of (j->src + a, b - a, &j->lo[task], &j->hi[task]);
-}
-
-ILGNET_SIMD_CLONES static void
-quantize_row (guint8 * restrict d, const float *restrict x, int n, float inv,
-    float zero, float qmax)
-{
-  int i;
-
-  for (i = 0; i < n; i++) {
-    float v = x[i] * inv + zero;
-    v = MIN (MAX (v, 0.0f), qmax);
-    d[i] = (guint8) (int) (v + 0.5f);
-  }
-}
 
 /* channel @task into its padded plane */
 static void
@@ -328,24 +548,12 @@ quantize_task (int task, gpointer data)
       memset (row, j->zero, p->pw);
       memset (row + p->pw + j->w, j->zero, j->pw_ - p->pw - j->w);
     }
-    quantize_row (row + p->pw, x + (gsize) y * j->w, j->w, j->inv_scale,
+    j->lv->quant (row + p->pw, x + (gsize) y * j->w, j->w, j->inv_scale,
         j->zero, j->lv->qmax);
   }
   if (j->ph_ > p->ph + j->h)
     memset (plane + (gsize) (p->ph + j->h) * j->pw_, j->zero,
         (gsize) (j->ph_ - p->ph - j->h) * j->pw_);
-}
-
-ILGNET_SIMD_CLONES static void
-interleave4 (guint32 * restrict d, const guint8 * restrict a,
-    const guint8 * restrict b, const guint8 * restrict c,
-    const guint8 * restrict e, int n)
-{
-  int i;
-
-  for (i = 0; i < n; i++)
-    d[i] = a[i] | (guint32) b[i] << 8 | (guint32) c[i] << 16
-        | (guint32) e[i] << 24;
 }
 
 /* strided: the 4 rows' samples gathered first */
@@ -372,6 +580,24 @@ pack_task (int task, gpointer data)
   guint8 *pk = j->packed + (gsize) g * j->n_panels * c->k4 * NR * 4;
   int sw = p->sw;
 
+  if (j->pointwise) {
+    /* straight from the f32 input: channel kk is row kk */
+    static const float zeros[NR];
+    for (pan = 0; pan < j->n_panels; pan++) {
+      const float *r[4];
+      int n = MIN (NR, j->ohw - (gsize) pan * NR);
+      guint32 *d = (guint32 *) (pk + ((gsize) pan * c->k4 + q) * NR * 4);
+      for (i = 0; i < 4; i++) {
+        int kk = q * 4 + i;
+        r[i] = kk < c->k ? j->src + (gsize) (g * cg + kk) * j->ohw
+            + (gsize) pan * NR : zeros;
+      }
+      j->lv->quant_interleave (d, r, n, j->inv_scale, j->zero, j->lv->qmax);
+      for (i = n; i < NR; i++)
+        d[i] = 0;
+    }
+    return;
+  }
   for (i = 0; i < 4; i++) {
     int kk = q * 4 + i;
     if (kk < c->k) {
@@ -408,7 +634,7 @@ pack_task (int task, gpointer data)
         d[t] = v;
       }
     } else if (sw == 1) {
-      interleave4 (d, r[0], r[1], r[2], r[3], n);
+      j->lv->interleave (d, r[0], r[1], r[2], r[3], n);
     } else {
       interleave4_strided (d, r, n, sw);
     }
@@ -494,7 +720,7 @@ ilgnet_conv_i8_forward (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetConvI8 * c, const IlgnetWindow * p, IlgnetConvI8Level level,
     const IlgnetView * in, const IlgnetView * out, int n)
 {
-  int nt = ilgnet_pool_get_n_threads (s->pool), i, t;
+  int nt = ilgnet_pool_get_n_threads (s->pool), i;
   I8Job j;
   gsize packed_bytes;
 
@@ -515,7 +741,8 @@ ilgnet_conv_i8_forward (IlgnetSession * s, const IlgnetNode * node,
   packed_bytes = (gsize) c->group * j.n_panels * c->k4 * NR * 4;
   j.packed = (guint8 *) s->scratch;
   j.planes = j.packed + (packed_bytes + 63) / 64 * 64;
-  j.n_range_tasks = MIN (MAX_RANGE_TASKS, 2 * nt);
+  j.pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1
+      && p->ph == 0 && p->pw == 0;
   /* output channel blocks split so that every thread has work */
   j.mb = c->mpad / MR;
   j.mparts = MAX (1, MIN (j.mb, (4 * nt + c->group * j.n_panels - 1)
@@ -528,11 +755,8 @@ ilgnet_conv_i8_forward (IlgnetSession * s, const IlgnetNode * node,
 
     j.src = ilgnet_view_image (in, i);
     j.dst = ilgnet_view_image (out, i);
-    ilgnet_pool_run (s->pool, j.n_range_tasks, range_task, &j);
-    for (t = 0; t < j.n_range_tasks; t++) {
-      lo = MIN (lo, j.lo[t]);
-      hi = MAX (hi, j.hi[t]);
-    }
+    /* one pass on this thread costs less than waking the pool */
+    j.lv->range (j.src, (gsize) j.ch * j.h * j.w, &lo, &hi);
     /* [lo, hi] holds 0; a NaN input gives a NaN scale and NaN outputs */
     if (hi > lo && hi - lo < G_MAXFLOAT) {
       j.scale = (hi - lo) / j.lv->qmax;
@@ -544,7 +768,8 @@ ilgnet_conv_i8_forward (IlgnetSession * s, const IlgnetNode * node,
       j.zero = 0;
     }
     j.inv_scale = 1.0f / j.scale;
-    ilgnet_pool_run (s->pool, j.ch, quantize_task, &j);
+    if (!j.pointwise)
+      ilgnet_pool_run (s->pool, j.ch, quantize_task, &j);
     ilgnet_pool_run (s->pool, c->group * c->k4, pack_task, &j);
     ilgnet_pool_run (s->pool, c->group * j.n_panels * j.mparts, gemm_task,
         &j);

@@ -8,6 +8,7 @@
 #include "conv-i8.h"
 
 #include <string.h>
+#include <stdlib.h>
 
 /* Columns per task at least: smaller GEMMs lose more than they gain. */
 #define MIN_COLS 128
@@ -331,7 +332,7 @@ static gboolean
 usable_i8 (const IlgnetLayer * l, IlgnetConvI8Level level)
 {
   return l->weight->dtype == ILGNET_DTYPE_I8 && l->weight->scales
-      && ilgnet_conv_i8_level () == level;
+      && ilgnet_conv_i8_level () == level && (!g_getenv ("X_I8_MINC") || l->weight->shape[1] >= atoi (g_getenv ("X_I8_MINC")));
 }
 
 
