@@ -516,10 +516,11 @@ typedef struct
   const Level *lv;
   const float *src;
   int ch, h, w, oh, ow;
-  int ph_, pw_;                 /* padded plane size */
+  int ph_, pw_;                 /* padded input size */
+  int pwp;                      /* columns of a phase plane */
   gsize ohw;
   int n_panels;
-  guint8 *planes;               /* [ch][ph_][pw_] */
+  guint8 *planes;               /* [ch][sw][ph_][pwp] */
   guint8 *packed;               /* [group][n_panels][k4][NR][4] */
   float *dst;
   gboolean pointwise;            /* packed straight from the input */
@@ -530,41 +531,44 @@ typedef struct
   int mb, mparts, mb_per_part;
 } I8Job;
 
-/* channel @task into its padded plane */
+/* Channel @task into its padded planes: one per column phase x % sw, so
+ * that a strided convolution's samples are contiguous too (plane phase
+ * holds padded columns phase, phase + sw, ...). */
 static void
 quantize_task (int task, gpointer data)
 {
   const I8Job *j = data;
   const IlgnetWindow *p = j->p;
-  guint8 *plane = j->planes + (gsize) task * j->ph_ * j->pw_;
-  const float *x = j->src + (gsize) task * j->h * j->w;
-  int y;
+  int sw = p->sw, y, x;
+  gsize plane_size = (gsize) j->ph_ * j->pwp;
+  guint8 *planes = j->planes + (gsize) task * sw * plane_size;
+  const float *src = j->src + (gsize) task * j->h * j->w;
+  guint8 *tmp = sw > 1 ? g_malloc (j->pw_) : NULL;
 
-  if (p->ph > 0)
-    memset (plane, j->zero, (gsize) p->ph * j->pw_);
-  for (y = 0; y < j->h; y++) {
-    guint8 *row = plane + (gsize) (y + p->ph) * j->pw_;
-    if (p->pw > 0) {
+  for (y = 0; y < j->ph_; y++) {
+    guint8 *row = sw > 1 ? tmp : planes + (gsize) y * j->pwp;
+    int iy = y - p->ph;
+    if (iy < 0 || iy >= j->h) {
+      memset (row, j->zero, j->pw_);
+    } else {
       memset (row, j->zero, p->pw);
       memset (row + p->pw + j->w, j->zero, j->pw_ - p->pw - j->w);
+      j->lv->quant (row + p->pw, src + (gsize) iy * j->w, j->w,
+          j->inv_scale, j->zero, j->lv->qmax);
     }
-    j->lv->quant (row + p->pw, x + (gsize) y * j->w, j->w, j->inv_scale,
-        j->zero, j->lv->qmax);
+    if (sw > 1) {
+      int ph;
+      for (ph = 0; ph < sw; ph++) {
+        guint8 *d = planes + ph * plane_size + (gsize) y * j->pwp;
+        int c = 0;
+        for (x = ph; x < j->pw_; x += sw)
+          d[c++] = tmp[x];
+        for (; c < j->pwp; c++)
+          d[c] = j->zero;
+      }
+    }
   }
-  if (j->ph_ > p->ph + j->h)
-    memset (plane + (gsize) (p->ph + j->h) * j->pw_, j->zero,
-        (gsize) (j->ph_ - p->ph - j->h) * j->pw_);
-}
-
-/* strided: the 4 rows' samples gathered first */
-static void
-interleave4_strided (guint32 * d, const guint8 * const *r, int n, int sw)
-{
-  int i;
-
-  for (i = 0; i < n; i++)
-    d[i] = r[0][i * sw] | (guint32) r[1][i * sw] << 8
-        | (guint32) r[2][i * sw] << 16 | (guint32) r[3][i * sw] << 24;
+  g_free (tmp);
 }
 
 /* K group @task (over all groups: group * k4 tasks) of the packed panels */
@@ -602,8 +606,9 @@ pack_task (int task, gpointer data)
     int kk = q * 4 + i;
     if (kk < c->k) {
       int ci = g * cg + kk / khw, ki = kk % khw / p->kw, kj = kk % p->kw;
-      base[i] = j->planes + (gsize) ci * j->ph_ * j->pw_
-          + (gsize) ki * p->dh * j->pw_ + (gsize) kj * p->dw;
+      int xo = kj * p->dw;
+      base[i] = j->planes + ((gsize) ci * sw + xo % sw) * j->ph_ * j->pwp
+          + (gsize) ki * p->dh * j->pwp + xo / sw;
     } else {
       base[i] = NULL;           /* weights are 0 there: any value */
     }
@@ -621,8 +626,7 @@ pack_task (int task, gpointer data)
     pan = col / NR;
     d = (guint32 *) (pk + ((gsize) pan * c->k4 + q) * NR * 4) + jj;
     for (i = 0; i < 4; i++)
-      r[i] = base[i] ? base[i] + (gsize) oy * p->sh * j->pw_ +
-          (gsize) ox *sw : NULL;
+      r[i] = base[i] ? base[i] + (gsize) oy * p->sh * j->pwp + ox : NULL;
     if (!r[1] || !r[2] || !r[3]) {
       /* the last group's padding */
       int t;
@@ -630,13 +634,11 @@ pack_task (int task, gpointer data)
         guint32 v = 0;
         for (i = 0; i < 4; i++)
           if (r[i])
-            v |= (guint32) r[i][t * sw] << (8 * i);
+            v |= (guint32) r[i][t] << (8 * i);
         d[t] = v;
       }
-    } else if (sw == 1) {
-      j->lv->interleave (d, r[0], r[1], r[2], r[3], n);
     } else {
-      interleave4_strided (d, r, n, sw);
+      j->lv->interleave (d, r[0], r[1], r[2], r[3], n);
     }
     ox += n;
     if (ox == j->ow) {
@@ -712,7 +714,8 @@ ilgnet_conv_i8_scratch (int ch, int h, int w, const IlgnetWindow * p,
   gsize panels = ((gsize) oh * ow + NR - 1) / NR;
 
   return group * panels * k4 * NR * 4 + 64
-      + (gsize) ch * (h + 2 * p->ph) * (w + 2 * p->pw);
+      + (gsize) ch * p->sw * (h + 2 * p->ph)
+      * ((w + 2 * p->pw + p->sw - 1) / p->sw);
 }
 
 void
@@ -737,6 +740,7 @@ ilgnet_conv_i8_forward (IlgnetSession * s, const IlgnetNode * node,
   j.ohw = (gsize) j.oh * j.ow;
   j.ph_ = j.h + 2 * p->ph;
   j.pw_ = j.w + 2 * p->pw;
+  j.pwp = (j.pw_ + p->sw - 1) / p->sw;
   j.n_panels = (j.ohw + NR - 1) / NR;
   packed_bytes = (gsize) c->group * j.n_panels * c->k4 * NR * 4;
   j.packed = (guint8 *) s->scratch;
