@@ -291,34 +291,32 @@ quant_512 (guint8 * d, const float *x, int n, float inv, float zero,
   __m512 vq = _mm512_set1_ps (qmax + 0.5f), v0 = _mm512_setzero_ps ();
   int i;
 
-  for (i = 0; i + 16 <= n; i += 16) {
-    __m512 v = _mm512_fmadd_ps (_mm512_loadu_ps (x + i), vi, vz);
+  for (i = 0; i < n; i += 16) {
+    __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16) ((1u << (n - i)) - 1);
+    __m512 v = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, x + i), vi, vz);
     v = _mm512_min_ps (_mm512_max_ps (v, v0), vq);
-    _mm_storeu_si128 ((__m128i *) (d + i),
-        _mm512_cvtepi32_epi8 (_mm512_cvttps_epi32 (v)));
+    _mm512_mask_cvtepi32_storeu_epi8 (d + i, m, _mm512_cvttps_epi32 (v));
   }
-  quant_scalar (d + i, x + i, n - i, inv, zero, qmax);
 }
 
-__attribute__((target ("avx512f")))
+/* a run's last columns with masked loads and stores */
+__attribute__((target ("avx512f,avx512bw,avx512vl")))
 static void
 interleave_512 (guint32 * d, const guint8 * a, const guint8 * b,
     const guint8 * c, const guint8 * e, int n)
 {
   int i;
 
-  for (i = 0; i + 16 <= n; i += 16) {
-    __m512i v = _mm512_cvtepu8_epi32 (_mm_loadu_si128 ((const __m128i *) (a
-                + i)));
-    v = _mm512_or_si512 (v, _mm512_slli_epi32 (_mm512_cvtepu8_epi32
-            (_mm_loadu_si128 ((const __m128i *) (b + i))), 8));
-    v = _mm512_or_si512 (v, _mm512_slli_epi32 (_mm512_cvtepu8_epi32
-            (_mm_loadu_si128 ((const __m128i *) (c + i))), 16));
-    v = _mm512_or_si512 (v, _mm512_slli_epi32 (_mm512_cvtepu8_epi32
-            (_mm_loadu_si128 ((const __m128i *) (e + i))), 24));
-    _mm512_storeu_si512 ((void *) (d + i), v);
+  for (i = 0; i < n; i += 16) {
+    __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16) ((1u << (n - i)) - 1);
+#define LOAD16(p) _mm512_cvtepu8_epi32 (_mm_maskz_loadu_epi8 (m, (p) + i))
+    __m512i v = LOAD16 (a);
+    v = _mm512_or_si512 (v, _mm512_slli_epi32 (LOAD16 (b), 8));
+    v = _mm512_or_si512 (v, _mm512_slli_epi32 (LOAD16 (c), 16));
+    v = _mm512_or_si512 (v, _mm512_slli_epi32 (LOAD16 (e), 24));
+#undef LOAD16
+    _mm512_mask_storeu_epi32 (d + i, m, v);
   }
-  interleave_scalar (d + i, a + i, b + i, c + i, e + i, n - i);
 }
 
 __attribute__((target ("avx2")))
@@ -396,21 +394,18 @@ quant_interleave_512 (guint32 * d, const float *const *r, int n, float inv,
   __m512 vq = _mm512_set1_ps (qmax + 0.5f), v0 = _mm512_setzero_ps ();
   int i, k;
 
-  for (i = 0; i + 16 <= n; i += 16) {
+  for (i = 0; i < n; i += 16) {
+    __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16) ((1u << (n - i)) - 1);
     __m512i acc = _mm512_setzero_si512 ();
     for (k = 0; k < 4; k++) {
-      __m512 v = _mm512_fmadd_ps (_mm512_loadu_ps (r[k] + i), vi, vz);
+      __m512 v = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, r[k] + i), vi,
+          vz);
       v = _mm512_min_ps (_mm512_max_ps (v, v0), vq);
       acc = _mm512_or_si512 (acc, _mm512_slli_epi32 (_mm512_cvttps_epi32 (v),
               8 * k));
     }
-    _mm512_storeu_si512 ((void *) (d + i), acc);
+    _mm512_mask_storeu_epi32 (d + i, m, acc);
   }
-  for (; i < n; i++)
-    d[i] = quant1 (r[0][i], inv, zero, qmax)
-        | quant1 (r[1][i], inv, zero, qmax) << 8
-        | quant1 (r[2][i], inv, zero, qmax) << 16
-        | quant1 (r[3][i], inv, zero, qmax) << 24;
 }
 
 __attribute__((target ("avx2")))
@@ -493,7 +488,8 @@ ilgnet_conv_i8_level (void)
     __builtin_cpu_init ();
     avx2 = __builtin_cpu_supports ("avx2");
     avx512 = __builtin_cpu_supports ("avx512f")
-        && __builtin_cpu_supports ("avx512bw");
+        && __builtin_cpu_supports ("avx512bw")
+        && __builtin_cpu_supports ("avx512vl");
     has[ILGNET_CONV_I8_AVX2] = avx2;
     has[ILGNET_CONV_I8_AVXVNNI] = avx2 && __builtin_cpu_supports ("avxvnni");
     has[ILGNET_CONV_I8_AVX512] = avx512;
