@@ -32,6 +32,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_X86_DISPATCH 1
 #endif
@@ -463,6 +464,19 @@ static const Level levels[] = {
 #endif
 };
 
+#ifdef HAVE_X86_DISPATCH
+/* CPUID leaf 7 subleaf 1, EAX bit 4 (older compilers'
+ * __builtin_cpu_supports do not know "avxvnni"); the caller has checked
+ * AVX2, and with it the OS's YMM state */
+static gboolean
+cpu_has_avxvnni (void)
+{
+  unsigned a, b, c, d;
+
+  return __get_cpuid_count (7, 1, &a, &b, &c, &d) && (a & (1u << 4));
+}
+#endif
+
 /* The best level this CPU has, capped by $ILGNET_SIMD (none, avx2,
  * avxvnni, avx512; anything else: no cap). */
 IlgnetConvI8Level
@@ -491,7 +505,7 @@ ilgnet_conv_i8_level (void)
         && __builtin_cpu_supports ("avx512bw")
         && __builtin_cpu_supports ("avx512vl");
     has[ILGNET_CONV_I8_AVX2] = avx2;
-    has[ILGNET_CONV_I8_AVXVNNI] = avx2 && __builtin_cpu_supports ("avxvnni");
+    has[ILGNET_CONV_I8_AVXVNNI] = avx2 && cpu_has_avxvnni ();
     has[ILGNET_CONV_I8_AVX512] = avx512;
     has[ILGNET_CONV_I8_VNNI512] = avx512
         && __builtin_cpu_supports ("avx512vnni");
