@@ -8,7 +8,6 @@
 #include "conv-i8.h"
 
 #include <string.h>
-#include <stdlib.h>
 
 /* Columns per task at least: smaller GEMMs lose more than they gain. */
 #define MIN_COLS 128
@@ -327,12 +326,14 @@ usable_pointwise (const IlgnetLayer * l)
 }
 
 /* i8 weights with per-channel scales: computed in int8 (conv-i8.c) by the
- * kernel of the CPU's instruction set */
+ * kernel of the CPU's instruction set.  Up to 32768 products a sum keep
+ * the int32 sums (and their zero-point correction) from overflowing. */
 static gboolean
 usable_i8 (const IlgnetLayer * l, IlgnetConvI8Level level)
 {
   return l->weight->dtype == ILGNET_DTYPE_I8 && l->weight->scales
-      && ilgnet_conv_i8_level () == level && (!g_getenv ("X_I8_MINC") || l->weight->shape[1] >= atoi (g_getenv ("X_I8_MINC")));
+      && l->weight->n_elements / l->weight->shape[0] <= 32768
+      && ilgnet_conv_i8_level () == level;
 }
 
 
