@@ -771,7 +771,7 @@ ilgnet_conv_i8_forward (IlgnetSession * s, const IlgnetNode * node,
     j.dst = ilgnet_view_image (out, i);
     /* one pass on this thread costs less than waking the pool */
     j.lv->range (j.src, (gsize) j.ch * j.h * j.w, &lo, &hi);
-    /* [lo, hi] holds 0; a NaN input gives a NaN scale and NaN outputs */
+    /* [lo, hi] holds 0 (NaN inputs are left out, and quantise to 0) */
     if (hi > lo && hi - lo < G_MAXFLOAT) {
       j.scale = (hi - lo) / j.lv->qmax;
       j.zero = (int) (-lo / j.scale + 0.5f);
