@@ -20,7 +20,9 @@
  *   avx512    AVX-512BW vpmaddubsw + vpmaddwd
  *   avxvnni   AVX-VNNI vpdpbusd on ymm
  *   avx2      AVX2 vpmaddubsw + vpmaddwd
- *   scalar    portable C
+ *   scalar    portable C, only with ILGNET_SIMD=none (for tests: slower
+ *             than OpenBLAS's fp32 convolutions, which run instead on CPUs
+ *             without AVX2)
  * vpmaddubsw adds two u8 x s8 products into a saturating i16, so the
  * avx512 and avx2 paths quantise the input to 7 bits (0..127), which keeps
  * 2 x 127 x 128 below 32767; the others use 8 bits.  Paths with the same
@@ -478,16 +480,16 @@ cpu_has_avxvnni (void)
 #endif
 
 /* The best level this CPU has, capped by $ILGNET_SIMD (none, avx2,
- * avxvnni, avx512; anything else: no cap). */
+ * avxvnni, avx512; anything else: no cap); scalar only when asked for. */
 IlgnetConvI8Level
 ilgnet_conv_i8_level (void)
 {
   static gsize once = 0;
-  static IlgnetConvI8Level level = ILGNET_CONV_I8_SCALAR;
+  static IlgnetConvI8Level level = ILGNET_CONV_I8_NONE;
 
   if (g_once_init_enter (&once)) {
-#ifdef HAVE_X86_DISPATCH
     const char *force = g_getenv ("ILGNET_SIMD");
+#ifdef HAVE_X86_DISPATCH
     IlgnetConvI8Level cap = ILGNET_CONV_I8_VNNI512;
     gboolean avx2, avx512, has[ILGNET_CONV_I8_VNNI512 + 1] = { TRUE };
 
@@ -511,6 +513,9 @@ ilgnet_conv_i8_level (void)
         && __builtin_cpu_supports ("avx512vnni");
     for (level = cap; level > ILGNET_CONV_I8_SCALAR && !has[level]; level--);
 #endif
+    if (level == ILGNET_CONV_I8_SCALAR || level == ILGNET_CONV_I8_NONE)
+      level = g_strcmp0 (force, "none") == 0 ? ILGNET_CONV_I8_SCALAR
+          : ILGNET_CONV_I8_NONE;
     g_once_init_leave (&once, 1);
   }
   return level;
@@ -788,10 +793,4 @@ ilgnet_conv_i8_forward (IlgnetSession * s, const IlgnetNode * node,
     ilgnet_pool_run (s->pool, c->group * j.n_panels * j.mparts, gemm_task,
         &j);
   }
-}
-
-const char *
-ilgnet_conv_i8_level_name (IlgnetConvI8Level level)
-{
-  return levels[level].name;
 }

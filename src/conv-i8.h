@@ -9,6 +9,8 @@ G_BEGIN_DECLS
 
 typedef enum
 {
+  /* no int8 kernel: the fp32 (OpenBLAS) ones run */
+  ILGNET_CONV_I8_NONE = -1,
   ILGNET_CONV_I8_SCALAR,
   ILGNET_CONV_I8_AVX2,
   ILGNET_CONV_I8_AVXVNNI,
@@ -20,9 +22,11 @@ typedef enum
 typedef struct _IlgnetConvI8 IlgnetConvI8;
 
 /* The best instruction set of this CPU for the kernels, capped by
- * $ILGNET_SIMD (none, avx2, avxvnni, avx512) */
+ * $ILGNET_SIMD (none, avx2, avxvnni, avx512).  The portable C kernel is
+ * far slower than OpenBLAS's fp32 convolutions: it runs only when
+ * ILGNET_SIMD=none asks for it (tests); without AVX2 this is
+ * ILGNET_CONV_I8_NONE otherwise. */
 IlgnetConvI8Level ilgnet_conv_i8_level (void);
-const char *ilgnet_conv_i8_level_name (IlgnetConvI8Level level);
 
 /* NULL unless the layer's weight is i8 with per-channel scales */
 IlgnetConvI8 *ilgnet_conv_i8_prepare (const IlgnetLayer * l, int group);
