@@ -127,36 +127,39 @@ kern_scalar (const guint8 * a, const gint8 * w, int k4, gint32 * out)
 
 #define UNROLL _Pragma ("GCC unroll 16")
 
-/* NV vectors of LANES columns per pass over K, NR / (NV * LANES) passes */
-#define DEFINE_KERN(NAME, TARGET, VEC, LANES, NV, LOAD, BCAST, DOT, ZERO, STORE) \
+/* RH rows x NV vectors of LANES columns per pass over K; MR / RH x
+ * NR / (NV * LANES) passes (16 ymm registers hold 4 x 2 accumulators) */
+#define DEFINE_KERN(NAME, TARGET, VEC, LANES, NV, RH, LOAD, BCAST, DOT, ZERO, STORE) \
 __attribute__((target (TARGET))) static void \
 NAME (const guint8 * a, const gint8 * w, int k4, gint32 * out) \
 { \
-  int c0, r, v, q; \
-  for (c0 = 0; c0 < NR; c0 += LANES * NV) { \
-    VEC acc[MR][NV]; \
-    UNROLL for (r = 0; r < MR; r++) \
-      UNROLL for (v = 0; v < NV; v++) \
-        acc[r][v] = ZERO (); \
-    for (q = 0; q < k4; q++) { \
-      const guint8 *aq = a + ((gsize) q * NR + c0) * 4; \
-      const gint8 *wq = w + (gsize) q * MR * 4; \
-      VEC x[NV]; \
-      UNROLL for (v = 0; v < NV; v++) \
-        x[v] = LOAD ((const void *) (aq + v * LANES * 4)); \
-      UNROLL for (r = 0; r < MR; r++) { \
-        gint32 wv; \
-        VEC b; \
-        memcpy (&wv, wq + r * 4, 4); \
-        b = BCAST (wv); \
+  int c0, r0, r, v, q; \
+  for (c0 = 0; c0 < NR; c0 += LANES * NV) \
+    for (r0 = 0; r0 < MR; r0 += RH) { \
+      VEC acc[RH][NV]; \
+      UNROLL for (r = 0; r < RH; r++) \
         UNROLL for (v = 0; v < NV; v++) \
-          acc[r][v] = DOT (acc[r][v], x[v], b); \
+          acc[r][v] = ZERO (); \
+      for (q = 0; q < k4; q++) { \
+        const guint8 *aq = a + ((gsize) q * NR + c0) * 4; \
+        const gint8 *wq = w + ((gsize) q * MR + r0) * 4; \
+        VEC x[NV]; \
+        UNROLL for (v = 0; v < NV; v++) \
+          x[v] = LOAD ((const void *) (aq + v * LANES * 4)); \
+        UNROLL for (r = 0; r < RH; r++) { \
+          gint32 wv; \
+          VEC b; \
+          memcpy (&wv, wq + r * 4, 4); \
+          b = BCAST (wv); \
+          UNROLL for (v = 0; v < NV; v++) \
+            acc[r][v] = DOT (acc[r][v], x[v], b); \
+        } \
       } \
+      UNROLL for (r = 0; r < RH; r++) \
+        UNROLL for (v = 0; v < NV; v++) \
+          STORE ((void *) (out + (r0 + r) * NR + c0 + v * LANES), \
+              acc[r][v]); \
     } \
-    UNROLL for (r = 0; r < MR; r++) \
-      UNROLL for (v = 0; v < NV; v++) \
-        STORE ((void *) (out + r * NR + c0 + v * LANES), acc[r][v]); \
-  } \
 }
 
 #define T_VNNI512 "avx512f,avx512bw,avx512vnni"
@@ -178,18 +181,18 @@ static inline __m256i dot_maddubs_256 (__m256i acc, __m256i x, __m256i b)
               b), _mm256_set1_epi16 (1)));
 }
 
-DEFINE_KERN (kern_vnni512, T_VNNI512, __m512i, 16, 2, _mm512_loadu_si512,
+DEFINE_KERN (kern_vnni512, T_VNNI512, __m512i, 16, 2, 8, _mm512_loadu_si512,
     _mm512_set1_epi32, _mm512_dpbusd_epi32, _mm512_setzero_si512,
     _mm512_storeu_si512)
-DEFINE_KERN (kern_avx512, T_AVX512, __m512i, 16, 2, _mm512_loadu_si512,
+DEFINE_KERN (kern_avx512, T_AVX512, __m512i, 16, 2, 8, _mm512_loadu_si512,
     _mm512_set1_epi32, dot_maddubs_512, _mm512_setzero_si512,
     _mm512_storeu_si512)
 #define LOAD256(p) _mm256_loadu_si256 ((const __m256i *) (p))
 #define STORE256(p, v) _mm256_storeu_si256 ((__m256i *) (p), v)
-DEFINE_KERN (kern_avxvnni, T_AVXVNNI, __m256i, 8, 1, LOAD256,
+DEFINE_KERN (kern_avxvnni, T_AVXVNNI, __m256i, 8, 2, 4, LOAD256,
     _mm256_set1_epi32, _mm256_dpbusd_avx_epi32, _mm256_setzero_si256,
     STORE256)
-DEFINE_KERN (kern_avx2, T_AVX2, __m256i, 8, 1, LOAD256, _mm256_set1_epi32,
+DEFINE_KERN (kern_avx2, T_AVX2, __m256i, 8, 2, 4, LOAD256, _mm256_set1_epi32,
     dot_maddubs_256, _mm256_setzero_si256, STORE256)
 
 #endif /* HAVE_X86_DISPATCH */
