@@ -96,6 +96,12 @@ struct _IlgnetLayerClass
   /* By preference; ends with an entry whose name is NULL.  NULL for the
    * source layer. */
   const IlgnetKernel *kernels;
+  /* The chosen kernel's own form of the layer's weights, made once per
+   * session into IlgnetNode.kdata (NULL: the kernel has none; FALSE: out
+   * of memory) and freed by release() with the session (NULL: none). */
+  gboolean (*prepare) (const IlgnetLayer * l, const IlgnetKernel * k,
+      gpointer * kdata);
+  void (*release) (gpointer kdata);
 };
 
 /* layers.c: the registry */

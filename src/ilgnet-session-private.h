@@ -59,6 +59,7 @@ typedef struct
    * w is NULL when the kernel reads the weight in its stored dtype */
   const float *w, *b, *w2;
   float *owned[3];
+  gpointer kdata;               /* the kernel's prepare(), if it has one */
   double ms;                    /* profile, accumulated */
 } IlgnetNode;
 

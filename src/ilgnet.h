@@ -139,7 +139,10 @@ char *ilgnet_default_model_path (GError **error);
  * when the program (or plugin) containing libilgnet is, else by the first
  * ilgnet_model_open(), so these variables must be set before that.  The f16/i8
  * fully-connected kernels use AVX-512 or AVX2+F16C when the CPU has them
- * (ILGNET_SIMD=avx2|none forces a narrower version, for tests). */
+ * (ILGNET_SIMD=avx2|none forces a narrower version, for tests).  Convolutions
+ * with i8 weights compute in int8 with AVX-512 VNNI, AVX-512BW, AVX-VNNI or
+ * AVX2, the best the CPU has, else in fp32 (ILGNET_SIMD=avx512|avxvnni|avx2
+ * caps it, and ILGNET_SIMD=none runs a portable C int8 kernel; for tests). */
 
 /* One session per thread.  @batch >= 1 images per run; @threads <= 0 means
  * all cores.  The arena is sized here, once. */

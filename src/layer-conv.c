@@ -5,6 +5,7 @@
  * adds the bias and applies a following ReLU to its block while it is in
  * cache. */
 #include "ilgnet-layer.h"
+#include "conv-i8.h"
 
 #include <string.h>
 
@@ -305,12 +306,17 @@ conv_scratch (const IlgnetModel * m, const IlgnetLayer * l)
 {
   const ConvParams *p = l->params;
   const IlgnetBlobShape *out = &m->blobs[l->top].shape;
+  const IlgnetBlobShape *in = &m->blobs[l->bottoms[0]].shape;
+  gsize f32 = 0;
 
-  if (is_pointwise (&p->win))
-    return 0;
   /* the column matrix of all groups */
-  return (gsize) m->blobs[l->bottoms[0]].shape.c * p->win.kh * p->win.kw
-      * out->h * out->w;
+  if (!is_pointwise (&p->win))
+    f32 = (gsize) in->c * p->win.kh * p->win.kw * out->h * out->w;
+  /* int8: the quantised input and its packed columns (bytes) */
+  if (l->weight->dtype == ILGNET_DTYPE_I8)
+    f32 = MAX (f32, (ilgnet_conv_i8_scratch (in->c, in->h, in->w, &p->win,
+                p->group, out->h, out->w) + 3) / 4);
+  return f32;
 }
 
 static gboolean
@@ -319,11 +325,68 @@ usable_pointwise (const IlgnetLayer * l)
   return is_pointwise (&((const ConvParams *) l->params)->win);
 }
 
+/* i8 weights with per-channel scales: computed in int8 (conv-i8.c) by the
+ * kernel of the CPU's instruction set.  Up to 32768 products a sum keep
+ * the int32 sums (and their zero-point correction) from overflowing. */
+static gboolean
+usable_i8 (const IlgnetLayer * l, IlgnetConvI8Level level)
+{
+  return l->weight->dtype == ILGNET_DTYPE_I8 && l->weight->scales
+      && l->weight->n_elements / l->weight->shape[0] <= 32768
+      && ilgnet_conv_i8_level () == level;
+}
+
+
+#define I8_KERNEL(NAME, LEVEL) \
+static gboolean \
+usable_i8_##NAME (const IlgnetLayer * l) \
+{ \
+  return usable_i8 (l, LEVEL); \
+} \
+static void \
+forward_i8_##NAME (IlgnetSession * s, const IlgnetNode * node, \
+    const IlgnetView * in, const IlgnetView * out, int n) \
+{ \
+  const ConvParams *cp = node->layer->params; \
+  ilgnet_conv_i8_forward (s, node, node->kdata, &cp->win, LEVEL, in, out, \
+      n); \
+}
+
+I8_KERNEL (vnni512, ILGNET_CONV_I8_VNNI512)
+I8_KERNEL (avx512, ILGNET_CONV_I8_AVX512)
+I8_KERNEL (avxvnni, ILGNET_CONV_I8_AVXVNNI)
+I8_KERNEL (avx2, ILGNET_CONV_I8_AVX2)
+I8_KERNEL (scalar, ILGNET_CONV_I8_SCALAR)
+
+#define I8_ENTRY(NAME) \
+  {"i8-" #NAME, ILGNET_DTYPE_I8, usable_i8_##NAME, forward_i8_##NAME}
+
 static const IlgnetKernel conv_kernels[] = {
+  I8_ENTRY (vnni512),
+  I8_ENTRY (avx512),
+  I8_ENTRY (avxvnni),
+  I8_ENTRY (avx2),
+  I8_ENTRY (scalar),
   {"gemm-1x1", ILGNET_DTYPE_F32, usable_pointwise, conv_forward},
   {"im2col-gemm", ILGNET_DTYPE_F32, NULL, conv_forward},
   {NULL}
 };
+
+/* the int8 kernels' packed weights */
+static gboolean
+conv_prepare (const IlgnetLayer * l, const IlgnetKernel * k, gpointer * kdata)
+{
+  if (k->weight_dtype != ILGNET_DTYPE_I8)
+    return TRUE;
+  *kdata = ilgnet_conv_i8_prepare (l, ((const ConvParams *) l->params)->group);
+  return *kdata != NULL;
+}
+
+static void
+conv_release (gpointer kdata)
+{
+  ilgnet_conv_i8_free (kdata);
+}
 
 const IlgnetLayerClass ilgnet_layer_conv = {
   .type = "Convolution",
@@ -335,4 +398,6 @@ const IlgnetLayerClass ilgnet_layer_conv = {
   .flops = conv_flops,
   .scratch = conv_scratch,
   .kernels = conv_kernels,
+  .prepare = conv_prepare,
+  .release = conv_release,
 };

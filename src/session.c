@@ -95,6 +95,9 @@ prepare_node (IlgnetSession * s, int i, GError ** error)
   if (node->kernel->weight_dtype == ILGNET_DTYPE_F32
       && !node_f32 (node, l->weight, 0, &node->w, error))
     return FALSE;
+  if (l->klass->prepare && !l->klass->prepare (l, node->kernel, &node->kdata))
+    ILGNET_FAIL (ILGNET_ERROR_ARGUMENT, "out of memory preparing the weights "
+        "of layer \"%s\"", l->name);
   if (!node_f32 (node, l->bias, 1, &node->b, error)
       || !node_f32 (node, l->blob2, 2, &node->w2, error))
     return FALSE;
@@ -179,9 +182,12 @@ ilgnet_session_free (IlgnetSession * s)
 
   if (!s)
     return;
-  for (i = 0; s->nodes && i < s->model->n_layers; i++)
+  for (i = 0; s->nodes && i < s->model->n_layers; i++) {
     for (j = 0; j < 3; j++)
       g_free (s->nodes[i].owned[j]);
+    if (s->nodes[i].kdata)
+      s->nodes[i].layer->klass->release (s->nodes[i].kdata);
+  }
   g_free (s->nodes);
   g_free (s->roots);
   g_free (s->places);
