@@ -12,7 +12,7 @@
 # to the decode.  --long also makes a 10-minute clip the same way and times
 # `ilgnet-thumbs --fast` on it (x real time).  Clips are kept in DIR
 # (default /tmp/ilgnet-bench) between runs; they are never committed.
-# Needs x264enc (gstreamer1.0-plugins-ugly).  A benchmark, not a test: the
+# Needs x264enc (gstreamer1.0-plugins-ugly), bc and /usr/bin/time.  A benchmark, not a test: the
 # machine's load shows in the figures, so compare ratios within one run.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -68,24 +68,27 @@ if [ $long = 1 ] && [ ! -s long-1080p.mp4 ]; then
   mv long-1080p.mp4.part long-1080p.mp4
 fi
 
-now() { date +%s.%N; }
-# time_it VAR CMD...: wall seconds of CMD into the best-so-far in VAR.
-declare -A best
+# time_it KEY CMD...: wall and CPU (user + system) seconds of CMD; the
+# best of each so far go to best[KEY] and cpu[KEY].
+declare -A best cpu
 time_it() {
-  local key=$1 t0 t1 t
+  local key=$1 t c
   shift
-  t0=$(now)
-  "$@" >/dev/null 2>"$work/last.err" || {
+  /usr/bin/time -f '%e %U %S' -o "$work/last.time" "$@" >/dev/null \
+    2>"$work/last.err" || {
     echo "bench-thumbs: failed: $*" >&2
     cat "$work/last.err" >&2
     exit 1
   }
-  t1=$(now)
-  t=$(echo "$t1 - $t0" | bc -l)
+  read -r t u sy <"$work/last.time"
+  c=$(echo "$u + $sy" | bc -l)
   if [ -z "${best[$key]:-}" ] || [ "$(echo "$t < ${best[$key]}" | bc -l)" = 1 ]; then
     best[$key]=$t
   fi
-  printf '  %-12s %6.2f s\n' "$key" "$t" >&2
+  if [ -z "${cpu[$key]:-}" ] || [ "$(echo "$c < ${cpu[$key]}" | bc -l)" = 1 ]; then
+    cpu[$key]=$c
+  fi
+  printf '  %-12s %6.2f s (CPU %.2f s)\n' "$key" "$t" "$c" >&2
 }
 
 # The video's length as ilgnet-thumbs wrote it in DIR/thumbs.json.
@@ -108,11 +111,14 @@ for r in $(seq "$runs"); do
   done
 done
 len=$(duration out0)
-printf 'clip-1080p.mp4 (%.1f s, 1920x1080 H.264): decode alone %.2f s (%.1fx real time)\n' \
-  "$len" "${best[decode]}" "$(echo "$len / ${best[decode]}" | bc -l)"
+printf 'clip-1080p.mp4 (%.1f s, 1920x1080 H.264): decode alone %.2f s (%.1fx real time; CPU %.2f s)\n' \
+  "$len" "${best[decode]}" "$(echo "$len / ${best[decode]}" | bc -l)" \
+  "${cpu[decode]}"
 for i in "${!thumbs[@]}"; do
-  printf '  %s: %.2f s = %.2fx the decode\n' "${thumbs[$i]}" \
-    "${best[thumbs$i]}" "$(echo "${best[thumbs$i]} / ${best[decode]}" | bc -l)"
+  printf '  %s: %.2f s = %.2fx the decode (CPU %.2f s = %.2fx)\n' \
+    "${thumbs[$i]}" "${best[thumbs$i]}" \
+    "$(echo "${best[thumbs$i]} / ${best[decode]}" | bc -l)" \
+    "${cpu[thumbs$i]}" "$(echo "${cpu[thumbs$i]} / ${cpu[decode]}" | bc -l)"
 done
 
 if [ $long = 1 ]; then
