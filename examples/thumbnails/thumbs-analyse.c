@@ -145,11 +145,14 @@ perceptual_blur (const guint8 * g, int w, int h)
     float *b = g_new (float, len);
     for (int l = 0; l < lines; l++) {
       const guint8 *p = g + (gsize) l * next;
+      /* A running sum of the REBLUR-wide window (edges repeated). */
+      int s = 0;
+      for (int d = -REBLUR / 2; d <= REBLUR / 2; d++)
+        s += p[CLAMP (d, 0, len - 1) * step];
       for (int i = 0; i < len; i++) {
-        int s = 0;
-        for (int d = -REBLUR / 2; d <= REBLUR / 2; d++)
-          s += p[CLAMP (i + d, 0, len - 1) * step];
         b[i] = s / (float) REBLUR;
+        s += p[MIN (i + REBLUR / 2 + 1, len - 1) * step]
+            - p[MAX (i - REBLUR / 2, 0) * step];
       }
       for (int i = 1; i < len; i++) {
         float df = fabsf ((float) p[i * step] - p[(i - 1) * step]);
