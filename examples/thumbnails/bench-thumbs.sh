@@ -97,14 +97,12 @@ duration() {
     "$1/thumbs.json"
 }
 
-decode() {
-  gst-launch-1.0 -q filesrc location="$1" ! decodebin ! fakesink sync=false
-}
 
 echo "bench-thumbs: clip-1080p.mp4, best of $runs, interleaved" >&2
 for r in $(seq "$runs"); do
   echo " round $r" >&2
-  time_it decode decode clip-1080p.mp4
+  time_it decode gst-launch-1.0 -q filesrc location=clip-1080p.mp4 ! \
+    decodebin ! fakesink sync=false
   for i in "${!thumbs[@]}"; do
     time_it "thumbs$i" "${thumbs[$i]}" clip-1080p.mp4 -o "out$i" \
       --progress never
