@@ -12,8 +12,9 @@
 # to the decode.  --long also makes a 10-minute clip the same way and times
 # `ilgnet-thumbs --fast` on it (x real time).  Clips are kept in DIR
 # (default /tmp/ilgnet-bench) between runs; they are never committed.
-# Needs x264enc (gstreamer1.0-plugins-ugly), bc and /usr/bin/time.  A benchmark, not a test: the
-# machine's load shows in the figures, so compare ratios within one run.
+# Needs x264enc (gstreamer1.0-plugins-ugly), bc and /usr/bin/time.  A
+# benchmark, not a test: the machine's load shows in the figures, so
+# compare ratios within one run.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build="$top/build"
@@ -27,7 +28,8 @@ while [ $# -gt 0 ]; do
     --long) long=1; shift ;;
     --thumbs) thumbs+=("$(realpath "$2")"); shift 2 ;;
     --work) work=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" |
+      sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "bench-thumbs: unknown option $1" >&2; exit 2 ;;
     *) build=$(realpath "$1"); shift ;;
   esac
