@@ -1,11 +1,12 @@
 /* ilgnet-thumbs: the K best thumbnails of a video.
  *
- *   ilgnet-thumbs VIDEO [-k 5] [-o DIR] [--interval 0.5] [--model M]
+ *   ilgnet-thumbs VIDEO [-k 5] [-o DIR] [--interval 0.5] [--model M] [--fast]
  *
  * Writes DIR/thumb-NN.jpg (full resolution, NN = rank), DIR/thumbs.json
  * and DIR/scores.png.  Built on the ilgnet GStreamer element: it scores a
  * frame every --interval seconds while cheap guards measure every frame;
- * see thumbs-picker.h for how the picks are made. */
+ * see thumbs-picker.h for how the picks are made.  --fast decodes only
+ * the keyframes (for long videos): guards and picker work on those. */
 #include "config.h"
 
 #include <errno.h>
@@ -30,6 +31,7 @@ typedef struct
   char *model;
   char *progress;
   char *frames_csv;
+  gboolean fast;
 } Options;
 
 static char *
@@ -70,6 +72,8 @@ write_json (const char *path, const char *video, const Options * o,
   json_builder_add_int_value (b, scan->width);
   json_builder_set_member_name (b, "height");
   json_builder_add_int_value (b, scan->height);
+  json_builder_set_member_name (b, "fast");
+  json_builder_add_boolean_value (b, o->fast);
   json_builder_set_member_name (b, "frames_analysed");
   json_builder_add_int_value (b, scan->n_frames);
   json_builder_set_member_name (b, "frames_scored");
@@ -143,11 +147,13 @@ run (const char *video, Options * o)
   char *uri = NULL;
   char **files = NULL, **paths = NULL;
   GstClockTime *pts = NULL;
+  GstSample **kept = NULL;
   int rc = 1;
 
   IlgnetThumbsScanOptions so = { 0 };
   so.interval = o->interval;
   so.model = o->model;
+  so.fast = o->fast;
   so.progress = ILGNET_PROGRESS_AUTO;
   if (g_strcmp0 (o->progress, "always") == 0)
     so.progress = ILGNET_PROGRESS_ALWAYS;
@@ -183,18 +189,21 @@ run (const char *video, Options * o)
         "be decoded; the file may be truncated or damaged\n", last / 1e9,
         scan.duration / 1e9, video);
 
-  r = ilgnet_thumbs_pick (scan.frames, scan.n_frames, o->k);
+  r = o->fast ? ilgnet_thumbs_pick_keyframes (scan.frames, scan.n_frames,
+      o->k) : ilgnet_thumbs_pick (scan.frames, scan.n_frames, o->k);
   files = g_new0 (char *, r->n_picks + 1);
   paths = g_new0 (char *, r->n_picks + 1);
   pts = g_new0 (GstClockTime, r->n_picks + 1);
+  kept = g_new0 (GstSample *, r->n_picks + 1);
   for (int i = 0; i < r->n_picks; i++) {
     files[i] = g_strdup_printf ("thumb-%02d.jpg", i + 1);
     paths[i] = g_build_filename (o->out_dir, files[i], NULL);
     pts[i] = scan.frames[r->picks[i].frame].time;
+    kept[i] = ilgnet_thumbs_scan_kept (&scan, scan.frames[r->picks[i].frame].pts);
   }
   gint64 t_grab = g_get_monotonic_time ();
-  if (!ilgnet_thumbs_grab (uri, pts, (const char *const *) paths, r->n_picks,
-          JPEG_QUALITY, NULL, &error))
+  if (!ilgnet_thumbs_grab (uri, pts, kept, (const char *const *) paths,
+          r->n_picks, JPEG_QUALITY, NULL, &error))
     goto failed;
   double grab_s = (g_get_monotonic_time () - t_grab) / 1e6;
 
@@ -244,6 +253,7 @@ done:
   g_strfreev (files);
   g_strfreev (paths);
   g_free (pts);
+  g_free (kept);
   g_free (uri);
   ilgnet_thumbs_result_free (r);
   ilgnet_thumbs_scan_clear (&scan);
@@ -259,7 +269,7 @@ failed:
 int
 main (int argc, char **argv)
 {
-  Options o = { 5, NULL, 0.5, NULL, NULL, NULL };
+  Options o = { 5, NULL, 0.5, NULL, NULL, NULL, FALSE };
   GError *error = NULL;
   GOptionEntry entries[] = {
     {"count", 'k', 0, G_OPTION_ARG_INT, &o.k, "How many thumbnails (5)", "K"},
@@ -273,6 +283,9 @@ main (int argc, char **argv)
         "Progress bar: auto (on a terminal), always, never", "WHEN"},
     {"frames-csv", 0, 0, G_OPTION_ARG_FILENAME, &o.frames_csv,
         "Also write what was measured on every frame", "FILE"},
+    {"fast", 0, 0, G_OPTION_ARG_NONE, &o.fast,
+        "Decode keyframes only (long videos): every keyframe is measured "
+        "and scored (at most one per --interval), picks are keyframes", NULL},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("VIDEO");
@@ -288,7 +301,7 @@ main (int argc, char **argv)
   thumbs_plugin_ensure ();
   if (argc != 2) {
     g_printerr ("usage: ilgnet-thumbs VIDEO [-k 5] [-o DIR] [--interval 0.5] "
-        "[--model M]\n");
+        "[--model M] [--fast]\n");
     return 2;
   }
   if (o.k < 1 || o.k > 99 || !(o.interval > 0) || o.interval > 3600) {

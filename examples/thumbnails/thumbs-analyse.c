@@ -145,11 +145,14 @@ perceptual_blur (const guint8 * g, int w, int h)
     float *b = g_new (float, len);
     for (int l = 0; l < lines; l++) {
       const guint8 *p = g + (gsize) l * next;
+      /* A running sum of the REBLUR-wide window (edges repeated). */
+      int s = 0;
+      for (int d = -REBLUR / 2; d <= REBLUR / 2; d++)
+        s += p[CLAMP (d, 0, len - 1) * step];
       for (int i = 0; i < len; i++) {
-        int s = 0;
-        for (int d = -REBLUR / 2; d <= REBLUR / 2; d++)
-          s += p[CLAMP (i + d, 0, len - 1) * step];
         b[i] = s / (float) REBLUR;
+        s += p[MIN (i + REBLUR / 2 + 1, len - 1) * step]
+            - p[MAX (i - REBLUR / 2, 0) * step];
       }
       for (int i = 1; i < len; i++) {
         float df = fabsf ((float) p[i * step] - p[(i - 1) * step]);
@@ -214,7 +217,13 @@ ilgnet_thumbs_analyser_add (IlgnetThumbsAnalyser * a, const guint8 * rgb,
 
   int cell_count[ILGNET_THUMBS_EDGE_CELLS] = { 0 };
   int cell_edges[ILGNET_THUMBS_EDGE_CELLS] = { 0 };
-  for (int y = 1; y < h - 1; y++)
+  /* The grid cell of each column, and of each row below: no division
+   * per pixel. */
+  int *cell_x = g_new (int, w);
+  for (int x = 0; x < w; x++)
+    cell_x[x] = x * ILGNET_THUMBS_GRID / w;
+  for (int y = 1; y < h - 1; y++) {
+    int cell_y = (y * ILGNET_THUMBS_GRID / h) * ILGNET_THUMBS_GRID;
     for (int x = 1; x < w - 1; x++) {
       const guint8 *p = cur.grey + y * w + x;
       int gx = (p[-w + 1] + 2 * p[1] + p[w + 1]) - (p[-w - 1] + 2 * p[-1] +
@@ -222,8 +231,7 @@ ilgnet_thumbs_analyser_add (IlgnetThumbsAnalyser * a, const guint8 * rgb,
       int gy = (p[w - 1] + 2 * p[w] + p[w + 1]) - (p[-w - 1] + 2 * p[-w] +
           p[-w + 1]);
       float mag = sqrtf ((float) (gx * gx + gy * gy)) / 255.f;
-      int cell = (y * ILGNET_THUMBS_GRID / h) * ILGNET_THUMBS_GRID +
-          x * ILGNET_THUMBS_GRID / w;
+      int cell = cell_y + cell_x[x];
       grad += mag;
       cell_count[cell]++;
       if (mag > EDGE_LEVEL) {
@@ -232,6 +240,8 @@ ilgnet_thumbs_analyser_add (IlgnetThumbsAnalyser * a, const guint8 * rgb,
         cell_edges[cell]++;
       }
     }
+  }
+  g_free (cell_x);
   out->sharpness = (w > 2 && h > 2) ? grad / ((w - 2) * (h - 2)) : 0;
   out->blur = perceptual_blur (cur.grey, w, h);
   for (int i = 0; i < ILGNET_THUMBS_EDGE_CELLS; i++)

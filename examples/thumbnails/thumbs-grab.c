@@ -1,9 +1,11 @@
-/* ilgnet-thumbs: the second pass.  Seeking to K frames costs a decode from
- * the previous keyframe each, far cheaper than keeping a full-resolution
- * copy of every candidate during the analysis pass. */
+/* ilgnet-thumbs: the second pass.  Frames kept from the analysis pass are
+ * only encoded; the others are sought: each costs a decode from the
+ * previous keyframe, far cheaper than keeping a full-resolution copy of
+ * every candidate (the analysis keeps only the best-scoring few). */
 #include "thumbs-grab.h"
 
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 
 static void
 on_pad_added (GstElement * dec, GstPad * pad, GstElement * convert)
@@ -66,11 +68,13 @@ sample_time (GstSample * sample)
 static gboolean
 grab_linear (GstElement * pipe, GstElement * sink, const char *uri,
     const GstClockTime * pts, const char *const *paths, int n,
-    GstClockTime * got, GError ** error)
+    GstClockTime * got, gboolean * done, GError ** error)
 {
-  gboolean *done = g_new0 (gboolean, n);
-  int left = n;
+  int left = 0;
   gboolean ok = TRUE;
+
+  for (int i = 0; i < n; i++)
+    left += !done[i];
 
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   while (ok && left > 0) {
@@ -92,17 +96,78 @@ grab_linear (GstElement * pipe, GstElement * sink, const char *uri,
   }
   if (ok && left > 0)
     ok = bus_error (pipe, uri, error);
-  g_free (done);
+  return ok;
+}
+
+/* Encodes the kept frames: appsrc ! videoconvert ! jpegenc ! appsink.
+ * Marks those written in @done. */
+static gboolean
+encode_kept (GstSample * const *kept, const char *const *paths, int n,
+    int quality, GstClockTime * got, gboolean * done, GError ** error)
+{
+  GError *err = NULL;
+  gboolean ok = TRUE;
+  GstElement *pipe = gst_parse_launch ("appsrc name=src format=time "
+      "! videoconvert ! jpegenc name=enc ! appsink name=sink sync=false",
+      &err);
+
+  if (!pipe) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "cannot make the thumbnail pipeline: %s", err->message);
+    g_clear_error (&err);
+    return FALSE;
+  }
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+  GstElement *enc = gst_bin_get_by_name (GST_BIN (pipe), "enc");
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  g_object_set (enc, "quality", quality, NULL);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  for (int i = 0; ok && i < n; i++) {
+    if (!kept[i])
+      continue;
+    GstBuffer *buf = gst_sample_get_buffer (kept[i]);
+    gst_app_src_set_caps (GST_APP_SRC (src), gst_sample_get_caps (kept[i]));
+    gst_app_src_push_buffer (GST_APP_SRC (src), gst_buffer_ref (buf));
+    GstSample *jpeg = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        30 * GST_SECOND);
+    if (!jpeg) {
+      ok = bus_error (pipe, "a kept frame", error);
+      break;
+    }
+    ok = write_sample (jpeg, paths[i], error);
+    gst_sample_unref (jpeg);
+    if (got)
+      got[i] = sample_time (kept[i]);
+    done[i] = ok;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (enc);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
   return ok;
 }
 
 gboolean
 ilgnet_thumbs_grab (const char *uri, const GstClockTime * pts,
-    const char *const *paths, int n, int quality, GstClockTime * got,
-    GError ** error)
+    GstSample * const *kept, const char *const *paths, int n, int quality,
+    GstClockTime * got, GError ** error)
 {
   GError *err = NULL;
   gboolean ok = TRUE;
+  gboolean *done = g_new0 (gboolean, MAX (n, 1));
+  int left = n;
+
+  if (kept) {
+    ok = encode_kept (kept, paths, n, quality, got, done, error);
+    for (int i = 0; i < n; i++)
+      left -= done[i];
+  }
+  if (!ok || left == 0) {
+    g_free (done);
+    return ok;
+  }
+
   GstElement *pipe = gst_parse_launch ("uridecodebin name=dec "
       "expose-all-streams=false "
       "videoconvert name=convert ! jpegenc name=enc ! appsink name=sink "
@@ -112,6 +177,7 @@ ilgnet_thumbs_grab (const char *uri, const GstClockTime * pts,
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
         "cannot make the thumbnail pipeline: %s", err->message);
     g_clear_error (&err);
+    g_free (done);
     return FALSE;
   }
   GstElement *dec = gst_bin_get_by_name (GST_BIN (pipe), "dec");
@@ -130,11 +196,16 @@ ilgnet_thumbs_grab (const char *uri, const GstClockTime * pts,
       GST_STATE_CHANGE_SUCCESS)
     ok = bus_error (pipe, uri, error);
 
+  gboolean first = TRUE;
   for (int i = 0; ok && i < n; i++) {
+    if (done[i])
+      continue;
+    gboolean was_first = first;
+    first = FALSE;
     if (!gst_element_seek_simple (pipe, GST_FORMAT_TIME,
             GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, pts[i])) {
-      if (i == 0) {
-        ok = grab_linear (pipe, sink, uri, pts, paths, n, got, error);
+      if (was_first) {
+        ok = grab_linear (pipe, sink, uri, pts, paths, n, got, done, error);
         break;
       }
       g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
@@ -160,5 +231,6 @@ ilgnet_thumbs_grab (const char *uri, const GstClockTime * pts,
   gst_object_unref (enc);
   gst_object_unref (sink);
   gst_object_unref (pipe);
+  g_free (done);
   return ok;
 }

@@ -7,12 +7,13 @@
 
 G_BEGIN_DECLS
 
-/* Decodes the frames at @pts[0..n-1] of @uri with accurate seeks and
- * writes each as JPEG to @paths[i].  @got[i] (optional) receives the PTS of
- * the frame written. */
+/* Writes the frames at @pts[0..n-1] of @uri as JPEG to @paths[i]: from
+ * @kept[i] when set (the decoded frame, kept from the analysis), else
+ * decoded again with an accurate seek.  @kept may be NULL.  @got[i]
+ * (optional) receives the stream time of the frame written. */
 gboolean ilgnet_thumbs_grab (const char *uri, const GstClockTime * pts,
-    const char *const *paths, int n, int quality, GstClockTime * got,
-    GError ** error);
+    GstSample * const *kept, const char *const *paths, int n, int quality,
+    GstClockTime * got, GError ** error);
 
 G_END_DECLS
 

@@ -37,6 +37,9 @@
 #define ENDS_SHARE 0.03
 #define ENDS_MAX (3 * GST_SECOND)
 #define MIN_SHOT_FRAMES 5
+/* Keyframes only (ilgnet-thumbs --fast): frames are a second or more
+ * apart, so a shot needs two of them, not five. */
+#define MIN_SHOT_KEYFRAMES 2
 #define KMEANS_ROUNDS 25
 
 typedef struct
@@ -197,7 +200,8 @@ find_cuts (const IlgnetThumbsFrame * f, int n)
 }
 
 static void
-find_shots (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n)
+find_shots (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n,
+    int min_shot_frames)
 {
   const guint8 breaks = ILGNET_THUMBS_DARK | ILGNET_THUMBS_UNIFORM |
       ILGNET_THUMBS_TRANSITION;
@@ -225,7 +229,7 @@ find_shots (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n)
   for (int i = 0; i <= n; i++) {
     if (shot >= 0 && (gap[i] || cut[i])) {
       /* Close the current shot; too short ones are flashes, not shots. */
-      if (i - start < MIN_SHOT_FRAMES) {
+      if (i - start < min_shot_frames) {
         for (int j = start; j < i; j++)
           r->shot[j] = -1;
         n_shots--;
@@ -499,8 +503,8 @@ choose (IlgnetThumbsResult * r, const IlgnetThumbsFrame * f, int n, int k,
   g_free (shots);
 }
 
-IlgnetThumbsResult *
-ilgnet_thumbs_pick (const IlgnetThumbsFrame * f, int n, int k)
+static IlgnetThumbsResult *
+pick (const IlgnetThumbsFrame * f, int n, int k, int min_shot_frames)
 {
   IlgnetThumbsResult *r = g_new0 (IlgnetThumbsResult, 1);
   r->n_frames = n;
@@ -513,7 +517,7 @@ ilgnet_thumbs_pick (const IlgnetThumbsFrame * f, int n, int k)
     return r;
 
   apply_guards (r, f, n);
-  find_shots (r, f, n);
+  find_shots (r, f, n, min_shot_frames);
 
   /* Frames the guards accept first; only if they cannot give K picks
    * (even several per shot), frames passing the capped guards too. */
@@ -559,4 +563,16 @@ ilgnet_thumbs_flaw_name (guint8 flaws)
   if (flaws & ILGNET_THUMBS_ENDS)
     return "ends";
   return "ok";
+}
+
+IlgnetThumbsResult *
+ilgnet_thumbs_pick (const IlgnetThumbsFrame * f, int n, int k)
+{
+  return pick (f, n, k, MIN_SHOT_FRAMES);
+}
+
+IlgnetThumbsResult *
+ilgnet_thumbs_pick_keyframes (const IlgnetThumbsFrame * f, int n, int k)
+{
+  return pick (f, n, k, MIN_SHOT_KEYFRAMES);
 }

@@ -55,6 +55,9 @@ typedef struct
  * usable scored frames exist. */
 IlgnetThumbsResult *ilgnet_thumbs_pick (const IlgnetThumbsFrame * frames,
     int n_frames, int k);
+/* The same on keyframes only (a sparse stream): shorter shots count. */
+IlgnetThumbsResult *ilgnet_thumbs_pick_keyframes (const IlgnetThumbsFrame *
+    frames, int n_frames, int k);
 void ilgnet_thumbs_result_free (IlgnetThumbsResult * result);
 
 /* A short word for the worst flaw in @flaws ("dark", "blur", ...), or "ok". */

@@ -5,7 +5,15 @@
  *
  * Scores arrive as the element's "ilgnet" messages, caught in a bus sync
  * handler so none is lost or queued for long; the features of every frame
- * are measured in the appsink callback. */
+ * are measured in the appsink callback.
+ *
+ * The frames the element scores are also copied at full size as they leave
+ * it (the best-scoring ones, within a memory budget), so that most
+ * thumbnails are written without seeking and decoding again.  Decoding may
+ * run ahead of scoring by a queue of frames, so that the two overlap.
+ *
+ * Fast mode drops every frame but keyframes before the decoder (a probe on
+ * the decoder's sink pad): nothing else is decoded. */
 #include "thumbs-scan.h"
 
 #include <gst/app/gstappsink.h>
@@ -32,7 +40,95 @@ typedef struct
   GstClockTime last_pts;
   int width, height;
   char *model_name;             /* from the first result */
+  GArray *kept;                 /* IlgnetThumbsKept */
+  gsize kept_bytes;
+  gboolean fast;
 } Scan;
+
+/* Copies the frame the element just scored (its result came before the
+ * frame left the element: mode=sync), evicting the lowest-scored kept
+ * frame when over the budget. */
+static GstPadProbeReturn
+on_element_output (GstPad * pad, GstPadProbeInfo * info, Scan * s)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  gsize size = gst_buffer_get_size (buf);
+  float score = 0;
+  gboolean scored = FALSE;
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts) || size > ILGNET_THUMBS_KEEP_BYTES)
+    return GST_PAD_PROBE_OK;
+  g_mutex_lock (&s->lock);
+  if (s->scores->len) {
+    const Score *last = &g_array_index (s->scores, Score, s->scores->len - 1);
+    scored = last->pts == pts;
+    score = last->score;
+  }
+  g_mutex_unlock (&s->lock);
+  if (!scored)
+    return GST_PAD_PROBE_OK;
+
+  while (s->kept_bytes + size > ILGNET_THUMBS_KEEP_BYTES) {
+    guint worst = 0;
+    if (s->kept->len == 0)
+      return GST_PAD_PROBE_OK;
+    for (guint i = 1; i < s->kept->len; i++)
+      if (g_array_index (s->kept, IlgnetThumbsKept, i).score <
+          g_array_index (s->kept, IlgnetThumbsKept, worst).score)
+        worst = i;
+    IlgnetThumbsKept *w = &g_array_index (s->kept, IlgnetThumbsKept, worst);
+    if (w->score >= score)
+      return GST_PAD_PROBE_OK;
+    s->kept_bytes -= gst_buffer_get_size (gst_sample_get_buffer (w->sample));
+    gst_sample_unref (w->sample);
+    g_array_remove_index_fast (s->kept, worst);
+  }
+
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  const GstSegment *seg = NULL;
+  if (ev)
+    gst_event_parse_segment (ev, &seg);
+  /* A deep copy: the decoder's buffer goes back to its pool. */
+  GstBuffer *copy = gst_buffer_copy_deep (buf);
+  IlgnetThumbsKept k = { pts, score, gst_sample_new (copy, caps, seg, NULL) };
+  gst_buffer_unref (copy);
+  if (caps)
+    gst_caps_unref (caps);
+  if (ev)
+    gst_event_unref (ev);
+  g_array_append_val (s->kept, k);
+  s->kept_bytes += size;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Fast mode: only keyframes are decoded. */
+static GstPadProbeReturn
+drop_delta_units (GstPad * pad, GstPadProbeInfo * info, gpointer unused)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  return GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT) ?
+      GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
+static void
+on_element_added (GstBin * bin, GstBin * sub, GstElement * element,
+    Scan * s)
+{
+  GstElementFactory *f = gst_element_get_factory (element);
+  const char *klass = f ? gst_element_factory_get_metadata (f,
+      GST_ELEMENT_METADATA_KLASS) : NULL;
+  if (!s->fast || !klass || !strstr (klass, "Decoder")
+      || !strstr (klass, "Video"))
+    return;
+  GstPad *sink = gst_element_get_static_pad (element, "sink");
+  if (sink) {
+    gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER,
+        (GstPadProbeCallback) drop_delta_units, NULL, NULL);
+    gst_object_unref (sink);
+  }
+}
 
 static void
 on_pad_added (GstElement * dec, GstPad * pad, Scan * s)
@@ -254,6 +350,8 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
   s.frames = g_array_new (FALSE, FALSE, sizeof (IlgnetThumbsFrame));
   s.scores = g_array_new (FALSE, FALSE, sizeof (Score));
   s.analyser = ilgnet_thumbs_analyser_new ();
+  s.kept = g_array_new (FALSE, FALSE, sizeof (IlgnetThumbsKept));
+  s.fast = opt->fast;
   s.last_pts = GST_CLOCK_TIME_NONE;
   g_mutex_init (&s.lock);
 
@@ -262,9 +360,16 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
       FALSE, NULL);
   gst_caps_unref (vcaps);
   g_signal_connect (dec, "pad-added", G_CALLBACK (on_pad_added), &s);
-  /* Decoding may run ahead of scoring, a few frames at most. */
-  g_object_set (el[0], "max-size-buffers", 4, "max-size-time", (guint64) 0,
-      "max-size-bytes", 0, NULL);
+  g_signal_connect (dec, "deep-element-added", G_CALLBACK (on_element_added),
+      &s);
+  /* Decoding runs ahead while a frame is scored (mode=sync holds it), by
+   * up to 32 frames or 64 MB of them. */
+  g_object_set (el[0], "max-size-buffers", 32, "max-size-time", (guint64) 0,
+      "max-size-bytes", 64 * 1024 * 1024, NULL);
+  GstPad *out_pad = gst_element_get_static_pad (el[2], "src");
+  gst_pad_add_probe (out_pad, GST_PAD_PROBE_TYPE_BUFFER,
+      (GstPadProbeCallback) on_element_output, &s, NULL);
+  gst_object_unref (out_pad);
   gst_util_set_object_arg (G_OBJECT (s.ilgnet), "mode", "sync");
   g_object_set (s.ilgnet, "post-messages", TRUE, NULL);
   if (opt->model)
@@ -383,6 +488,9 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
     out->height = s.height;
     if (!GST_CLOCK_TIME_IS_VALID (out->duration) && out->n_frames)
       out->duration = out->frames[out->n_frames - 1].time;
+    out->n_kept = s.kept->len;
+    out->kept = (IlgnetThumbsKept *) g_array_free (s.kept, FALSE);
+    s.kept = NULL;
   }
   out->seconds = (g_get_monotonic_time () - start) / 1e6;
 
@@ -392,15 +500,32 @@ ilgnet_thumbs_scan (const IlgnetThumbsScanOptions * opt,
   if (s.frames)
     g_array_free (s.frames, TRUE);
   g_array_free (s.scores, TRUE);
+  for (guint i = 0; s.kept && i < s.kept->len; i++)
+    gst_sample_unref (g_array_index (s.kept, IlgnetThumbsKept, i).sample);
+  if (s.kept)
+    g_array_free (s.kept, TRUE);
   ilgnet_thumbs_analyser_free (s.analyser);
   g_free (s.model_name);
   g_mutex_clear (&s.lock);
   return ok;
 }
 
+GstSample *
+ilgnet_thumbs_scan_kept (const IlgnetThumbsScan * scan, GstClockTime pts)
+{
+  for (int i = 0; i < scan->n_kept; i++)
+    if (scan->kept[i].pts == pts)
+      return scan->kept[i].sample;
+  return NULL;
+}
+
 void
 ilgnet_thumbs_scan_clear (IlgnetThumbsScan * scan)
 {
+  for (int i = 0; i < scan->n_kept; i++)
+    gst_sample_unref (scan->kept[i].sample);
+  g_clear_pointer (&scan->kept, g_free);
+  scan->n_kept = 0;
   g_clear_pointer (&scan->frames, g_free);
   g_clear_pointer (&scan->model_name, g_free);
 }

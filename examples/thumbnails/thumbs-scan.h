@@ -1,6 +1,8 @@
 /* ilgnet-thumbs: the analysis pass.  Decodes the whole video once; the
  * ilgnet element scores sampled frames, and a small copy of every frame is
- * measured for the guards, shot detection and clustering. */
+ * measured for the guards, shot detection and clustering.  With fast set,
+ * only keyframes reach the decoder: the guards and the picker then work on
+ * that sparser stream. */
 #ifndef ILGNET_THUMBS_SCAN_H
 #define ILGNET_THUMBS_SCAN_H
 
@@ -16,7 +18,19 @@ typedef struct
   const char *model;            /* NULL: the element's default */
   double interval;              /* seconds between scored frames */
   IlgnetProgressMode progress;
+  gboolean fast;                /* decode keyframes only */
 } IlgnetThumbsScanOptions;
+
+/* A scored frame kept at full size during the pass (a copy of the decoded
+ * buffer, its caps and segment), so that writing it as a thumbnail needs
+ * no seek.  The best-scoring ones are kept, up to ILGNET_THUMBS_KEEP_BYTES. */
+#define ILGNET_THUMBS_KEEP_BYTES (256 * 1024 * 1024)
+typedef struct
+{
+  GstClockTime pts;
+  float score;
+  GstSample *sample;
+} IlgnetThumbsKept;
 
 typedef struct
 {
@@ -27,7 +41,13 @@ typedef struct
   int width, height;            /* of the decoded video */
   GstClockTime duration;        /* GST_CLOCK_TIME_NONE when unknown */
   double seconds;               /* wall time the pass took */
+  IlgnetThumbsKept *kept;       /* in no particular order */
+  int n_kept;
 } IlgnetThumbsScan;
+
+/* The kept full-size frame with buffer timestamp @pts, or NULL. */
+GstSample *ilgnet_thumbs_scan_kept (const IlgnetThumbsScan * scan,
+    GstClockTime pts);
 
 /* Runs the pass.  FALSE with @error (one line) when the file cannot be
  * read or decoded, has no video, or the element is missing. */

@@ -26,6 +26,9 @@ if [ $want_tests = 1 ]; then
   tests=enabled
   pkgs+=(python3-numpy python3-opencv python3-torch python3-torchvision valgrind
     strace)
+  # x264enc: e2e-thumbs-fast makes an H.264 clip (as does
+  # examples/thumbnails/bench-thumbs.sh).
+  pkgs+=(gstreamer1.0-plugins-ugly)
   # Python through GObject introspection (examples/python, e2e-python): the
   # GIR is built (introspection=enabled) and read by PyGObject.
   pkgs+=(gobject-introspection libgirepository1.0-dev python3-gi
