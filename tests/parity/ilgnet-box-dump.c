@@ -5,10 +5,12 @@
  * frame) with ilgnet_score_boxes() (one trunk pass a frame) and prints a
  * line per box: "FRAME BOX X Y W H SCORE" (+ " CROPSCORE" with --crops: the
  * box cropped, squashed to the model's input and scored by a full pass,
- * the direct reference).  --dump PREFIX writes the named --blob values of
- * the first frame's run (all boxes; trunk maps are image 0) to
- * PREFIX000.f32, ... for the RoI parity test; --time prints ms per frame
- * of both methods to stderr. */
+ * the direct reference); --boxes N keeps the first N anchors.  --dump
+ * PREFIX writes the named --blob values of each frame's run (all boxes;
+ * trunk maps are image 0) to PREFIX000.f32, ... (one frame) or
+ * PREFIXFFFF-000.f32, ... (frame FFFF of several): for the RoI parity test
+ * and the framing heads' training (models/train/framing_heads.py); --time
+ * prints ms per frame of both methods to stderr. */
 #include "ilgnet.h"
 
 #include <stdio.h>
@@ -18,7 +20,7 @@
 static gboolean opt_crops, opt_time;
 static gchar *opt_dump;
 static gchar **opt_blobs;
-static gint opt_threads = 0;
+static gint opt_threads = 0, opt_boxes = ILGNET_N_ANCHORS;
 
 static GOptionEntry entries[] = {
   {"crops", 0, 0, G_OPTION_ARG_NONE, &opt_crops,
@@ -27,6 +29,8 @@ static GOptionEntry entries[] = {
   {"blob", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_blobs, "Blob to dump",
       "NAME"},
   {"threads", 't', 0, G_OPTION_ARG_INT, &opt_threads, "Threads", "N"},
+  {"boxes", 0, 0, G_OPTION_ARG_INT, &opt_boxes,
+      "Score the first N anchors only (default all)", "N"},
   {"time", 0, 0, G_OPTION_ARG_NONE, &opt_time, "Print timings", NULL},
   {NULL}
 };
@@ -40,7 +44,7 @@ fail (GError * error)
 }
 
 static gboolean
-dump_blobs (IlgnetSession * s, int n, GError ** error)
+dump_blobs (IlgnetSession * s, int n, int frame, GError ** error)
 {
   int b;
 
@@ -53,15 +57,17 @@ dump_blobs (IlgnetSession * s, int n, GError ** error)
     if (!v)
       return FALSE;
     size = (gsize) shape[1] * shape[2] * shape[3];
-    path = g_strdup_printf ("%s%03d.f32", opt_dump, b);
+    path = frame < 0 ? g_strdup_printf ("%s%03d.f32", opt_dump, b)
+        : g_strdup_printf ("%s%04d-%03d.f32", opt_dump, frame, b);
     f = fopen (path, "wb");
     if (!f || fwrite (v, 4, size * n, f) != size * n || fclose (f) != 0) {
       g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_IO, "cannot write %s",
           path);
       return FALSE;
     }
-    printf ("# blob %s %d %d %d\n", opt_blobs[b], shape[1], shape[2],
-        shape[3]);
+    if (frame <= 0)
+      printf ("# blob %s %d %d %d\n", opt_blobs[b], shape[1], shape[2],
+          shape[3]);
     g_free (path);
   }
   return TRUE;
@@ -100,7 +106,8 @@ main (int argc, char **argv)
     return 1;
   }
   nf = len / per;
-  n = ilgnet_frame_anchors (w, h, rects, ILGNET_N_ANCHORS);
+  n = ilgnet_frame_anchors (w, h, rects, CLAMP (opt_boxes, 1,
+          ILGNET_N_ANCHORS));
   bs = ilgnet_box_session_new (model, w, h, n, opt_threads,
       opt_dump ? ILGNET_SESSION_KEEP_BLOBS : 0, &error);
   if (!bs)
@@ -115,7 +122,7 @@ main (int argc, char **argv)
     if (!ilgnet_score_boxes (bs, &img, rects, n, scores, &error))
       return fail (error);
     t_box += g_get_monotonic_time () - t0;
-    if (f == 0 && opt_dump && !dump_blobs (bs, n, &error))
+    if (opt_dump && !dump_blobs (bs, n, nf > 1 ? f : -1, &error))
       return fail (error);
     if (cs) {
       const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (model);
