@@ -787,6 +787,73 @@ test_stretch_reuse (void)
   model_builder_free (mb);
 }
 
+
+/* ROIAveragePooling with no boxes set pools the whole map: at its
+ * reference size the windows are the AVE Pooling's own (4x4 blocks); on a
+ * map 1.5x as large they stretch to 6x6 blocks; at 9x9 for a reference of
+ * 4x4 (scale 2.25) windows end mid-cell, against the map upsampled 2x
+ * (nearest) and averaged over whole 9x9 cells. */
+static void
+test_roipool (void)
+{
+  static const struct
+  {
+    int H, W, oh, ow, k, s, rh, rw;
+  } cases[] = {
+    {8, 12, 2, 3, 4, 4, 8, 12},
+    {12, 18, 2, 3, 4, 4, 8, 12},
+    {9, 9, 2, 2, 2, 2, 4, 4},
+  };
+  guint ci;
+  const int C = 3;
+
+  for (ci = 0; ci < G_N_ELEMENTS (cases); ci++) {
+    int H = cases[ci].H, W = cases[ci].W, oh = cases[ci].oh, ow = cases[ci].ow;
+    ModelBuilder *mb = model_builder_new (C, H, W);
+    char *param = g_strdup_printf ("\"pooled\": [%d, %d], \"kernel\": [%d, %d], "
+        "\"stride\": [%d, %d], \"ref\": [%d, %d]", oh, ow, cases[ci].k,
+        cases[ci].k, cases[ci].s, cases[ci].s, cases[ci].rh, cases[ci].rw);
+    gsize per_in = (gsize) C * H * W, per = (gsize) C * oh * ow;
+    float *x = g_new (float, per_in * 2), *want = g_new0 (float, per * 2);
+    char *path, *what;
+    int n, c, py, px, y, x2;
+
+    fill_random (rnd, x, per_in * 2, -1, 1);
+    model_builder_add_layer (mb, "roi", "ROIAveragePooling", NAMES ("data"),
+        "roi", NONE, param);
+    model_builder_set_output (mb, "roi", 0);
+    path = model_builder_write (mb);
+    /* reference: the map upsampled 2x, each window an integer range of
+     * half-cells (all cases have windows on half-cell edges) */
+    for (n = 0; n < 2; n++)
+      for (c = 0; c < C; c++)
+        for (py = 0; py < oh; py++)
+          for (px = 0; px < ow; px++) {
+            double sy = 2.0 * H / cases[ci].rh, sx = 2.0 * W / cases[ci].rw;
+            int y0 = (int) (py * cases[ci].s * sy + 0.5);
+            int y1 = (int) ((py * cases[ci].s + cases[ci].k) * sy + 0.5);
+            int x0 = (int) (px * cases[ci].s * sx + 0.5);
+            int x1 = (int) ((px * cases[ci].s + cases[ci].k) * sx + 0.5);
+            double acc = 0;
+            for (y = y0; y < y1; y++)
+              for (x2 = x0; x2 < x1; x2++)
+                acc += x[n * per_in + ((gsize) c * H + y / 2) * W + x2 / 2];
+            want[n * per + ((gsize) c * oh + py) * ow + px] =
+                acc / ((y1 - y0) * (x1 - x0));
+          }
+    what = g_strdup_printf ("roipool %dx%d -> %dx%d (ref %dx%d)", H, W, oh,
+        ow, cases[ci].rh, cases[ci].rw);
+    check_variants (what, path, x, 2, "roi", want, per, 1e-5);
+    g_unlink (path);
+    g_free (path);
+    g_free (what);
+    g_free (param);
+    g_free (x);
+    g_free (want);
+    model_builder_free (mb);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -798,6 +865,7 @@ main (int argc, char **argv)
   test_inner_product ();
   test_graph ();
   test_stretch_reuse ();
+  test_roipool ();
   g_rand_free (rnd);
   return check_finish ("layer");
 }
