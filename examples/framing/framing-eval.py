@@ -23,7 +23,9 @@ WORKDIR --test; never training or validation photos):
 Every frame's 55 candidates (ilgnet_frame_anchors: the whole frame, then
 6 sizes x 3 x 3 positions) are scored from one trunk pass
 (ilgnet_score_boxes, via the ilgnet-box-dump tool); --crops also scores
-each candidate by a full pass of its crop (the costly reference).
+each candidate by a full pass of its crop (the costly reference); --old
+scores the element's crop=multi candidates (ilgnet_multi_crops, 16) by
+full passes, the method this replaces.
 
 Suggestion rule (fixed before measuring): the best-scoring candidate, but
 the whole frame unless the best beats it by more than MARGIN (0.02): a
@@ -96,13 +98,16 @@ def keep_case(photos, i):
     return cv2.resize(cut_16x9(photos[i]), (W, H), interpolation=cv2.INTER_AREA)
 
 
-def score_frames(tool, model, frames, tmp, crops=False):
-    """Per frame: (rects, one-pass scores, crop scores or None)."""
+def score_frames(tool, model, frames, tmp, crops=False, multi=False):
+    """Per frame: (rects, one-pass scores, crop scores or None); with
+    @multi, crop=multi's 16 candidates scored by full passes instead."""
     path = os.path.join(tmp, "frames.rgb")
     np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames]).tofile(path)
     cmd = [tool, model, path, str(W), str(H), "--time"]
     if crops:
         cmd.append("--crops")
+    if multi:
+        cmd.append("--multi")
     p = subprocess.run(cmd, check=True, capture_output=True, text=True)
     sys.stderr.write(p.stderr)
     rows = np.array([[float(v) for v in l.split()] for l in p.stdout.splitlines()])
@@ -129,6 +134,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="first N photos only")
     ap.add_argument("--crops", action="store_true",
                     help="also rank by a full pass per candidate (slow)")
+    ap.add_argument("--old", action="store_true",
+                    help="also crop=multi's 16 candidates by full passes (the old method)")
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args()
@@ -146,18 +153,21 @@ def main():
         res = score_frames(a.box_tool, a.model, [c[0] for c in cases] + keeps,
                            tmp, a.crops)
         st = score_frames(a.box_tool, a.model, static, tmp)
+        old = score_frames(a.box_tool, a.model, [c[0] for c in cases] + keeps,
+                           tmp, multi=True) if a.old else None
     cw, ch = int(round(W * SIDE)), int(round(H * SIDE))
     centre = ((W - cw) // 2, (H - ch) // 2, cw, ch)
     fig = {"n": n, "methods": {}}
-    methods = [("one-pass", 1)] + ([("per-crop", 2)] if a.crops else [])
-    for name, col in methods:
+    methods = [("one-pass", 1, res)] + ([("per-crop", 2, res)] if a.crops else []) \
+        + ([("crop=multi (16)", 1, old)] if old else [])
+    for name, col, rr in methods:
         ious, kinds, keep = [], {}, 0
-        for (frame, target, kind), r in zip(cases, res[:n]):
+        for (frame, target, kind), r in zip(cases, rr[:n]):
             rects, sc = r[0], r[col]
             v = iou(rects[suggest(rects, sc)], target)
             ious.append(v)
             kinds.setdefault(kind, []).append(v)
-        for r in res[n:]:
+        for r in rr[n:]:
             keep += suggest(r[0], r[col]) == 0
         fig["methods"][name] = {
             "iou": float(np.mean(ious)),

@@ -5,7 +5,9 @@
  * frame) with ilgnet_score_boxes() (one trunk pass a frame) and prints a
  * line per box: "FRAME BOX X Y W H SCORE" (+ " CROPSCORE" with --crops: the
  * box cropped, squashed to the model's input and scored by a full pass,
- * the direct reference); --boxes N keeps the first N anchors.  --dump
+ * the direct reference); --boxes N keeps the first N anchors; --multi
+ * scores crop=multi's candidates (ilgnet_multi_crops) by full passes
+ * instead, SCORE being their crop scores.  --dump
  * PREFIX writes the named --blob values of each frame's run (all boxes;
  * trunk maps are image 0) to PREFIX000.f32, ... (one frame) or
  * PREFIXFFFF-000.f32, ... (frame FFFF of several): for the RoI parity test
@@ -17,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static gboolean opt_crops, opt_time;
+static gboolean opt_crops, opt_time, opt_multi;
 static gchar *opt_dump;
 static gchar **opt_blobs;
 static gint opt_threads = 0, opt_boxes = ILGNET_N_ANCHORS;
@@ -29,6 +31,9 @@ static GOptionEntry entries[] = {
   {"blob", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_blobs, "Blob to dump",
       "NAME"},
   {"threads", 't', 0, G_OPTION_ARG_INT, &opt_threads, "Threads", "N"},
+  {"multi", 0, 0, G_OPTION_ARG_NONE, &opt_multi,
+      "Score ilgnet_multi_crops() (crop=multi's 16) by full passes only",
+      NULL},
   {"boxes", 0, 0, G_OPTION_ARG_INT, &opt_boxes,
       "Score the first N anchors only (default all)", "N"},
   {"time", 0, 0, G_OPTION_ARG_NONE, &opt_time, "Print timings", NULL},
@@ -80,8 +85,8 @@ main (int argc, char **argv)
   GError *error = NULL;
   IlgnetModel *model;
   IlgnetSession *bs, *cs = NULL;
-  IlgnetRect rects[ILGNET_N_ANCHORS];
-  float scores[ILGNET_N_ANCHORS], cscores[ILGNET_N_ANCHORS];
+  IlgnetRect rects[MAX (ILGNET_N_ANCHORS, ILGNET_MAX_CROPS)];
+  float scores[G_N_ELEMENTS (rects)], cscores[G_N_ELEMENTS (rects)];
   char *buf;
   gsize len, per;
   int w, h, n, f, i, nf;
@@ -108,9 +113,12 @@ main (int argc, char **argv)
   nf = len / per;
   n = ilgnet_frame_anchors (w, h, rects, CLAMP (opt_boxes, 1,
           ILGNET_N_ANCHORS));
-  bs = ilgnet_box_session_new (model, w, h, n, opt_threads,
-      opt_dump ? ILGNET_SESSION_KEEP_BLOBS : 0, &error);
-  if (!bs)
+  if (opt_multi) {
+    n = ilgnet_multi_crops (w, h, rects, ILGNET_MAX_CROPS);
+    opt_crops = TRUE;
+    bs = NULL;
+  } else if (!(bs = ilgnet_box_session_new (model, w, h, n, opt_threads,
+              opt_dump ? ILGNET_SESSION_KEEP_BLOBS : 0, &error)))
     return fail (error);
   if (opt_crops && !(cs = ilgnet_session_new (model, 8, opt_threads, &error)))
     return fail (error);
@@ -119,10 +127,10 @@ main (int argc, char **argv)
       ILGNET_PIXEL_RGB
     };
     gint64 t0 = g_get_monotonic_time ();
-    if (!ilgnet_score_boxes (bs, &img, rects, n, scores, &error))
+    if (bs && !ilgnet_score_boxes (bs, &img, rects, n, scores, &error))
       return fail (error);
     t_box += g_get_monotonic_time () - t0;
-    if (opt_dump && !dump_blobs (bs, n, nf > 1 ? f : -1, &error))
+    if (bs && opt_dump && !dump_blobs (bs, n, nf > 1 ? f : -1, &error))
       return fail (error);
     if (cs) {
       const IlgnetInputSpec *spec = ilgnet_model_get_input_spec (model);
@@ -144,20 +152,22 @@ main (int argc, char **argv)
     }
     for (i = 0; i < n; i++) {
       printf ("%d %d %d %d %d %d %.7g", f, i, rects[i].x, rects[i].y,
-          rects[i].width, rects[i].height, scores[i]);
-      if (cs)
+          rects[i].width, rects[i].height, bs ? scores[i] : cscores[i]);
+      if (cs && bs)
         printf (" %.7g", cscores[i]);
       printf ("\n");
     }
   }
-  if (opt_time) {
+  if (opt_time && bs) {
     fprintf (stderr, "one pass: %.1f ms/frame for %d boxes\n",
         t_box / 1000.0 / nf, n);
-    if (cs)
-      fprintf (stderr, "per crop: %.1f ms/frame for %d boxes\n",
+  }
+  if (opt_time && cs) {
+    fprintf (stderr, "per crop: %.1f ms/frame for %d boxes\n",
           t_crop / 1000.0 / nf, n);
   }
-  ilgnet_session_free (bs);
+  if (bs)
+    ilgnet_session_free (bs);
   if (cs)
     ilgnet_session_free (cs);
   ilgnet_model_unref (model);
