@@ -173,7 +173,7 @@ def surroundings(kind, photo, others, rng, box):
 KINDS = ("reflect", "tilted", "blur", "wall", "mosaic")
 
 
-def composition_frames(photo_list, rng, per_photo):
+def composition_frames(photo_list, rng, per_photo, neg_iou=0.6, full_side=0.76):
     """Frames and their (positive box index, negative box indices) lists
     over the anchors of the frame; plus cross-frame pairs (frame i whole >
     frame j whole)."""
@@ -189,13 +189,13 @@ def composition_frames(photo_list, rng, per_photo):
             kind = KINDS[(i * per_photo + r) % len(KINDS)]
             frame = surroundings(kind, photo, others, rng, box).copy()
             frame[box[1]:box[1] + box[3], box[0]:box[0] + box[2]] = photo
-            negs = [k for k in range(len(A)) if k != pos and iou(A[k], box) < 0.6]
+            negs = [k for k in range(len(A)) if k != pos and iou(A[k], box) < neg_iou]
             negs = [0] + list(rng.choice([k for k in negs if k != 0], 9, replace=False))
             frames.append(frame)
             pairs.append((pos, negs))
         # the photo filling the frame: whole > sub-crops; whole > shifted/tilted
         full = cv2.resize(cut(img, W / H, rng, 0.05), (W, H), interpolation=cv2.INTER_AREA)
-        small = [k for k in range(1, len(A)) if A[k][2] <= W * 0.76]
+        small = [k for k in range(1, len(A)) if A[k][2] <= W * full_side]
         frames.append(full)
         pairs.append((0, list(rng.choice(small, 8, replace=False))))
         if rng.random() < 0.5:
@@ -255,6 +255,11 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-5)
     ap.add_argument("--distill", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--neg-iou", type=float, default=0.6,
+                    help="anchors below this IoU with the placed photo are its negatives")
+    ap.add_argument("--full-side", type=float, default=0.76,
+                    help="sub-crops up to this side ranked below a photo filling the frame")
+    ap.add_argument("--tag", default="comp", help="feature cache name of the composition frames")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
@@ -264,10 +269,11 @@ def main():
     rng = np.random.default_rng(a.seed)
 
     # composition frames: boxes kept per frame = positive + negatives
-    frames, pairs, cross = composition_frames(train_photos, rng, a.per_photo)
+    frames, pairs, cross = composition_frames(train_photos, rng, a.per_photo,
+                                              a.neg_iou, a.full_side)
     keep = [[p] + list(n) for p, n in pairs]
     print("composition: %d frames from %d training photos" % (len(frames), len(train_photos)))
-    comp = extract(a.box_tool, a.model, frames, W, H, 55, keep, outdir, "comp")
+    comp = extract(a.box_tool, a.model, frames, W, H, 55, keep, outdir, a.tag)
     # degradation pairs at the model's own input (whole frame = the model)
     kinds, probs = train.kind_probs()
     dfr = []
