@@ -61,6 +61,12 @@ roi_infer (IlgnetLayerBuild * b, GError ** error)
     ILGNET_FAIL (ILGNET_ERROR_SHAPE, "%s: %dx%d windows of %dx%d, stride "
         "%dx%d do not fit the %dx%d reference map", b->what, p->oh, p->ow,
         p->kh, p->kw, p->sh, p->sw, p->rh, p->rw);
+  /* the weight tables pool_box() allocates per run */
+  if ((gint64) p->ow * ((gint64) p->kw * b->in[0]->w / p->rw + 3) > (1 << 24)
+      || (gint64) p->oh * ((gint64) p->kh * b->in[0]->h / p->rh + 3) >
+      (1 << 24))
+    ILGNET_FAIL (ILGNET_ERROR_SHAPE, "%s: windows too large for a %dx%d map",
+        b->what, b->in[0]->h, b->in[0]->w);
   b->out.c = b->in[0]->c;
   b->out.h = p->oh;
   b->out.w = p->ow;
