@@ -854,6 +854,106 @@ test_roipool (void)
   }
 }
 
+/* ilgnet_box_session_new / ilgnet_score_boxes on a small net (1x1 conv,
+ * AVE pooling head, InnerProduct, Softmax): the whole frame scores as the
+ * model itself (the frame has the model's aspect, so the trunk runs at the
+ * model's size), for any batch of boxes; errors: too many boxes, a box
+ * outside the frame, a model without an AVE head. */
+static void
+test_box_session (void)
+{
+  const int C = 3, H = 8, W = 12, IW = 24, IH = 16;
+  int pass;
+
+  for (pass = 0; pass < 2; pass++) {
+    ModelBuilder *mb = model_builder_new (C, H, W);
+    float wc[4 * 3], bc[4], wf[2 * 4 * 6], bf[2], score, scores[4];
+    gint64 sc[4] = { 4, 3, 1, 1 }, s4 = 4, sf[2] = { 2, 24 }, s2 = 2;
+    const char *t_wc, *t_bc, *t_wf, *t_bf;
+    guint8 *pix = g_new (guint8, IW * IH * 3);
+    IlgnetImage img = { pix, IW, IH, IW * 3, ILGNET_PIXEL_RGB };
+    IlgnetRect boxes[4] = { {0, 0, IW, IH}, {0, 0, 12, 8}, {6, 4, 18, 12},
+    {0, 0, IW, IH}
+    };
+    GError *err = NULL;
+    IlgnetModel *m;
+    IlgnetSession *s, *bs;
+    char *path;
+    int i;
+
+    /* pixels are 0..255: small weights keep the softmax off 0 and 1 */
+    fill_random (rnd, wc, 12, -0.01, 0.01);
+    fill_random (rnd, bc, 4, -1, 1);
+    fill_random (rnd, wf, 48, -0.5, 0.5);
+    fill_random (rnd, bf, 2, -1, 1);
+    for (i = 0; i < IW * IH * 3; i++)
+      pix[i] = g_rand_int_range (rnd, 0, 256);
+    t_wc = model_builder_add_tensor (mb, "f32", wc, sc, 4);
+    t_bc = model_builder_add_tensor (mb, "f32", bc, &s4, 1);
+    t_wf = model_builder_add_tensor (mb, "f32", wf, sf, 2);
+    t_bf = model_builder_add_tensor (mb, "f32", bf, &s2, 1);
+    model_builder_add_layer (mb, "c", "Convolution", NAMES ("data"), "c",
+        NAMES (t_wc, t_bc), "\"num_output\":4,\"kernel\":[1,1]");
+    model_builder_add_layer (mb, "c_relu", "ReLU", NAMES ("c"), "c", NONE,
+        "");
+    model_builder_add_layer (mb, "p", "Pooling", NAMES ("c"), "p", NONE,
+        pass ? "\"pool\":\"max\",\"kernel\":[4,4],\"stride\":[4,4]"
+        : "\"pool\":\"ave\",\"kernel\":[4,4],\"stride\":[4,4]");
+    model_builder_add_layer (mb, "fc", "InnerProduct", NAMES ("p"), "fc",
+        NAMES (t_wf, t_bf), "\"num_output\":2");
+    model_builder_add_layer (mb, "prob", "Softmax", NAMES ("fc"), "prob",
+        NONE, "");
+    model_builder_set_output (mb, "prob", 1);
+    path = model_builder_write (mb);
+    m = ilgnet_model_open (path, &err);
+    g_assert_no_error (err);
+    bs = ilgnet_box_session_new (m, IW, IH, 4, 1, 0, &err);
+    if (pass) {
+      CHECK (!bs && g_error_matches (err, ILGNET_ERROR,
+              ILGNET_ERROR_UNSUPPORTED), "box session without an AVE head "
+          "is refused");
+      g_clear_error (&err);
+    } else {
+      g_assert_no_error (err);
+      s = ilgnet_session_new (m, 1, 1, &err);
+      g_assert_no_error (err);
+      CHECK (ilgnet_score_image (s, &img, ILGNET_RESIZE_SQUASH, &score, NULL,
+              &err), "score_image");
+      CHECK (ilgnet_score_boxes (bs, &img, boxes, 4, scores, &err),
+          "score_boxes: %s", err ? err->message : "");
+      g_clear_error (&err);
+      CHECK (fabsf (scores[0] - score) < 1e-5 && fabsf (scores[3] - score)
+          < 1e-5, "whole-frame box %g %g = model %g", scores[0], scores[3],
+          score);
+      CHECK (scores[1] >= 0 && scores[1] <= 1 && scores[2] >= 0
+          && scores[2] <= 1 && scores[1] != scores[2] && scores[1] != score, "box scores %g %g",
+          scores[1], scores[2]);
+      CHECK (ilgnet_score_boxes (bs, &img, boxes, 1, scores, &err)
+          && fabsf (scores[0] - score) < 1e-5, "one box alone");
+      g_clear_error (&err);
+      CHECK (!ilgnet_score_boxes (bs, &img, boxes, 5, scores, &err)
+          && g_error_matches (err, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT),
+          "5 boxes in a session of 4 are refused");
+      g_clear_error (&err);
+      boxes[1].x = 20;
+      CHECK (!ilgnet_score_boxes (bs, &img, boxes, 2, scores, &err)
+          && g_error_matches (err, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT),
+          "a box outside the frame is refused");
+      g_clear_error (&err);
+      CHECK (!ilgnet_score_boxes (s, &img, boxes, 1, scores, &err),
+          "score_boxes on a plain session is refused");
+      g_clear_error (&err);
+      ilgnet_session_free (s);
+      ilgnet_session_free (bs);
+    }
+    ilgnet_model_unref (m);
+    g_unlink (path);
+    g_free (path);
+    g_free (pix);
+    model_builder_free (mb);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -866,6 +966,7 @@ main (int argc, char **argv)
   test_graph ();
   test_stretch_reuse ();
   test_roipool ();
+  test_box_session ();
   g_rand_free (rnd);
   return check_finish ("layer");
 }
