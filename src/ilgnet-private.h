@@ -110,6 +110,14 @@ gboolean ilgnet_model_parse_header (IlgnetModel * model, JsonObject * root,
 const IlgnetTensor *ilgnet_model_find_tensor (const IlgnetModel * model,
     const char *name);
 
+/* model-file.c: ilgnet_model_open() with @edit applied to the JSON header
+ * before it is read (a variant of the model: another input size, layers
+ * replaced); the weights are the file's, mapped again (shared pages). */
+typedef gboolean (*IlgnetHeaderEdit) (JsonObject * root, gpointer data,
+    GError ** error);
+IlgnetModel *ilgnet_model_open_edited (const char *path, IlgnetHeaderEdit edit,
+    gpointer edit_data, GError ** error);
+
 /* model-graph.c: the "layers" array: parameters, blob names, shapes */
 gboolean ilgnet_model_build_graph (IlgnetModel * model, JsonArray * layers,
     const char *input_blob, const char *output_blob, GError ** error);

@@ -88,6 +88,14 @@ struct _IlgnetSession
 
   gboolean keep_blobs;
   gboolean profiling;
+
+  /* One-pass boxes (score-boxes.c): ROIAveragePooling layers pool box i
+   * (normalized x0, y0, x1, y1) for image i when boxes is set; with
+   * share_trunk, the layers that do not depend on a box (trunk[k]) run for
+   * image 0 only and the boxes all read its maps. */
+  float *boxes;
+  gboolean share_trunk;
+  gboolean *trunk;
 };
 
 /* session-plan.c */

@@ -64,6 +64,9 @@
  *       Eltwise      operation "sum"|"prod"|"max", coeff [..] (sum only)
  *       Flatten      — (a view: N x (C*H*W))
  *       TanH         —
+ *       ROIAveragePooling  pooled [oh,ow], kernel, stride, ref [rh,rw]: an
+ *                    AVE Pooling's windows scaled to a box of its input
+ *                    (not Caffe's; made by ilgnet_box_session_new)
  *   (Each type is implemented, and its parameters read, in src/layer-*.c.)
  *   Unknown types, dangling bottoms, shape mismatches, out-of-range or
  *   overlapping tensors are rejected at load with an ILGNET_ERROR.
@@ -258,6 +261,37 @@ gboolean ilgnet_score_image (IlgnetSession *session, const IlgnetImage *image,
  * ilgnet_multi_crops (width, height, rects, @max)), or -1 with @error. */
 int ilgnet_score_crops (IlgnetSession *session, const IlgnetImage *image,
     IlgnetRect *rects, float *scores, int max, GError **error);
+
+/* ---- One pass, many boxes ------------------------------------------------------ */
+
+/* How many ilgnet_frame_anchors() returns at most. */
+#define ILGNET_N_ANCHORS 55
+
+/* Candidate crops of a frame for ilgnet_score_boxes(): the whole frame
+ * first, then GAIC-style anchors keeping its aspect, 6 sizes from 1/2 to
+ * 11/12 of each side at 3 x 3 positions.  Returns how many (<= @max,
+ * <= ILGNET_N_ANCHORS). */
+int ilgnet_frame_anchors (int width, int height, IlgnetRect *rects, int max);
+
+/* A session that scores up to @max_boxes boxes of a @width x @height frame
+ * from ONE pass of the network's trunk: @model reopened with its input at
+ * the frame's aspect (the shorter side at the model's own size; 227 x 404
+ * for 640 x 360) and its unpadded AVE Pooling heads replaced by
+ * ROIAveragePooling layers of the same windows, scaled to each box.  For
+ * the whole frame at the model's own input size that is the model itself.
+ * Fails (UNSUPPORTED) for models without such heads.  Free with
+ * ilgnet_session_free(); ilgnet_session_get_blob() reads the shared
+ * trunk's maps as image 0. */
+IlgnetSession *ilgnet_box_session_new (IlgnetModel *model, int width,
+    int height, int max_boxes, int threads, IlgnetSessionFlags flags,
+    GError **error);
+
+/* Scores @n (<= the session's max_boxes) boxes of @image in one pass: the
+ * image squashed to the session's input, the trunk run once, every box's
+ * heads run on its pooled maps.  @scores gets n values, P(high) as
+ * ilgnet_session_get_score().  Boxes must lie inside the image. */
+gboolean ilgnet_score_boxes (IlgnetSession *session, const IlgnetImage *image,
+    const IlgnetRect *boxes, int n, float *scores, GError **error);
 
 G_END_DECLS
 

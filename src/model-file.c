@@ -126,7 +126,8 @@ check_preamble (IlgnetModel * model, guint64 * hlen, GError ** error)
 /* Phase 3: the JSON header (model-header.c), then its layers
  * (model-graph.c). */
 static gboolean
-load_header (IlgnetModel * model, gsize hlen, GError ** error)
+load_header (IlgnetModel * model, gsize hlen, IlgnetHeaderEdit edit,
+    gpointer edit_data, GError ** error)
 {
   const char *json = (const char *) model->map + ILGNET_PREAMBLE_SIZE;
   JsonParser *parser = json_parser_new ();
@@ -146,7 +147,8 @@ load_header (IlgnetModel * model, gsize hlen, GError ** error)
       || JSON_NODE_TYPE (root) != JSON_NODE_OBJECT) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_FORMAT,
         "header is not a JSON object");
-  } else if (ilgnet_model_parse_header (model, json_node_get_object (root),
+  } else if ((!edit || edit (json_node_get_object (root), edit_data, error))
+      && ilgnet_model_parse_header (model, json_node_get_object (root),
           hlen, &in_blob, &out_blob, error)) {
     layers = json_object_get_member (json_node_get_object (root), "layers");
     if (!layers || JSON_NODE_TYPE (layers) != JSON_NODE_ARRAY)
@@ -163,6 +165,13 @@ load_header (IlgnetModel * model, gsize hlen, GError ** error)
 IlgnetModel *
 ilgnet_model_open (const char *path, GError ** error)
 {
+  return ilgnet_model_open_edited (path, NULL, NULL, error);
+}
+
+IlgnetModel *
+ilgnet_model_open_edited (const char *path, IlgnetHeaderEdit edit,
+    gpointer edit_data, GError ** error)
+{
   IlgnetModel *model;
   guint64 hlen;
   GError *err = NULL;
@@ -175,7 +184,7 @@ ilgnet_model_open (const char *path, GError ** error)
 
   if (!(model = map_file (path, error)))
     return NULL;
-  if (check_preamble (model, &hlen, &err) && load_header (model, hlen, &err)) {
+  if (check_preamble (model, &hlen, &err) && load_header (model, hlen, edit, edit_data, &err)) {
     /* Weights are read front to back once per frame; the FC heads
      * dominate. */
     madvise (model->map, model->map_size, MADV_WILLNEED);

@@ -196,6 +196,8 @@ ilgnet_session_free (IlgnetSession * s)
   g_free (s->arena);
   g_free (s->scratch);
   g_free (s->blob_copy);
+  g_free (s->boxes);
+  g_free (s->trunk);
   ilgnet_pool_free (s->pool);
   ilgnet_model_unref (s->model);
   g_free (s);
@@ -272,13 +274,13 @@ ilgnet_session_run (IlgnetSession * s, int n, GError ** error)
     s->nodes[i].ms = 0;
   for (i = 0; i < L; i = s->seg_end[i]) {
     if (!s->per_image[i]) {
-      run_timed (s, &s->nodes[i], 0, n);
+      run_timed (s, &s->nodes[i], 0, s->share_trunk && s->trunk[i] ? 1 : n);
       continue;
     }
     for (img = 0; img < n; img++) {
       int k;
       for (k = i; k < s->seg_end[i]; k++)
-        if (!s->nodes[k].skip)
+        if (!s->nodes[k].skip && !(img > 0 && s->share_trunk && s->trunk[k]))
           run_timed (s, &s->nodes[k], img, 1);
     }
   }

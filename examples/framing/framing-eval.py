@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""How good the one-pass crop suggestion is, on cases with a known answer.
+
+    framing-eval.py --photos WORKDIR/cache/test.npz --box-tool ilgnet-box-dump
+                    [--model M] [--limit N] [--crops] [--json OUT]
+
+Cases (the method of /work/shared/design/framing.md "ways to test without
+labels"), from the project's TEST photographs only (models/train/photos.py
+WORKDIR --test; never training or validation photos):
+  * framed: a test photo, centre-cut to 16:9, placed as a 70 % crop
+    (448 x 252) at a random position of a 640 x 360 frame whose rest is
+    badly framed surroundings, one of three kinds in turn (not tuned to one):
+      zoom   - the photo itself zoomed out: its reflection continues past
+               its edges (a wider, unbalanced view of the same scene),
+      other  - another test photo, tilted 8 degrees (a cluttered
+               neighbouring view),
+      plain  - a flat wall with sensor noise (a subject pushed off-centre);
+    the known best crop is the placed photo.
+  * keep: the test photo itself filling the frame (already well framed):
+    the suggestion should be the whole frame.
+  * static: one framed case, 12 frames of fresh sensor noise (sigma 4): how
+    often the suggested box moves between consecutive frames.
+Every frame's 55 candidates (ilgnet_frame_anchors: the whole frame, then
+6 sizes x 3 x 3 positions) are scored from one trunk pass
+(ilgnet_score_boxes, via the ilgnet-box-dump tool); --crops also scores
+each candidate by a full pass of its crop (the costly reference); --old
+scores the element's crop=multi candidates (ilgnet_multi_crops, 16) by
+full passes, the method this replaces.
+
+Suggestion rule (fixed before measuring): the best-scoring candidate, but
+the whole frame unless the best beats it by more than MARGIN (0.02): a
+crop is only advised when the net is clearly surer of it.  Printed: mean
+IoU with the known crop of the suggestion, of the whole frame and of a
+centred 70 % crop; the best IoU any candidate reaches (the anchors'
+ceiling); the keep rate; box moves on the static scene.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+
+W, H = 640, 360
+SIDE = 0.7
+MARGIN = 0.02
+KINDS = ("zoom", "other", "plain")
+
+
+def load_photos(path):
+    z = np.load(path)
+    names = list(z["names"])
+    return [z["img%03d" % i] for i in range(len(names))], names
+
+
+def cut_16x9(img):
+    h, w = img.shape[:2]
+    if w * 9 > h * 16:
+        cw = h * 16 // 9
+        return img[:, (w - cw) // 2:(w - cw) // 2 + cw]
+    ch = w * 9 // 16
+    return img[(h - ch) // 2:(h - ch) // 2 + ch]
+
+
+def iou(a, b):
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0, x1 - x0) * max(0, y1 - y0)
+    return inter / float(a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def framed_case(photos, i, rng):
+    """Frame (BGR uint8) and the known crop (x, y, w, h)."""
+    kind = KINDS[i % len(KINDS)]
+    cw, ch = int(round(W * SIDE)), int(round(H * SIDE))
+    x, y = int(rng.integers(0, W - cw + 1)), int(rng.integers(0, H - ch + 1))
+    photo = cv2.resize(cut_16x9(photos[i]), (cw, ch), interpolation=cv2.INTER_AREA)
+    if kind == "zoom":
+        frame = cv2.copyMakeBorder(photo, y, H - ch - y, x, W - cw - x,
+                                   cv2.BORDER_REFLECT_101)
+    elif kind == "other":
+        other = cut_16x9(photos[(i + 7) % len(photos)])
+        other = cv2.resize(other, (W, H), interpolation=cv2.INTER_AREA)
+        rot = cv2.getRotationMatrix2D((W / 2, H / 2), 8.0, 1.15)
+        frame = cv2.warpAffine(other, rot, (W, H), borderMode=cv2.BORDER_REFLECT)
+    else:
+        wall = np.array(rng.integers(60, 200, 3), np.float32)
+        frame = np.clip(wall + rng.normal(0, 4, (H, W, 3)), 0, 255).astype(np.uint8)
+    frame = frame.copy()
+    frame[y:y + ch, x:x + cw] = photo
+    return frame, (x, y, cw, ch), kind
+
+
+def keep_case(photos, i):
+    return cv2.resize(cut_16x9(photos[i]), (W, H), interpolation=cv2.INTER_AREA)
+
+
+def score_frames(tool, model, frames, tmp, crops=False, multi=False):
+    """Per frame: (rects, one-pass scores, crop scores or None); with
+    @multi, crop=multi's 16 candidates scored by full passes instead."""
+    path = os.path.join(tmp, "frames.rgb")
+    np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames]).tofile(path)
+    cmd = [tool, model, path, str(W), str(H), "--time"]
+    if crops:
+        cmd.append("--crops")
+    if multi:
+        cmd.append("--multi")
+    p = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    sys.stderr.write(p.stderr)
+    rows = np.array([[float(v) for v in l.split()] for l in p.stdout.splitlines()])
+    out = []
+    for f in range(len(frames)):
+        r = rows[rows[:, 0] == f]
+        out.append((r[:, 2:6].astype(int), r[:, 6], r[:, 7] if crops else None))
+    return out
+
+
+def suggest(rects, scores):
+    """Index of the suggested candidate (rects[0] is the whole frame)."""
+    best = int(np.argmax(scores))
+    return best if scores[best] > scores[0] + MARGIN else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--photos", required=True, help="test.npz of photos.py --test")
+    ap.add_argument("--box-tool", required=True, help="ilgnet-box-dump")
+    ap.add_argument("--model", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "models",
+        "default.ilgnet"))
+    ap.add_argument("--limit", type=int, default=0, help="first N photos only")
+    ap.add_argument("--crops", action="store_true",
+                    help="also rank by a full pass per candidate (slow)")
+    ap.add_argument("--old", action="store_true",
+                    help="also crop=multi's 16 candidates by full passes (the old method)")
+    ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--json", help="write the figures here")
+    a = ap.parse_args()
+    if not os.path.basename(a.photos).startswith("test"):
+        sys.exit("framing-eval.py: give the TEST photos (photos.py --test: test.npz)")
+    photos, names = load_photos(a.photos)
+    n = min(a.limit, len(photos)) if a.limit else len(photos)
+    rng = np.random.default_rng(a.seed)
+    cases = [framed_case(photos, i, rng) for i in range(n)]
+    keeps = [keep_case(photos, i) for i in range(n)]
+    base = cases[0][0].astype(np.float32)
+    static = [np.clip(base + rng.normal(0, 4, base.shape), 0, 255).astype(np.uint8)
+              for _ in range(12)]
+    with tempfile.TemporaryDirectory() as tmp:
+        res = score_frames(a.box_tool, a.model, [c[0] for c in cases] + keeps,
+                           tmp, a.crops)
+        st = score_frames(a.box_tool, a.model, static, tmp)
+        old = score_frames(a.box_tool, a.model, [c[0] for c in cases] + keeps,
+                           tmp, multi=True) if a.old else None
+    cw, ch = int(round(W * SIDE)), int(round(H * SIDE))
+    centre = ((W - cw) // 2, (H - ch) // 2, cw, ch)
+    fig = {"n": n, "methods": {}}
+    methods = [("one-pass", 1, res)] + ([("per-crop", 2, res)] if a.crops else []) \
+        + ([("crop=multi (16)", 1, old)] if old else [])
+    for name, col, rr in methods:
+        ious, kinds, keep = [], {}, 0
+        for (frame, target, kind), r in zip(cases, rr[:n]):
+            rects, sc = r[0], r[col]
+            v = iou(rects[suggest(rects, sc)], target)
+            ious.append(v)
+            kinds.setdefault(kind, []).append(v)
+        for r in rr[n:]:
+            keep += suggest(r[0], r[col]) == 0
+        fig["methods"][name] = {
+            "iou": float(np.mean(ious)),
+            "iou_by_kind": {k: float(np.mean(v)) for k, v in kinds.items()},
+            "keep": int(keep), "keep_rate": keep / n}
+    fig["whole_iou"] = float(np.mean([iou((0, 0, W, H), c[1]) for c in cases]))
+    fig["centre_iou"] = float(np.mean([iou(centre, c[1]) for c in cases]))
+    fig["ceiling_iou"] = float(np.mean([max(iou(tuple(b), c[1]) for b in r[0])
+                                        for c, r in zip(cases, res[:n])]))
+    picks = [tuple(r[0][suggest(r[0], r[1])]) for r in st]
+    fig["static_moves"] = sum(p != q for p, q in zip(picks, picks[1:]))
+    fig["static_pairs"] = len(picks) - 1
+    print("%d test photos (%s), %d candidates a frame, margin %.2f"
+          % (n, ", ".join(KINDS), len(res[0][0]), MARGIN))
+    print("%-22s %s" % ("mean IoU, whole frame", "%.3f" % fig["whole_iou"]))
+    print("%-22s %s" % ("mean IoU, centred crop", "%.3f" % fig["centre_iou"]))
+    print("%-22s %s" % ("mean IoU, best anchor", "%.3f" % fig["ceiling_iou"]))
+    for name, m in fig["methods"].items():
+        print("%-22s %.3f  (%s)  keep %d/%d (%.0f%%)" % (
+            "mean IoU, " + name, m["iou"],
+            ", ".join("%s %.3f" % kv for kv in sorted(m["iou_by_kind"].items())),
+            m["keep"], n, 100 * m["keep_rate"]))
+    print("static noisy scene: box moved %d of %d frame pairs"
+          % (fig["static_moves"], fig["static_pairs"]))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(fig, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

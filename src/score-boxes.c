@@ -1,0 +1,253 @@
+/* Scoring many boxes of one frame from one pass of the network's trunk
+ * (GAIC / CACNet style): the model is reopened with its input at the
+ * frame's aspect and its AVE Pooling heads replaced by ROIAveragePooling
+ * layers of the same geometry (layer-roipool.c); a session of that model
+ * runs the layers that do not depend on a box once (image 0) and the
+ * pooled heads once per box. */
+#include "ilgnet-layer.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Frames more elongated than this are scored squashed to it. */
+#define MAX_ASPECT 4.0
+
+typedef struct
+{
+  const IlgnetModel *base;
+  int height, width;            /* the trunk's input */
+  int replaced;
+} BoxEdit;
+
+static gboolean
+edit_layer (BoxEdit * e, JsonObject * lo, GError ** error)
+{
+  const char *type = ilgnet_json_get_string (lo, "type", NULL);
+  const char *name = ilgnet_json_get_string (lo, "name", NULL);
+  JsonNode *pn = json_object_get_member (lo, "param");
+  JsonObject *param, *np;
+  JsonArray *a;
+  const IlgnetLayer *l = NULL;
+  const IlgnetBlobShape *in, *out;
+  int kh, kw, sh, sw, ph, pw, i;
+
+  if (!type || !name || strcmp (type, "Pooling") != 0 || !pn
+      || JSON_NODE_TYPE (pn) != JSON_NODE_OBJECT)
+    return TRUE;
+  param = json_node_get_object (pn);
+  if (g_strcmp0 (ilgnet_json_get_string (param, "pool", "max"), "ave") != 0
+      || json_object_get_boolean_member_with_default (param, "global", FALSE))
+    return TRUE;
+  if (!ilgnet_json_get_pair (param, "kernel", 1, 4096, 1, &kh, &kw, name,
+          error)
+      || !ilgnet_json_get_pair (param, "stride", 1, 4096, 1, &sh, &sw, name,
+          error)
+      || !ilgnet_json_get_pair (param, "pad", 0, 4096, 0, &ph, &pw, name,
+          error))
+    return FALSE;
+  /* padded ones are the trunk's own (inception pool branches) */
+  if (ph || pw)
+    return TRUE;
+  for (i = 0; i < e->base->n_layers; i++)
+    if (strcmp (e->base->layers[i].name, name) == 0)
+      l = &e->base->layers[i];
+  if (!l)
+    return TRUE;
+  in = &e->base->blobs[l->bottoms[0]].shape;
+  out = &e->base->blobs[l->top].shape;
+  np = json_object_new ();
+#define PAIR(key, a0, a1) \
+  a = json_array_new (); \
+  json_array_add_int_element (a, a0); \
+  json_array_add_int_element (a, a1); \
+  json_object_set_array_member (np, key, a)
+  PAIR ("pooled", out->h, out->w);
+  PAIR ("kernel", kh, kw);
+  PAIR ("stride", sh, sw);
+  PAIR ("ref", in->h, in->w);
+#undef PAIR
+  json_object_set_string_member (lo, "type", "ROIAveragePooling");
+  json_object_set_object_member (lo, "param", np);
+  e->replaced++;
+  return TRUE;
+}
+
+static gboolean
+edit_header (JsonObject * root, gpointer data, GError ** error)
+{
+  BoxEdit *e = data;
+  JsonNode *in = json_object_get_member (root, "input");
+  JsonNode *layers = json_object_get_member (root, "layers");
+  JsonArray *shape;
+  guint i;
+
+  if (!in || JSON_NODE_TYPE (in) != JSON_NODE_OBJECT || !layers
+      || JSON_NODE_TYPE (layers) != JSON_NODE_ARRAY)
+    ILGNET_FAIL (ILGNET_ERROR_FORMAT, "header lacks input or layers");
+  shape = json_array_new ();
+  json_array_add_int_element (shape, e->base->input.channels);
+  json_array_add_int_element (shape, e->height);
+  json_array_add_int_element (shape, e->width);
+  json_object_set_array_member (json_node_get_object (in), "shape", shape);
+  for (i = 0; i < json_array_get_length (json_node_get_array (layers)); i++) {
+    JsonNode *ln = json_array_get_element (json_node_get_array (layers), i);
+    if (JSON_NODE_TYPE (ln) == JSON_NODE_OBJECT
+        && !edit_layer (e, json_node_get_object (ln), error))
+      return FALSE;
+  }
+  if (e->replaced == 0)
+    ILGNET_FAIL (ILGNET_ERROR_UNSUPPORTED, "no unpadded AVE Pooling head to "
+        "pool boxes with");
+  return TRUE;
+}
+
+/* Which layers depend on no box (the trunk), checking that boxes only
+ * enter through ROIAveragePooling layers reading trunk maps. */
+static gboolean
+find_trunk (IlgnetSession * s, GError ** error)
+{
+  const IlgnetModel *m = s->model;
+  const IlgnetLayerClass *roi = ilgnet_layer_class_find ("ROIAveragePooling");
+  gboolean *blob_box = g_new0 (gboolean, m->n_blobs);
+  gboolean ok = TRUE;
+  int i, k;
+
+  s->trunk = g_new0 (gboolean, m->n_layers);
+  for (i = 0; i < m->n_layers && ok; i++) {
+    const IlgnetLayer *l = &m->layers[i];
+    gboolean any = FALSE, all = TRUE;
+    for (k = 0; k < l->n_bottoms; k++) {
+      any |= blob_box[l->bottoms[k]];
+      all &= blob_box[l->bottoms[k]];
+    }
+    if (l->klass == roi) {
+      if (any) {
+        g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
+            "layer \"%s\" pools a map that depends on a box", l->name);
+        ok = FALSE;
+      }
+      blob_box[l->top] = TRUE;
+    } else if (any && !all) {
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
+          "layer \"%s\" mixes the trunk's maps with a box's", l->name);
+      ok = FALSE;
+    } else {
+      blob_box[l->top] = any;
+    }
+    s->trunk[i] = !blob_box[l->top];
+  }
+  if (ok && !blob_box[m->output_blob]) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
+        "the output does not depend on the pooled boxes");
+    ok = FALSE;
+  }
+  g_free (blob_box);
+  return ok;
+}
+
+IlgnetSession *
+ilgnet_box_session_new (IlgnetModel * model, int width, int height,
+    int max_boxes, int threads, IlgnetSessionFlags flags, GError ** error)
+{
+  BoxEdit e = { .base = model };
+  IlgnetModel *boxes;
+  IlgnetSession *s;
+  double aspect;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  if (width < 1 || height < 1) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "frame size %dx%d is empty", width, height);
+    return NULL;
+  }
+  aspect = CLAMP ((double) width / height, 1 / MAX_ASPECT, MAX_ASPECT);
+  /* the shorter side at the model's own input size */
+  if (aspect >= 1) {
+    e.height = model->input.height;
+    e.width = MAX (1, (int) lround (model->input.height * aspect));
+  } else {
+    e.width = model->input.width;
+    e.height = MAX (1, (int) lround (model->input.width / aspect));
+  }
+  boxes = ilgnet_model_open_edited (model->path, edit_header, &e, error);
+  if (!boxes)
+    return NULL;
+  s = ilgnet_session_new_full (boxes, max_boxes, threads, flags, error);
+  ilgnet_model_unref (boxes);
+  if (!s)
+    return NULL;
+  if (!find_trunk (s, error)) {
+    ilgnet_session_free (s);
+    return NULL;
+  }
+  s->boxes = g_new0 (float, 4 * (gsize) max_boxes);
+  s->share_trunk = TRUE;
+  return s;
+}
+
+gboolean
+ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
+    const IlgnetRect * boxes, int n, float *scores, GError ** error)
+{
+  int i;
+
+  g_return_val_if_fail (s != NULL && image != NULL, FALSE);
+  if (!s->share_trunk)
+    ILGNET_FAIL (ILGNET_ERROR_ARGUMENT, "not a box session "
+        "(ilgnet_box_session_new)");
+  if (n < 1 || n > s->batch || !boxes || !scores)
+    ILGNET_FAIL (ILGNET_ERROR_ARGUMENT, "%d boxes for a box session of %d",
+        n, s->batch);
+  if (!ilgnet_image_check (image, NULL, error))
+    return FALSE;
+  for (i = 0; i < n; i++) {
+    const IlgnetRect *r = &boxes[i];
+    if (r->width < 1 || r->height < 1 || r->x < 0 || r->y < 0
+        || r->x + r->width > image->width || r->y + r->height > image->height)
+      ILGNET_FAIL (ILGNET_ERROR_ARGUMENT, "box %d (%d,%d %dx%d) is not "
+          "inside the %dx%d frame", i, r->x, r->y, r->width, r->height,
+          image->width, image->height);
+    s->boxes[4 * i + 0] = (float) r->x / image->width;
+    s->boxes[4 * i + 1] = (float) r->y / image->height;
+    s->boxes[4 * i + 2] = (float) (r->x + r->width) / image->width;
+    s->boxes[4 * i + 3] = (float) (r->y + r->height) / image->height;
+  }
+  if (!ilgnet_preprocess (&s->model->input, image, NULL, ILGNET_RESIZE_SQUASH,
+          ilgnet_session_get_input (s), error)
+      || !ilgnet_session_run (s, n, error))
+    return FALSE;
+  for (i = 0; i < n; i++)
+    scores[i] = ilgnet_session_get_score (s, i);
+  return TRUE;
+}
+
+static void
+add_anchor (IlgnetRect * rects, int *n, int max, int x, int y, int w, int h)
+{
+  if (*n < max)
+    rects[(*n)++] = (IlgnetRect) {
+    x, y, w, h};
+}
+
+int
+ilgnet_frame_anchors (int width, int height, IlgnetRect * rects, int max)
+{
+  int n = 0, k, gx, gy;
+
+  if (!rects || width < 1 || height < 1 || max < 1)
+    return 0;
+  max = MIN (max, ILGNET_N_ANCHORS);
+  add_anchor (rects, &n, max, 0, 0, width, height);
+  /* GAIC-style: 6 scales from 1/2 to 11/12 of each side (the frame's
+   * aspect), each at 3 x 3 positions (edges and centre of the slack) */
+  for (k = 0; k < 6; k++) {
+    double side = 0.5 + k / 12.0;
+    int cw = MAX (1, (int) lround (width * side));
+    int ch = MAX (1, (int) lround (height * side));
+    for (gy = 0; gy < 3; gy++)
+      for (gx = 0; gx < 3; gx++)
+        add_anchor (rects, &n, max, (width - cw) * gx / 2,
+            (height - ch) * gy / 2, cw, ch);
+  }
+  return n;
+}
