@@ -1,12 +1,17 @@
 /* ilgnet-score: aesthetic scores of image files, one JSON line each.
  *
  *   ilgnet-score [-m MODEL] [--crop squash|center|letterbox|multi]
- *                [--batch N] [--threads N] IMAGE...
+ *                [--all-crops] [--batch N] [--threads N] IMAGE...
  *   ilgnet-score [-m MODEL] --tensor IN.f32 [--dump BLOB -o OUT.f32]
  *
  * Images are decoded with GStreamer.  --tensor feeds raw float32 NxCxHxW
  * input (no preprocessing) and prints {"index":i,"score":s} per image;
  * --dump writes one blob's values for all images (for parity tests).
+ * --all-crops (with --crop multi) adds "crops": every candidate of
+ * ilgnet_frame_anchors() (the whole frame first) with its score, all from
+ * one pass of the trunk over the image at its own aspect
+ * (ilgnet_score_boxes), so an application can see the whole ranking and
+ * not only the pick.
  *
  * The lines are written with json-glib.  Never invalid JSON: a score that
  * is not a number (NaN or infinite, from a model with broken weights) is
@@ -29,10 +34,13 @@
 static ToolModelOptions model_opts;   /* -m, --batch, --threads */
 static gchar *opt_crop, *opt_tensor, *opt_dump, *opt_out;
 static gchar **opt_files;
+static gboolean opt_all_crops;
 
 static GOptionEntry entries[] = {
   {"crop", 'c', 0, G_OPTION_ARG_STRING, &opt_crop,
       "squash, center, letterbox or multi (default: the model's)", "MODE"},
+  {"all-crops", 0, 0, G_OPTION_ARG_NONE, &opt_all_crops,
+      "With --crop multi: every candidate crop's score, from one pass", NULL},
   {"tensor", 0, 0, G_OPTION_ARG_FILENAME, &opt_tensor,
       "Raw float32 NxCxHxW input, no preprocessing", "IN.f32"},
   {"dump", 0, 0, G_OPTION_ARG_STRING, &opt_dump,
@@ -288,8 +296,45 @@ decode_image (const char *path, char **warning, GError ** error)
  *  [,"warning":W]}: the crop with --crop multi, the warning if the decoder
  * posted one. */
 static void
+add_rect_members (JsonBuilder * b, const IlgnetRect * r)
+{
+  json_builder_set_member_name (b, "x");
+  json_builder_add_int_value (b, r->x);
+  json_builder_set_member_name (b, "y");
+  json_builder_add_int_value (b, r->y);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, r->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, r->height);
+}
+
+/* Every candidate and its score, from one trunk pass (--all-crops). */
+typedef struct
+{
+  IlgnetRect rects[ILGNET_N_ANCHORS];
+  float scores[ILGNET_N_ANCHORS];
+  int n;
+} AllCrops;
+
+static void
+add_all_crops (JsonBuilder * b, const AllCrops * all)
+{
+  int i;
+
+  json_builder_set_member_name (b, "crops");
+  json_builder_begin_array (b);
+  for (i = 0; i < all->n; i++) {
+    json_builder_begin_object (b);
+    add_rect_members (b, &all->rects[i]);
+    add_score (b, all->scores[i]);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+}
+
+static void
 print_file_line (const char *path, float score, const IlgnetRect * crop,
-    const char *warning)
+    const AllCrops * all, const char *warning)
 {
   JsonBuilder *b = json_builder_new ();
   /* JSON strings are UTF-8; a file name need not be */
@@ -302,16 +347,11 @@ print_file_line (const char *path, float score, const IlgnetRect * crop,
   if (crop) {
     json_builder_set_member_name (b, "crop");
     json_builder_begin_object (b);
-    json_builder_set_member_name (b, "x");
-    json_builder_add_int_value (b, crop->x);
-    json_builder_set_member_name (b, "y");
-    json_builder_add_int_value (b, crop->y);
-    json_builder_set_member_name (b, "width");
-    json_builder_add_int_value (b, crop->width);
-    json_builder_set_member_name (b, "height");
-    json_builder_add_int_value (b, crop->height);
+    add_rect_members (b, crop);
     json_builder_end_object (b);
   }
+  if (all)
+    add_all_crops (b, all);
   if (warning) {
     gchar *w = g_utf8_make_valid (warning, -1);
     json_builder_set_member_name (b, "warning");
@@ -324,10 +364,46 @@ print_file_line (const char *path, float score, const IlgnetRect * crop,
   g_free (name);
 }
 
+/* --all-crops: one box session per frame size, kept for the next image
+ * of the same size (opening one reopens the model at that aspect). */
+static IlgnetModel *box_model;
+static IlgnetSession *box_session;
+static int box_w, box_h;
+
+static gboolean
+score_all_crops (const IlgnetImage * img, AllCrops * all, GError ** error)
+{
+  int i;
+
+  if (!box_session || box_w != img->width || box_h != img->height) {
+    ilgnet_session_free (box_session);
+    box_session = ilgnet_box_session_new (box_model, img->width, img->height,
+        ILGNET_N_ANCHORS, model_opts.threads, 0, error);
+    box_w = img->width;
+    box_h = img->height;
+    if (!box_session)
+      return FALSE;
+  }
+  all->n = ilgnet_frame_anchors (img->width, img->height, all->rects,
+      ILGNET_N_ANCHORS);
+  if (!ilgnet_score_boxes (box_session, img, all->rects, all->n, all->scores,
+          error))
+    return FALSE;
+  for (i = 0; i < all->n; i++)
+    if (!isfinite (all->scores[i])) {
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED, "the model "
+          "gave a crop a score of %g, not a number: its weights are not "
+          "usable", all->scores[i]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
     GError ** error)
 {
+  AllCrops all;
   GMappedFile *mapped = g_mapped_file_new (path, FALSE, NULL);
   char *warning = NULL;
   GstSample *sample;
@@ -367,6 +443,8 @@ score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
   img.stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
   img.format = ILGNET_PIXEL_BGRX;
   ok = ilgnet_score_image (s, &img, mode, &score, &best, error);
+  if (ok && opt_all_crops)
+    ok = score_all_crops (&img, &all, error);
   gst_video_frame_unmap (&frame);
   gst_sample_unref (sample);
   if (ok && !isfinite (score)) {
@@ -381,7 +459,7 @@ score_file (IlgnetSession * s, const char *path, IlgnetResize mode,
     return FALSE;
   }
   print_file_line (path, score, mode == ILGNET_RESIZE_MULTI ? &best : NULL,
-      warning);
+      opt_all_crops ? &all : NULL, warning);
   g_free (warning);
   return TRUE;
 }
@@ -421,6 +499,12 @@ main (int argc, char **argv)
     goto out;
   if (!opt_crop)
     mode = ilgnet_model_get_resize (model);
+  if (opt_all_crops && (mode != ILGNET_RESIZE_MULTI || opt_tensor)) {
+    g_set_error (&error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "--all-crops needs --crop multi (and images, not --tensor)");
+    goto out;
+  }
+  box_model = model;
   s = ilgnet_session_new_full (model, model_opts.batch, model_opts.threads,
       opt_dump ? ILGNET_SESSION_KEEP_BLOBS : 0, &error);
   if (!s)
@@ -446,6 +530,7 @@ out:
     g_error_free (error);
     ret = 1;
   }
+  ilgnet_session_free (box_session);
   ilgnet_session_free (s);
   ilgnet_model_unref (model);
   g_option_context_free (ctx);

@@ -113,3 +113,38 @@ p = run([a.score, "-m", model, "--tensor", w("zeros2.f32")])
 out = json_lines(p, "--tensor")
 check([sorted(o) for o in out] == [["index", "score"]] * 2
       and [o["index"] for o in out] == [0, 1], "--tensor: %s" % out)
+
+# --all-crops: every candidate of one trunk pass (ilgnet_frame_anchors,
+# the whole frame first), each inside the frame at the frame's aspect.
+p = run([a.score, "-m", model, "--crop", "multi", "--all-crops",
+         w("full.jpg")])
+out = json_lines(p, "--all-crops")
+crops = out[0]["crops"] if len(out) == 1 else []
+check(len(crops) == 55, "--all-crops: 55 candidates (%d)" % len(crops))
+check(crops[:1] and (crops[0]["x"], crops[0]["y"], crops[0]["width"],
+                     crops[0]["height"]) == (0, 0, 320, 240),
+      "--all-crops: the whole frame first: %s" % crops[:1])
+check(all(0 <= c["x"] and 0 <= c["y"] and c["x"] + c["width"] <= 320
+          and c["y"] + c["height"] <= 240
+          and abs(c["width"] / c["height"] - 320 / 240) < 0.03
+          and 0 <= c["score"] <= 1 for c in crops),
+      "--all-crops: boxes inside the frame at its aspect, scores in 0..1")
+check(len({(c["x"], c["y"], c["width"], c["height"]) for c in crops})
+      == len(crops), "--all-crops: distinct boxes")
+p = run([a.score, "-m", model, "--all-crops", w("full.jpg")])
+one_error_line(p, "--all-crops without multi", "--crop multi")
+# At the model's own input size the whole-frame candidate of the one pass
+# is the plain (squash) score: same trunk input, same pooling windows.
+subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=1",
+                "pattern=smpte", "!", "video/x-raw,width=%d,height=%d" % (wd, h),
+                "!", "jpegenc", "!", "filesink", "location=" + w("own.jpg")],
+               check=True)
+plain = json_lines(run([a.score, "-m", model, "--crop", "squash",
+                        w("own.jpg")]), "own size, squash")
+multi = json_lines(run([a.score, "-m", model, "--crop", "multi",
+                        "--all-crops", w("own.jpg")]), "own size, all crops")
+check(len(plain) == 1 and len(multi) == 1
+      and abs(multi[0]["crops"][0]["score"] - plain[0]["score"]) <= 2e-6,
+      "whole-frame candidate = squash score at %dx%d: %s vs %s"
+      % (wd, h, multi[0]["crops"][0]["score"] if multi else None,
+         plain[0]["score"] if plain else None))
