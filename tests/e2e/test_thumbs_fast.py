@@ -1,5 +1,6 @@
 """ilgnet-thumbs --fast on an H.264 version of the generated clip (made
-here with x264enc, B-frames, a keyframe every second; never committed):
+here with x264enc, B-frames, a keyframe every second and no scene-cut
+keyframes; never committed):
 only keyframes are analysed, and the picks still never come from black,
 faded, cross-faded or blurred frames, come from different shots, and the
 JPEGs are full-size frames at the timestamps the JSON names."""
@@ -39,6 +40,10 @@ h264 = os.path.join(a.work, "clip-h264.mp4")
 p = run(["gst-launch-1.0", "-q", "filesrc", "location=" + a.clip, "!",
          "decodebin", "!", "videoconvert", "!", "x264enc",
          "speed-preset=veryfast", "bframes=2", "key-int-max=%d" % a.fps,
+         # Keyframes exactly every second: x264's scene-cut keyframes land
+         # wherever the decoded source's pixels put a cut (libav's and
+         # libvpx's VP8 decoders differ), one a frame after another.
+         "option-string=scenecut=0",
          "!", "mp4mux", "!", "filesink", "location=" + h264])
 check(p.returncode == 0 and os.path.getsize(h264) > 0,
       "made an H.264 clip with x264enc")
