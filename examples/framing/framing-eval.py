@@ -4,8 +4,8 @@
     framing-eval.py --photos WORKDIR/cache/test.npz --box-tool ilgnet-box-dump
                     [--model M] [--limit N] [--crops] [--json OUT]
 
-Cases (the method of /work/shared/design/framing.md "ways to test without
-labels"), from the project's TEST photographs only (models/train/photos.py
+Cases (built cases with a known answer, as framing studies test without
+human labels), from the project's TEST photographs only (models/train/photos.py
 WORKDIR --test; never training or validation photos):
   * framed: a test photo, centre-cut to 16:9, placed as a 70 % crop
     (448 x 252) at a random position of a 640 x 360 frame whose rest is
