@@ -10,6 +10,12 @@ Usage:
   export.py --random-seed S ...   (no checkpoint: a fixed-seed random net
                                    with non-trivial BatchNorm statistics,
                                    for the export parity test)
+  export.py --from-model M.ilgnet --dtype int8 -o OUT.ilgnet ...
+                                  (an exported model stored again in
+                                   another dtype, when its checkpoint is
+                                   gone: its weights, read back widened to
+                                   f32, take the same Caffe path; name,
+                                   description and input are kept)
 The prototxt and caffemodel are kept next to OUT (OUT minus .ilgnet plus
 .prototxt / .caffemodel) unless --keep-caffe is not given and --workdir is.
 """
@@ -68,6 +74,30 @@ def write_caffe(model, prototxt_path, caffemodel_path):
                               name=model.arch)
 
 
+def write_caffe_from_model(path, prototxt_path, caffemodel_path):
+    """The prototxt and caffemodel of an exported .ilgnet (its weights as
+    f32, as warmstart.read_tensors gives them); returns its header."""
+    import warmstart
+    header, t = warmstart.read_tensors(path)
+    arch = header.get("architecture", "ilgnet-compact")
+    kinds = {l["type"] for l in header["layers"]}
+    text = net.prototxt(arch, lrn="LRN" in kinds)
+    with open(prototxt_path, "w") as f:
+        f.write(text)
+    layers = caffe_pb.net_layers(caffe_pb.parse_prototxt(text))
+    blobs = {}
+    for l in layers:
+        if l.name + ".weight" in t:
+            blobs[l.name] = [t[l.name + ".weight"]] + (
+                [t[l.name + ".bias"]] if l.name + ".bias" in t else [])
+    missing = [n for n in t if n.rsplit(".", 1)[0] not in blobs]
+    if missing:
+        raise SystemExit("%s: tensors %s have no layer in the %s prototxt"
+                         % (path, ", ".join(missing[:3]), arch))
+    caffe_pb.write_caffemodel(caffemodel_path, layers, blobs, name=arch)
+    return header
+
+
 def convert(convert_bin, prototxt_path, caffemodel_path, out, dtype, name,
             description, provenance, arch):
     cmd = [convert_bin, prototxt_path, caffemodel_path, "-o", out,
@@ -93,6 +123,7 @@ def main():
     ap.add_argument("checkpoint", nargs="?")
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--random-seed", type=int)
+    ap.add_argument("--from-model", metavar="M.ilgnet")
     ap.add_argument("--convert", default=None)
     ap.add_argument("--dtype", default="f16", choices=("f32", "f16", "int8"))
     ap.add_argument("--name", default=None)
@@ -102,16 +133,27 @@ def main():
                     help="where to write the prototxt (default: next to OUT)")
     a = ap.parse_args()
 
+    os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
+    base = os.path.splitext(a.output)[0]
+    prototxt_path = a.prototxt or base + ".prototxt"
+    caffemodel_path = base + ".caffemodel"
+    if a.from_model:
+        h = write_caffe_from_model(a.from_model, prototxt_path, caffemodel_path)
+        arch = h.get("architecture", "ilgnet-compact")
+        name = a.name or h["name"]
+        description = a.description or h.get("description", "")
+        provenance = a.provenance or "%s; stored again as %s from %s by export.py --from-model" % (
+            h.get("provenance", ""), a.dtype, os.path.basename(a.from_model))
+        convert(a.convert or find_convert(), prototxt_path, caffemodel_path,
+                a.output, a.dtype, name, description, provenance, arch)
+        print("wrote %s" % a.output)
+        return 0
     if a.random_seed is not None:
         model = random_model(a.random_seed)
         info = "random weights, seed %d (export parity test)" % a.random_seed
     else:
         model, st = load_checkpoint(a.checkpoint)
         info = "trained by models/train/train.py, step %d" % st["step"]
-    os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
-    base = os.path.splitext(a.output)[0]
-    prototxt_path = a.prototxt or base + ".prototxt"
-    caffemodel_path = base + ".caffemodel"
     write_caffe(model, prototxt_path, caffemodel_path)
     name = a.name or model.arch
     description = a.description or (
