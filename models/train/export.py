@@ -21,6 +21,7 @@ The prototxt and caffemodel are kept next to OUT (OUT minus .ilgnet plus
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -76,24 +77,33 @@ def write_caffe(model, prototxt_path, caffemodel_path):
 
 def write_caffe_from_model(path, prototxt_path, caffemodel_path):
     """The prototxt and caffemodel of an exported .ilgnet (its weights as
-    f32, as warmstart.read_tensors gives them); returns its header."""
+    f32, as warmstart.read_tensors gives them); returns its header.  Raises
+    warmstart.ModelFileError for a file this path cannot reproduce."""
     import warmstart
     header, t = warmstart.read_tensors(path)
+    inp = header.get("input", {})
+    # convert() writes this project's input settings; a file with others
+    # would come out changed without a word.
+    if (inp.get("channel_order") != "bgr" or inp.get("scale") != 1
+            or inp.get("resize") != "squash"
+            or any(abs(m - n) > 0.005 for m, n in zip(inp.get("mean", ()), net.MEAN_BGR))):
+        raise warmstart.ModelFileError(
+            "%s: its input (%s) is not this project's (bgr, mean %s, scale 1, "
+            "squash)" % (path, json.dumps(inp), list(net.MEAN_BGR)))
     arch = header.get("architecture", "ilgnet-compact")
     kinds = {l["type"] for l in header["layers"]}
     text = net.prototxt(arch, lrn="LRN" in kinds)
     with open(prototxt_path, "w") as f:
         f.write(text)
     layers = caffe_pb.net_layers(caffe_pb.parse_prototxt(text))
-    blobs = {}
-    for l in layers:
-        if l.name + ".weight" in t:
-            blobs[l.name] = [t[l.name + ".weight"]] + (
-                [t[l.name + ".bias"]] if l.name + ".bias" in t else [])
+    blobs = {l.name: [t[l.name + ".weight"]]
+             + ([t[l.name + ".bias"]] if l.name + ".bias" in t else [])
+             for l in layers if l.name + ".weight" in t}
     missing = [n for n in t if n.rsplit(".", 1)[0] not in blobs]
     if missing:
-        raise SystemExit("%s: tensors %s have no layer in the %s prototxt"
-                         % (path, ", ".join(missing[:3]), arch))
+        raise warmstart.ModelFileError(
+            "%s: tensors %s have no layer in the %s prototxt"
+            % (path, ", ".join(missing[:3]), arch))
     caffe_pb.write_caffemodel(caffemodel_path, layers, blobs, name=arch)
     return header
 
@@ -138,35 +148,36 @@ def main():
     prototxt_path = a.prototxt or base + ".prototxt"
     caffemodel_path = base + ".caffemodel"
     if a.from_model:
-        h = write_caffe_from_model(a.from_model, prototxt_path, caffemodel_path)
+        import warmstart
+        try:
+            h = write_caffe_from_model(a.from_model, prototxt_path, caffemodel_path)
+        except (OSError, ValueError, KeyError, warmstart.ModelFileError) as e:
+            sys.exit("export.py: %s" % e)
         arch = h.get("architecture", "ilgnet-compact")
-        name = a.name or h["name"]
-        description = a.description or h.get("description", "")
-        provenance = a.provenance or "%s; stored again as %s from %s by export.py --from-model" % (
+        name = h["name"]
+        description = h.get("description", "")
+        provenance = "%s; stored again as %s from %s by export.py --from-model" % (
             h.get("provenance", ""), a.dtype, os.path.basename(a.from_model))
-        convert(a.convert or find_convert(), prototxt_path, caffemodel_path,
-                a.output, a.dtype, name, description, provenance, arch)
-        print("wrote %s" % a.output)
-        return 0
-    if a.random_seed is not None:
-        model = random_model(a.random_seed)
-        info = "random weights, seed %d (export parity test)" % a.random_seed
     else:
-        model, st = load_checkpoint(a.checkpoint)
-        info = "trained by models/train/train.py, step %d" % st["step"]
-    write_caffe(model, prototxt_path, caffemodel_path)
-    name = a.name or model.arch
-    description = a.description or (
-        "Degradation-aware image quality score (P(high)): %s, ILGNet topology "
-        "with 7x7-pooled local heads; trained on the project's photo "
-        "degradation proxy task, not on AVA." % model.arch)
-    provenance = a.provenance or (
-        "gst-ilgnet models/train (%s); BatchNorm folded into convolutions; "
-        "exported via caffe_pb.py + ilgnet-convert" % info)
+        if a.random_seed is not None:
+            model = random_model(a.random_seed)
+            info = "random weights, seed %d (export parity test)" % a.random_seed
+        else:
+            model, st = load_checkpoint(a.checkpoint)
+            info = "trained by models/train/train.py, step %d" % st["step"]
+        write_caffe(model, prototxt_path, caffemodel_path)
+        arch = name = model.arch
+        description = (
+            "Degradation-aware image quality score (P(high)): %s, ILGNet topology "
+            "with 7x7-pooled local heads; trained on the project's photo "
+            "degradation proxy task, not on AVA." % model.arch)
+        provenance = (
+            "gst-ilgnet models/train (%s); BatchNorm folded into convolutions; "
+            "exported via caffe_pb.py + ilgnet-convert" % info)
     convert(a.convert or find_convert(), prototxt_path, caffemodel_path,
-            a.output, a.dtype, name, description, provenance, model.arch)
+            a.output, a.dtype, a.name or name, a.description or description,
+            a.provenance or provenance, arch)
     print("wrote %s" % a.output)
-
 
 if __name__ == "__main__":
     sys.exit(main())

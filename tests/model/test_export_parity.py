@@ -10,7 +10,12 @@ BatchNorm folding is exercised); no training data is needed.
 The other way too: the f32 file read back into PyTorch (warmstart.py, which
 training uses to continue from a shipped model) computes the same
 probabilities, and its re-inserted BatchNorm is the identity in training
-mode on the calibration batch, so fine-tuning starts where the file is."""
+mode on the calibration batch, so fine-tuning starts where the file is.
+
+And again (export.py --from-model, how a shipped model is stored in another
+dtype when its checkpoint is gone): the f32 file written back to a
+caffemodel and converted again scores as the f32 file did (<= 1e-6), and
+a file whose input settings the path would change is refused."""
 
 import argparse
 import os
@@ -74,8 +79,42 @@ def main():
             dtype, np.round(got, 5), d, tol, "ok" if ok else "FAIL"))
         if dtype == "f32":
             failed |= not check_warmstart(out, x, ref)
+            failed |= not check_from_model(a, out, x, got)
     os.remove(caffemodel)
     return 1 if failed else 0
+
+
+def check_from_model(a, path, x, want):
+    again = os.path.join(a.outdir, "parity-again.ilgnet")
+    export.write_caffe_from_model(path, again[:-7] + ".prototxt",
+                                  again[:-7] + ".caffemodel")
+    export.convert(a.convert, again[:-7] + ".prototxt", again[:-7] + ".caffemodel",
+                   again, "f32", "again", "", "", "ilgnet-compact")
+    os.remove(again[:-7] + ".caffemodel")
+    d = float(np.abs(score_with_libilgnet(a.score, again, x) - want).max())
+    ok = d <= 1e-6
+    print("--from-model: the f32 file exported again scores max |diff| %.2e "
+          "(limit 1e-6) %s" % (d, "ok" if ok else "FAIL"))
+    # the same file with another mean: the path would write net.MEAN_BGR
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    i = data.index(b'"mean"')
+    j = data.index(b"]", i)
+    new = b'"mean":[1,2,3]'.ljust(j + 1 - i)
+    data[i:j + 1] = new
+    other = os.path.join(a.outdir, "parity-other-mean.ilgnet")
+    with open(other, "wb") as f:
+        f.write(data)
+    try:
+        export.write_caffe_from_model(other, other + ".prototxt", other + ".caffemodel")
+        print("--from-model: a file with another mean was not refused FAIL")
+        ok = False
+    except warmstart.ModelFileError as e:
+        print("--from-model: another mean refused: %s ok" % e)
+    for f in (other, other + ".prototxt"):
+        if os.path.exists(f):
+            os.remove(f)
+    return ok
 
 
 def check_warmstart(path, x, ref):
