@@ -23,9 +23,10 @@ typedef struct
   int chunks_per_image;
 } LrnJob;
 
-/* y = x * s^-beta; GoogLeNet's beta 0.75 without pow() */
-ILGNET_SIMD_CLONES static void
-apply_scale (const float *restrict x, const float *restrict s,
+/* y = x * s^-beta; GoogLeNet's beta 0.75 without pow().  Inlined into
+ * each instruction set's clone of its callers. */
+static inline __attribute__((always_inline)) void
+scale_by (const float *restrict x, const float *restrict s,
     float *restrict y, int len, float beta)
 {
   int i;
@@ -42,23 +43,41 @@ apply_scale (const float *restrict x, const float *restrict s,
 }
 
 ILGNET_SIMD_CLONES static void
-add_square (float *restrict acc, const float *restrict x, int len, float sign)
+apply_scale (const float *restrict x, const float *restrict s,
+    float *restrict y, int len, float beta)
 {
-  int i;
-
-  for (i = 0; i < len; i++)
-    acc[i] += sign * x[i] * x[i];
+  scale_by (x, s, y, len, beta);
 }
 
+/* One output channel of the across-channel window, in one pass over its
+ * positions: the running sum of squares gains the channel entering the
+ * window (add, or NULL) and loses the one leaving it (sub, or NULL), then
+ * scales x.  Fused so that each chunk is read and written once per
+ * channel; the operations are those of the unfused loops, in their order. */
 ILGNET_SIMD_CLONES static void
-make_scale (const float *restrict acc, float *restrict s, int len, float k,
-    float a)
+lrn_channel (float *restrict acc, const float *restrict add,
+    const float *restrict sub, const float *restrict x, float *restrict y,
+    int len, float k, float a, float beta)
 {
+  float scale[CHUNK];
   int i;
 
+  if (add && sub) {
+    for (i = 0; i < len; i++) {
+      float t = acc[i] + 1.0f * add[i] * add[i];
+      acc[i] = t + -1.0f * sub[i] * sub[i];
+    }
+  } else if (add) {
+    for (i = 0; i < len; i++)
+      acc[i] += 1.0f * add[i] * add[i];
+  } else if (sub) {
+    for (i = 0; i < len; i++)
+      acc[i] += -1.0f * sub[i] * sub[i];
+  }
   /* the running sum can dip below zero by rounding */
   for (i = 0; i < len; i++)
-    s[i] = k + a * MAX (acc[i], 0.0f);
+    scale[i] = k + a * MAX (acc[i], 0.0f);
+  scale_by (x, scale, y, len, beta);
 }
 
 static void
@@ -72,21 +91,18 @@ lrn_across_task (int task, gpointer data)
   int len = MIN (CHUNK, hw - p0), C = j->in->shape.c, half = p->local_size / 2;
   const float *x = ilgnet_view_image (j->in, img) + p0;
   float *y = ilgnet_view_image (j->out, img) + p0;
-  float acc[CHUNK], scale[CHUNK];
+  float acc[CHUNK];
   float a = p->alpha / p->local_size;
-  int c;
+  int c, i;
 
   memset (acc, 0, sizeof (acc));
   for (c = 0; c < MIN (half, C); c++)
-    add_square (acc, x + c * hw, len, 1.0f);
-  for (c = 0; c < C; c++) {
-    if (c + half < C)
-      add_square (acc, x + (c + half) * hw, len, 1.0f);
-    if (c - half - 1 >= 0)
-      add_square (acc, x + (c - half - 1) * hw, len, -1.0f);
-    make_scale (acc, scale, len, p->k, a);
-    apply_scale (x + c * hw, scale, y + c * hw, len, p->beta);
-  }
+    for (i = 0; i < len; i++)
+      acc[i] += 1.0f * x[c * hw + i] * x[c * hw + i];
+  for (c = 0; c < C; c++)
+    lrn_channel (acc, c + half < C ? x + (c + half) * hw : NULL,
+        c - half - 1 >= 0 ? x + (c - half - 1) * hw : NULL, x + c * hw,
+        y + c * hw, len, p->k, a, p->beta);
 }
 
 static void
