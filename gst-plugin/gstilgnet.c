@@ -41,8 +41,9 @@
  *   the best frame) and `ilgnet-frames-analysed` (guint).  Sinks post them
  *   as a tag message.
  *
- * #GstIlgnet:overlay draws a score gauge (and the crop rectangle) on the
- * video, as a #GstVideoOverlayCompositionMeta when downstream supports it,
+ * #GstIlgnet:overlay draws a score gauge (and, with `overlay=crop`, the
+ * suggested crop as a cyan box, or with `crop=multi` the frame outlined in
+ * green when the framing should be kept) on the video, as a #GstVideoOverlayCompositionMeta when downstream supports it,
  * blended into the frame otherwise.
  *
  * ## The `ilgnet` message
@@ -60,6 +61,13 @@
  * * `keep-framing` (gboolean): only with `crop=multi`, %TRUE when the
  *   suggestion is the whole frame: no crop is clearly better, keep the
  *   framing as it is
+ * * `crop-zoom` (gdouble): only with `crop=multi`, how much to zoom in for
+ *   the suggested crop to fill the view (the frame-to-crop ratio of sides,
+ *   the square root of the area ratio; 1 when keeping the framing)
+ * * `crop-offset-x`, `crop-offset-y` (gdouble): only with `crop=multi`, the
+ *   suggested crop's centre minus the frame's, in frame widths and heights
+ *   (-0.5 .. 0.5; negative: left of / above the centre, where to turn the
+ *   camera), so an application can say "move left, zoom in"
  *
  * ## The crop suggestion (`crop=multi`)
  *
@@ -72,7 +80,8 @@
  * changes when another candidate beats it, re-scored on the same frames, by
  * #GstIlgnet:crop-margin, or has led it for #GstIlgnet:crop-hold results in
  * a row.  The whole frame is suggested (`keep-framing`, and a rectangle
- * equal to the frame, which the overlay does not draw) when it scores within
+ * equal to the frame, which the overlay shows as a green frame outline
+ * instead of a box) when it scores within
  * the margin of the best crop.  The suggestion starts afresh after a flush,
  * a seek or new segment, a new stream and a caps change.  `crop-margin=0
  * crop-hold=1` reports every frame's best candidate, as scored.
@@ -82,11 +91,13 @@
  * `format=jsonl` writes one JSON object a line: `frame`, `pts`,
  * `stream_time`, `running_time` (nanoseconds or null), `time` (stream time in
  * seconds), `score`, `crop` (object with `x`, `y`, `width`, `height`; with
- * `crop=multi`), with `crop=multi` also `frame_score` and `keep_framing` (as
- * in the message), `model` and `wallclock` (UTC, ISO 8601).  `format=csv`
- * writes the same fields as columns after a header line (`crop_x`,
- * `crop_y`, `crop_width`, `crop_height`, `frame_score`, `keep_framing`
- * empty without `crop=multi`).  `format=webvtt` writes
+ * `crop=multi`), with `crop=multi` also `frame_score`, `keep_framing`,
+ * `crop_zoom`, `crop_offset_x` and `crop_offset_y` (as in the message; the
+ * last three to 4 decimals), `model` and `wallclock` (UTC, ISO 8601).
+ * `format=csv` writes the same fields as columns after a header line
+ * (`crop_x`, `crop_y`, `crop_width`, `crop_height`, `frame_score`,
+ * `keep_framing`, `crop_zoom`, `crop_offset_x`, `crop_offset_y` empty
+ * without `crop=multi`).  `format=webvtt` writes
  * subtitles: one cue a result, from its stream time until the next result
  * (the last one until the end of the stream), with the text "score 0.734";
  * cues must be in time order, so results from before a backward seek's
@@ -399,13 +410,20 @@ gst_ilgnet_post_result (GstIlgnet * self, const GstIlgnetResult * r)
       "frame", G_TYPE_UINT64, r->frame,
       "score", G_TYPE_DOUBLE, (gdouble) r->score,
       "model", G_TYPE_STRING, self->model_name, NULL);
-  if (r->resize == ILGNET_RESIZE_MULTI)
+  if (r->resize == ILGNET_RESIZE_MULTI) {
+    gdouble zoom, dx, dy;
+
+    gst_ilgnet_result_advice (r, &zoom, &dx, &dy);
     gst_structure_set (s, "crop-x", G_TYPE_INT, r->rect.x,
         "crop-y", G_TYPE_INT, r->rect.y,
         "crop-width", G_TYPE_INT, r->rect.w,
         "crop-height", G_TYPE_INT, r->rect.h,
         "frame-score", G_TYPE_DOUBLE, (gdouble) r->frame_score,
-        "keep-framing", G_TYPE_BOOLEAN, r->keep_framing, NULL);
+        "keep-framing", G_TYPE_BOOLEAN, r->keep_framing,
+        "crop-zoom", G_TYPE_DOUBLE, zoom,
+        "crop-offset-x", G_TYPE_DOUBLE, dx,
+        "crop-offset-y", G_TYPE_DOUBLE, dy, NULL);
+  }
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self), s));
 }
@@ -967,8 +985,10 @@ gst_ilgnet_draw_overlay (GstIlgnet * self, GstBuffer * buf,
   gint w = GST_VIDEO_INFO_WIDTH (&self->info);
   gint h = GST_VIDEO_INFO_HEIGHT (&self->info);
   /* A rectangle equal to the frame says nothing: draw it only when it is a
-   * real crop. */
-  gboolean with_rect = mode == GST_ILGNET_OVERLAY_CROP
+   * real crop; crop=multi's "keep the framing" is the green frame. */
+  gboolean keep = mode == GST_ILGNET_OVERLAY_CROP
+      && r->resize == ILGNET_RESIZE_MULTI && r->keep_framing;
+  gboolean with_rect = mode == GST_ILGNET_OVERLAY_CROP && !keep
       && (r->rect.x != 0 || r->rect.y != 0 || r->rect.w != w
       || r->rect.h != h);
 
@@ -977,7 +997,7 @@ gst_ilgnet_draw_overlay (GstIlgnet * self, GstBuffer * buf,
     gst_ilgnet_check_allocation (self);
 
   if (!gst_ilgnet_overlay_draw (self->overlay, buf, &self->info, r->score,
-          with_rect ? &r->rect : NULL, self->downstream_composition))
+          with_rect ? &r->rect : NULL, keep, self->downstream_composition))
     GST_WARNING_OBJECT (self, "cannot map the frame to draw on it");
 }
 

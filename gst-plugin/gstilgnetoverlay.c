@@ -44,6 +44,8 @@ static const guint8 point_glyph[GLYPH_H] = {
 
 #define ARGB(a, r, g, b) \
   (((guint32) (a) << 24) | ((guint32) (r) << 16) | ((guint32) (g) << 8) | (b))
+#define CROP_COLOUR ARGB (255, 64, 224, 255)   /* the suggested crop */
+#define KEEP_COLOUR ARGB (255, 64, 208, 64)    /* the frame: keep it */
 
 static void
 fill_rect (guint32 * pixels, gint width, gint height, gint stride, gint x,
@@ -181,45 +183,55 @@ gauge_rectangle (gint frame_w, gint frame_h, gfloat score)
   return rectangle_from_pixels (buf, w, h, margin, frame_h - margin - h);
 }
 
+static void
+add_rectangle (GstVideoOverlayComposition ** comp,
+    GstVideoOverlayRectangle * r)
+{
+  if (!*comp)
+    *comp = gst_video_overlay_composition_new (r);
+  else
+    gst_video_overlay_composition_add_rectangle (*comp, r);
+  gst_video_overlay_rectangle_unref (r);
+}
+
+/* Four bars rather than one frame-sized image: a few KB, not MB. */
+static void
+add_outline (GstVideoOverlayComposition ** comp, gint width, gint height,
+    const GstVideoRectangle * rect, guint32 colour)
+{
+  gint t = MAX (MIN (width, height) / 150, 2);
+  gint x = CLAMP (rect->x, 0, width - 1), y = CLAMP (rect->y, 0, height - 1);
+  gint w = CLAMP (rect->w, 1, width - x), h = CLAMP (rect->h, 1, height - y);
+
+  t = MIN (t, MIN (w, h) / 2);
+  t = MAX (t, 1);
+  add_rectangle (comp, solid_rectangle (x, y, w, t, colour));
+  add_rectangle (comp, solid_rectangle (x, y + h - t, w, t, colour));
+  add_rectangle (comp, solid_rectangle (x, y, t, h, colour));
+  add_rectangle (comp, solid_rectangle (x + w - t, y, t, h, colour));
+}
+
+/* The suggested crop as a cyan box; or, when @keep (crop=multi found no
+ * crop clearly better), the frame's own outline in green: "keep this
+ * framing", a state a person sees at a glance, not the absence of a box. */
 GstVideoOverlayComposition *
 gst_ilgnet_overlay_build (gint width, gint height, gfloat score,
-    const GstVideoRectangle * rect)
+    const GstVideoRectangle * rect, gboolean keep)
 {
   GstVideoOverlayComposition *comp = NULL;
   GstVideoOverlayRectangle *r;
 
-  if (rect && rect->w > 0 && rect->h > 0 && width >= 8 && height >= 8) {
-    /* Four bars rather than one frame-sized image: a few KB, not MB. */
-    gint t = MAX (MIN (width, height) / 150, 2);
-    guint32 colour = ARGB (255, 64, 224, 255);
-    gint x = CLAMP (rect->x, 0, width - 1), y = CLAMP (rect->y, 0, height - 1);
-    gint w = CLAMP (rect->w, 1, width - x), h = CLAMP (rect->h, 1, height - y);
-    GstVideoOverlayRectangle *edges[4];
-    gint i;
-
-    t = MIN (t, MIN (w, h) / 2);
-    t = MAX (t, 1);
-    edges[0] = solid_rectangle (x, y, w, t, colour);
-    edges[1] = solid_rectangle (x, y + h - t, w, t, colour);
-    edges[2] = solid_rectangle (x, y, t, h, colour);
-    edges[3] = solid_rectangle (x + w - t, y, t, h, colour);
-    for (i = 0; i < 4; i++) {
-      if (!comp)
-        comp = gst_video_overlay_composition_new (edges[i]);
-      else
-        gst_video_overlay_composition_add_rectangle (comp, edges[i]);
-      gst_video_overlay_rectangle_unref (edges[i]);
+  if (width >= 8 && height >= 8) {
+    if (keep) {
+      GstVideoRectangle frame = { 0, 0, width, height };
+      add_outline (&comp, width, height, &frame, KEEP_COLOUR);
+    } else if (rect && rect->w > 0 && rect->h > 0) {
+      add_outline (&comp, width, height, rect, CROP_COLOUR);
     }
   }
-
   r = gauge_rectangle (width, height, score);
-  if (r) {
-    if (!comp)
-      comp = gst_video_overlay_composition_new (r);
-    else
-      gst_video_overlay_composition_add_rectangle (comp, r);
-    gst_video_overlay_rectangle_unref (r);
-  }
+  if (r)
+    add_rectangle (&comp, r);
   return comp;
 }
 
@@ -229,7 +241,7 @@ struct _GstIlgnetOverlay
   /* What it was built for. */
   gint width, height;
   gfloat score;
-  gboolean with_rect;
+  gboolean with_rect, keep;
   GstVideoRectangle rect;
 };
 
@@ -255,25 +267,27 @@ gst_ilgnet_overlay_free (GstIlgnetOverlay * overlay)
   g_free (overlay);
 }
 
-/* The composition for this frame size, score and rectangle, built again
- * only when one of them changed. */
+/* The composition for this frame size, score, rectangle and keep state,
+ * built again only when one of them changed. */
 static GstVideoOverlayComposition *
 cached_composition (GstIlgnetOverlay * overlay, gint width, gint height,
-    gfloat score, const GstVideoRectangle * rect)
+    gfloat score, const GstVideoRectangle * rect, gboolean keep)
 {
   gboolean with_rect = rect != NULL;
 
+  keep = ! !keep;
   if (!overlay->composition || overlay->width != width
       || overlay->height != height || overlay->score != score
-      || overlay->with_rect != with_rect
+      || overlay->with_rect != with_rect || overlay->keep != keep
       || (with_rect && memcmp (&overlay->rect, rect, sizeof (*rect)))) {
     gst_ilgnet_overlay_reset (overlay);
     overlay->composition = gst_ilgnet_overlay_build (width, height, score,
-        rect);
+        rect, keep);
     overlay->width = width;
     overlay->height = height;
     overlay->score = score;
     overlay->with_rect = with_rect;
+    overlay->keep = keep;
     if (with_rect)
       overlay->rect = *rect;
   }
@@ -307,13 +321,13 @@ attach_composition (GstBuffer * buf, GstVideoOverlayComposition * comp)
 gboolean
 gst_ilgnet_overlay_draw (GstIlgnetOverlay * overlay, GstBuffer * buf,
     const GstVideoInfo * info, gfloat score, const GstVideoRectangle * rect,
-    gboolean compose)
+    gboolean keep, gboolean compose)
 {
   GstVideoOverlayComposition *comp;
   GstVideoFrame frame;
 
   comp = cached_composition (overlay, GST_VIDEO_INFO_WIDTH (info),
-      GST_VIDEO_INFO_HEIGHT (info), score, rect);
+      GST_VIDEO_INFO_HEIGHT (info), score, rect, keep);
   if (!comp)
     return TRUE;
   if (compose) {

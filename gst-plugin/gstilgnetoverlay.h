@@ -18,7 +18,8 @@ G_BEGIN_DECLS
  * @rect is not NULL, that rectangle's outline.  NULL when the frame is too
  * small to draw on. */
 GstVideoOverlayComposition *gst_ilgnet_overlay_build (gint width,
-    gint height, gfloat score, const GstVideoRectangle * rect);
+    gint height, gfloat score, const GstVideoRectangle * rect,
+    gboolean keep);
 
 /* The overlay of one element: the composition last built, redrawn only
  * when the score, the rectangle or the frame size changes (most buffers
@@ -38,7 +39,7 @@ void gst_ilgnet_overlay_reset (GstIlgnetOverlay * overlay);
  * mapped to blend into it. */
 gboolean gst_ilgnet_overlay_draw (GstIlgnetOverlay * overlay,
     GstBuffer * buf, const GstVideoInfo * info, gfloat score,
-    const GstVideoRectangle * rect, gboolean compose);
+    const GstVideoRectangle * rect, gboolean keep, gboolean compose);
 
 G_END_DECLS
 

@@ -8,6 +8,8 @@
 #ifndef __GST_ILGNET_RESULT_H__
 #define __GST_ILGNET_RESULT_H__
 
+#include <math.h>
+
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
@@ -38,6 +40,31 @@ typedef struct
   gfloat frame_score;           /* crop=multi: the whole frame's score */
   gboolean keep_framing;        /* crop=multi: @rect is the whole frame */
 } GstIlgnetResult;
+
+/* crop=multi: the suggestion as a person acts on it ("zoom in, move
+ * left").  @zoom: how much to zoom in for the suggested crop to fill the
+ * view: the frame-to-crop ratio of sides, as the square root of the area
+ * ratio, so a crop of another aspect (the centred square) gets the zoom
+ * that matches its area (1: keep the framing).  @dx, @dy: the crop's
+ * centre minus the frame's, in frame widths and heights (-0.5 .. 0.5;
+ * negative: the better framing lies left of / above the centre, where the
+ * camera should turn).  1, 0, 0 without a suggestion. */
+static inline void
+gst_ilgnet_result_advice (const GstIlgnetResult * r, gdouble * zoom,
+    gdouble * dx, gdouble * dy)
+{
+  const GstVideoRectangle *f = &r->crops[0], *c = &r->rect;
+
+  *zoom = 1.0;
+  *dx = *dy = 0.0;
+  if (r->resize != ILGNET_RESIZE_MULTI || r->n_crops < 1 || f->w <= 0
+      || f->h <= 0 || c->w <= 0 || c->h <= 0)
+    return;
+  *zoom = MAX (sqrt (((gdouble) f->w * f->h) / ((gdouble) c->w * c->h)),
+      1.0);
+  *dx = (c->x + c->w / 2.0 - (f->x + f->w / 2.0)) / f->w;
+  *dy = (c->y + c->h / 2.0 - (f->y + f->h / 2.0)) / f->h;
+}
 
 G_END_DECLS
 

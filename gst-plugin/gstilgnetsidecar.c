@@ -12,6 +12,7 @@
 #include "config.h"
 #endif
 
+#include <math.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
 
@@ -66,7 +67,8 @@ gst_ilgnet_sidecar_header (GstIlgnetSidecar * sidecar)
   switch (sidecar->format) {
     case GST_ILGNET_SIDECAR_CSV:
       return "frame,pts,stream_time,running_time,time,score,crop_x,crop_y,"
-          "crop_width,crop_height,frame_score,keep_framing,model,wallclock\n";
+          "crop_width,crop_height,frame_score,keep_framing,crop_zoom,"
+          "crop_offset_x,crop_offset_y,model,wallclock\n";
     case GST_ILGNET_SIDECAR_WEBVTT:
       return "WEBVTT\n";
     case GST_ILGNET_SIDECAR_JSONL:
@@ -85,6 +87,14 @@ json_add_time (JsonBuilder * b, const gchar * name, GstClockTime t)
     json_builder_add_null_value (b);
 }
 
+/* Four decimals are a tenth of a pixel at 8k; and JSON written with
+ * every digit (0.41670000000000001) is noise to read. */
+static gdouble
+round4 (gdouble v)
+{
+  return round (v * 1e4) / 1e4 + 0.0;     /* + 0.0: no "-0.0000" */
+}
+
 static gchar *
 format_jsonl (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
     gboolean with_crop)
@@ -94,6 +104,7 @@ format_jsonl (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
   JsonNode *root;
   gchar *line, *record, *wall;
   GstClockTime t = result_time (r);
+  gdouble zoom, dx, dy;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "frame");
@@ -125,6 +136,13 @@ format_jsonl (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
     json_builder_add_double_value (b, r->frame_score);
     json_builder_set_member_name (b, "keep_framing");
     json_builder_add_boolean_value (b, r->keep_framing);
+    gst_ilgnet_result_advice (r, &zoom, &dx, &dy);
+    json_builder_set_member_name (b, "crop_zoom");
+    json_builder_add_double_value (b, round4 (zoom));
+    json_builder_set_member_name (b, "crop_offset_x");
+    json_builder_add_double_value (b, round4 (dx));
+    json_builder_set_member_name (b, "crop_offset_y");
+    json_builder_add_double_value (b, round4 (dy));
   }
   json_builder_set_member_name (b, "model");
   json_builder_add_string_value (b, sidecar->model);
@@ -162,6 +180,7 @@ format_csv (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
   GstClockTime t = result_time (r);
   gchar num[G_ASCII_DTOSTR_BUF_SIZE];
   gchar *wall, *model, **parts;
+  gdouble zoom, dx, dy;
 
   g_string_append_printf (s, "%" G_GUINT64_FORMAT ",", r->frame);
   csv_time (s, r->pts);
@@ -180,8 +199,18 @@ format_csv (GstIlgnetSidecar * sidecar, const GstIlgnetResult * r,
     g_string_append (s, g_ascii_formatd (num, sizeof (num), "%.6f",
             r->frame_score));
     g_string_append (s, r->keep_framing ? ",true" : ",false");
+    gst_ilgnet_result_advice (r, &zoom, &dx, &dy);
+    g_string_append_c (s, ',');
+    g_string_append (s, g_ascii_formatd (num, sizeof (num), "%.4f",
+            round4 (zoom)));
+    g_string_append_c (s, ',');
+    g_string_append (s, g_ascii_formatd (num, sizeof (num), "%.4f",
+            round4 (dx)));
+    g_string_append_c (s, ',');
+    g_string_append (s, g_ascii_formatd (num, sizeof (num), "%.4f",
+            round4 (dy)));
   } else {
-    g_string_append (s, ",,,,,,");
+    g_string_append (s, ",,,,,,,,,");
   }
   /* Quoted, with quotes doubled, since names are free text. */
   parts = g_strsplit (sidecar->model, "\"", -1);

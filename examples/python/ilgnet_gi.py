@@ -84,7 +84,8 @@ def message_result(msg):
 
     Names as in the structure (`score`, `frame`, `model`, `timestamp`,
     `stream-time`, `running-time`, `duration`; with crop=multi `crop-x`,
-    `crop-y`, `crop-width`, `crop-height`, `frame-score`, `keep-framing`),
+    `crop-y`, `crop-width`, `crop-height`, `frame-score`, `keep-framing`,
+    `crop-zoom`, `crop-offset-x`, `crop-offset-y`),
     GST_CLOCK_TIME_NONE as None, plus `time`: the stream time in seconds
     (what a player shows; the PTS when there is none), as in the score
     files.

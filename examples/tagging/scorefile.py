@@ -19,8 +19,8 @@ MSECOND = 1000000
 MIN_CUE = 40 * MSECOND          # ILGNET_SIDECAR_MIN_CUE
 
 CSV_HEADER = ("frame,pts,stream_time,running_time,time,score,crop_x,crop_y,"
-              "crop_width,crop_height,frame_score,keep_framing,model,"
-              "wallclock\n")
+              "crop_width,crop_height,frame_score,keep_framing,crop_zoom,"
+              "crop_offset_x,crop_offset_y,model,wallclock\n")
 
 
 def read_jsonl(path):
@@ -43,11 +43,12 @@ def csv_text(records):
         row += ",%.6f" % r["score"]
         if "crop" in r:
             c = r["crop"]
-            row += ",%d,%d,%d,%d,%.6f,%s" % (
+            row += ",%d,%d,%d,%d,%.6f,%s,%.4f,%.4f,%.4f" % (
                 c["x"], c["y"], c["width"], c["height"], r["frame_score"],
-                "true" if r["keep_framing"] else "false")
+                "true" if r["keep_framing"] else "false", r["crop_zoom"],
+                r["crop_offset_x"], r["crop_offset_y"])
         else:
-            row += ",,,,,,"
+            row += ",,,,,,,,,"
         row += ',"%s",%s\n' % (r["model"].replace('"', '""'), r["wallclock"])
         out.append(row)
     return "".join(out)

@@ -2,7 +2,8 @@
 suggested crop (crop=multi) moves far less often inside clean shots than
 each frame's own best candidate (crop-margin=0 crop-hold=1), as measured by
 examples/framing/crop-stability.py; the score file says honestly which
-score is which."""
+score is which, and its advice fields (crop_zoom, crop_offset_x/y) what the
+crop says; examples/framing/advice.py turns them into the right words."""
 import argparse
 import concurrent.futures
 import json
@@ -86,3 +87,40 @@ for r in recs:
     if whole:
         check(abs(r["score"] - r["frame_score"]) < 1e-6,
               "whole frame at %.2f s: score is the frame's" % r["time"])
+    # The advice: zoom by the ratio of sides, centres' offset in frame sizes
+    # (to 4 decimals); keeping the framing is zoom 1 at the centre.
+    W, H = size
+    zoom = ((W * H) / (c["width"] * c["height"])) ** 0.5
+    dx = (c["x"] + c["width"] / 2 - W / 2) / W
+    dy = (c["y"] + c["height"] / 2 - H / 2) / H
+    check(abs(r["crop_zoom"] - zoom) < 6e-5 and abs(r["crop_offset_x"] - dx)
+          < 6e-5 and abs(r["crop_offset_y"] - dy) < 6e-5,
+          "advice at %.2f s: zoom %s, offset %s,%s for crop %r" % (
+              r["time"], r["crop_zoom"], r["crop_offset_x"],
+              r["crop_offset_y"], c))
+
+# advice.py says it in words, a line each time it changes, and the words
+# follow the numbers: keep iff keep_framing, left/right/up/down past 2 % of
+# the frame, "zoom in" from 1.05x.
+p = run([sys.executable, os.path.join(a.examples, "framing", "advice.py"),
+         "--scores", steady])
+check(p.returncode == 0, "advice.py --scores runs")
+lines = p.stdout.splitlines()
+by_time = {round(r["time"], 2): r for r in recs}
+check(len(lines) >= 2, "advice changes along the clip (%d lines)" % len(lines))
+for ln in lines:
+    t = round(float(ln.split()[0]), 2)
+    r = by_time.get(t)
+    check(r is not None, "advice line at a result's time: %r" % ln)
+    text = ln.split("  ")[-1]
+    dx, dy, zoom = r["crop_offset_x"], r["crop_offset_y"], r["crop_zoom"]
+    want = {"keep": r["keep_framing"],
+            "left": not r["keep_framing"] and dx <= -0.02,
+            "right": not r["keep_framing"] and dx >= 0.02,
+            "up": not r["keep_framing"] and dy <= -0.02,
+            "down": not r["keep_framing"] and dy >= 0.02,
+            "zoom in": not r["keep_framing"] and zoom >= 1.05}
+    got = {k: k in text for k in want}
+    check(got == want, "advice %r for zoom %.3f, offset %.3f,%.3f, keep %s"
+          % (text, zoom, dx, dy, r["keep_framing"]))
+print("advice: %d lines, e.g. %r" % (len(lines), lines[-1].split("  ")[-1]))

@@ -218,8 +218,8 @@ black_frame (GstVideoInfo * info, gint w, gint h)
 /* Draws with @overlay as a composition meta; returns (a reference to)
  * the composition attached. */
 static GstVideoOverlayComposition *
-composed (GstIlgnetOverlay * overlay, gint w, gint h, gfloat score,
-    const GstVideoRectangle * rect)
+composed_keep (GstIlgnetOverlay * overlay, gint w, gint h, gfloat score,
+    const GstVideoRectangle * rect, gboolean keep)
 {
   GstVideoInfo info;
   GstBuffer *buf = black_frame (&info, w, h);
@@ -227,12 +227,19 @@ composed (GstIlgnetOverlay * overlay, gint w, gint h, gfloat score,
   GstVideoOverlayComposition *comp;
 
   g_assert_true (gst_ilgnet_overlay_draw (overlay, buf, &info, score, rect,
-          TRUE));
+          keep, TRUE));
   meta = gst_buffer_get_video_overlay_composition_meta (buf);
   g_assert_nonnull (meta);
   comp = gst_video_overlay_composition_ref (meta->overlay);
   gst_buffer_unref (buf);
   return comp;
+}
+
+static GstVideoOverlayComposition *
+composed (GstIlgnetOverlay * overlay, gint w, gint h, gfloat score,
+    const GstVideoRectangle * rect)
+{
+  return composed_keep (overlay, w, h, score, rect, FALSE);
 }
 
 /* Draws again: the composition is @prev when @same, a new one otherwise
@@ -266,6 +273,18 @@ test_overlay_cached (void)
   c = again (overlay, c, 640, 360, 0.6f, &rect, FALSE);
   gst_ilgnet_overlay_reset (overlay);
   c = again (overlay, c, 640, 360, 0.6f, &rect, FALSE);
+  /* the keep state is part of what was drawn */
+  {
+    GstVideoOverlayComposition *k = composed_keep (overlay, 640, 360, 0.6f,
+        NULL, TRUE);
+    g_assert_true (k != c);
+    gst_video_overlay_composition_unref (c);
+    c = composed_keep (overlay, 640, 360, 0.6f, NULL, TRUE);
+    g_assert_true (c == k);
+    gst_video_overlay_composition_unref (k);
+    /* the gauge and the frame's four edges */
+    g_assert_cmpuint (gst_video_overlay_composition_n_rectangles (c), ==, 5);
+  }
   gst_video_overlay_composition_unref (c);
   gst_ilgnet_overlay_free (overlay);
 }
@@ -312,7 +331,7 @@ test_overlay_merged (Canvas * c, gconstpointer unused)
   gst_buffer_add_video_overlay_composition_meta (c->buf, upstream);
 
   g_assert_true (gst_ilgnet_overlay_draw (c->overlay, c->buf, &c->info, 0.5f,
-          NULL, TRUE));
+          NULL, FALSE, TRUE));
   while ((meta = (GstVideoOverlayCompositionMeta *)
           gst_buffer_iterate_meta_filtered (c->buf, &state,
               GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE))) {
@@ -339,7 +358,7 @@ test_overlay_blended (Canvas * c, gconstpointer unused)
   gsize i, lit = 0, lit_top = 0;
 
   g_assert_true (gst_ilgnet_overlay_draw (c->overlay, c->buf, &c->info, 1.0f,
-          NULL, FALSE));
+          NULL, FALSE, FALSE));
   g_assert_null (gst_buffer_get_video_overlay_composition_meta (c->buf));
   gst_buffer_map (c->buf, &map, GST_MAP_READ);
   for (i = 0; i < map.size; i += 4)
@@ -354,10 +373,55 @@ test_overlay_blended (Canvas * c, gconstpointer unused)
 
   buf = black_frame (&info, 4, 4);
   g_assert_true (gst_ilgnet_overlay_draw (c->overlay, buf, &info, 1.0f, NULL,
-          FALSE));
+          FALSE, FALSE));
   gst_buffer_map (buf, &map, GST_MAP_READ);
   for (i = 0; i < map.size; i++)
     g_assert_cmpuint (map.data[i], ==, 0);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+}
+
+/* RGBA pixel (x, y) of a mapped 320-wide frame. */
+static const guint8 *
+pixel (const GstMapInfo * map, gint x, gint y)
+{
+  return map->data + ((gsize) y * 320 + x) * 4;
+}
+
+/* Keep the framing: the frame's edges turn green and no box is drawn;
+ * a suggested crop: a cyan box on its edges, the frame's edges left alone. */
+static void
+test_overlay_keep (Canvas * c, gconstpointer unused)
+{
+  GstVideoRectangle rect = { 40, 30, 200, 110 };
+  GstVideoInfo info;
+  GstBuffer *buf;
+  GstMapInfo map;
+  const guint8 *p;
+
+  g_assert_true (gst_ilgnet_overlay_draw (c->overlay, c->buf, &c->info, 0.5f,
+          NULL, TRUE, FALSE));
+  gst_buffer_map (c->buf, &map, GST_MAP_READ);
+  p = pixel (&map, 160, 0);     /* top edge, middle */
+  g_assert_cmpuint (p[1], >, 150);
+  g_assert_cmpuint (p[0], <, 100);
+  g_assert_cmpuint (p[2], <, 100);
+  p = pixel (&map, 319, 90);    /* right edge */
+  g_assert_cmpuint (p[1], >, 150);
+  g_assert_cmpuint (p[2], <, 100);
+  p = pixel (&map, 40, 30);     /* where a box would be: nothing */
+  g_assert_cmpuint (p[0] + p[1] + p[2], ==, 0);
+  gst_buffer_unmap (c->buf, &map);
+
+  buf = black_frame (&info, 320, 180);
+  g_assert_true (gst_ilgnet_overlay_draw (c->overlay, buf, &info, 0.5f,
+          &rect, FALSE, FALSE));
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  p = pixel (&map, 100, 30);    /* the box's top edge: cyan */
+  g_assert_cmpuint (p[1], >, 150);
+  g_assert_cmpuint (p[2], >, 150);
+  p = pixel (&map, 160, 0);     /* the frame's edge: untouched */
+  g_assert_cmpuint (p[0] + p[1] + p[2], ==, 0);
   gst_buffer_unmap (buf, &map);
   gst_buffer_unref (buf);
 }
@@ -381,5 +445,7 @@ main (int argc, char **argv)
       test_overlay_merged, canvas_teardown);
   g_test_add ("/overlay/blended", Canvas, NULL, canvas_setup,
       test_overlay_blended, canvas_teardown);
+  g_test_add ("/overlay/keep", Canvas, NULL, canvas_setup,
+      test_overlay_keep, canvas_teardown);
   return g_test_run ();
 }

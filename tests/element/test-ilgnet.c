@@ -1214,6 +1214,25 @@ get_suggestion (const GstStructure * s, GstVideoRectangle * r,
   fail_unless (gst_structure_get_boolean (s, "keep-framing", keep));
 }
 
+/* The advice fields say what the rectangle says: zoom in by the ratio of
+ * sides (square root of the areas'), offset of the centres in frame sizes. */
+static void
+check_advice (const GstStructure * s, const GstVideoRectangle * r, gint w,
+    gint h)
+{
+  gdouble zoom, dx, dy;
+
+  fail_unless (gst_structure_get_double (s, "crop-zoom", &zoom));
+  fail_unless (gst_structure_get_double (s, "crop-offset-x", &dx));
+  fail_unless (gst_structure_get_double (s, "crop-offset-y", &dy));
+  fail_unless (fabs (zoom - sqrt ((gdouble) w * h / ((gdouble) r->w * r->h)))
+      < 1e-9 && zoom >= 1.0, "crop-zoom %f for %dx%d in %dx%d", zoom, r->w,
+      r->h, w, h);
+  fail_unless (fabs (dx - (r->x + r->w / 2.0 - w / 2.0) / w) < 1e-9
+      && fabs (dy - (r->y + r->h / 2.0 - h / 2.0) / h) < 1e-9,
+      "offset %f,%f for %d,%d %dx%d", dx, dy, r->x, r->y, r->w, r->h);
+}
+
 /* crop=multi holds its suggestion: a uniform frame, on which no crop is
  * better, keeps the crop suggested for the frames before it; after a seek
  * (flush and new segment) the same frame gets "keep the framing" (the whole
@@ -1248,6 +1267,7 @@ GST_START_TEST (test_multi_crop_steady)
       &keep);
   fail_unless (!keep && held.w < w, "no crop suggested: %dx%d", held.w,
       held.h);
+  check_advice (g_list_last (results)->data, &held, w, h);
   fail_unless (fabs (frame_score - ms->score) < SCORE_TOLERANCE,
       "frame-score %f, squash %f", frame_score, ms->score);
   /* Else the uniform frame below could not tell holding from following. */
@@ -1284,6 +1304,7 @@ GST_START_TEST (test_multi_crop_steady)
   get_suggestion (results->data, &r, &score, &frame_score, &keep);
   fail_unless (keep && r.x == 0 && r.y == 0 && r.w == w && r.h == h,
       "not the whole frame after a seek: %d,%d %dx%d", r.x, r.y, r.w, r.h);
+  check_advice (results->data, &r, w, h);       /* zoom 1, offsets 0 */
   fail_unless (fabs (score - frame_score) < 1e-6);
   mm = gst_buffer_get_ilgnet_meta (out);
   fail_unless (mm != NULL && mm->x == 0 && mm->y == 0 && mm->width == w
@@ -1356,13 +1377,13 @@ check_one_line_a_result (SidecarRun * run, guint header)
   fail_unless_equals_string (run->lines[header + n], "");
 }
 
-/* Line @i of a CSV score file, split into its 14 columns. */
+/* Line @i of a CSV score file, split into its 17 columns. */
 static gchar **
 csv_columns (SidecarRun * run, guint i)
 {
   gchar **cols = g_strsplit (run->lines[i], ",", -1);
 
-  fail_unless (g_strv_length (cols) == 14, "line %s", run->lines[i]);
+  fail_unless (g_strv_length (cols) == 17, "line %s", run->lines[i]);
   return cols;
 }
 
@@ -1453,7 +1474,8 @@ GST_START_TEST (test_sidecar_csv_multi)
   GList *l;
   guint i;
 
-  fail_unless (strstr (run->lines[0], ",frame_score,keep_framing,") != NULL);
+  fail_unless (strstr (run->lines[0], ",frame_score,keep_framing,crop_zoom,"
+          "crop_offset_x,crop_offset_y,model,") != NULL);
   fail_unless (run->results != NULL);
   for (l = run->results, i = 1; l; l = l->next, i++) {
     gchar **cols = csv_columns (run, i);
@@ -1466,6 +1488,19 @@ GST_START_TEST (test_sidecar_csv_multi)
     fail_unless (fabs (g_ascii_strtod (cols[5], NULL) - s) < 1e-5);
     fail_unless (fabs (g_ascii_strtod (cols[10], NULL) - fs) < 1e-5);
     fail_unless_equals_string (cols[11], keep ? "true" : "false");
+    /* the advice, to 4 decimals */
+    {
+      static const gchar *fields[] = { "crop-zoom", "crop-offset-x",
+        "crop-offset-y"
+      };
+      guint f;
+      for (f = 0; f < 3; f++) {
+        gdouble v;
+        fail_unless (gst_structure_get_double (l->data, fields[f], &v));
+        fail_unless (fabs (g_ascii_strtod (cols[12 + f], NULL) - v) < 5.1e-5,
+            "%s %f in %s", fields[f], v, run->lines[i]);
+      }
+    }
     /* Keeping the framing means the crop is the frame. */
     if (keep)
       fail_unless (atoi (cols[8]) == 32 && atoi (cols[9]) == 24, "%s",

@@ -545,11 +545,11 @@ check_whole_records (const gchar * path, const gchar * format)
   } else if (!strcmp (format, "csv")) {
     lines = g_strsplit (text, "\n", -1);
     fail_unless (g_str_has_prefix (lines[0], "frame,"));
-    /* 14 columns: the model name is quoted and has no comma here. */
+    /* 17 columns: the model name is quoted and has no comma here. */
     for (i = 0; lines[i] && lines[i][0]; i++) {
       gchar **cols = g_strsplit (lines[i], ",", -1);
 
-      fail_unless_equals_int (g_strv_length (cols), 14);
+      fail_unless_equals_int (g_strv_length (cols), 17);
       g_strfreev (cols);
     }
     g_strfreev (lines);
