@@ -6,6 +6,7 @@
  * cache. */
 #include "ilgnet-layer.h"
 #include "conv-i8.h"
+#include "conv-winograd.h"
 
 #include <string.h>
 
@@ -19,6 +20,14 @@ typedef struct
   IlgnetWindow win;
   int group;
 } ConvParams;
+
+/* A kernel's own form of the weights (IlgnetNode.kdata), tagged so that
+ * release() knows which it is. */
+typedef struct
+{
+  gboolean winograd;            /* else int8 */
+  gpointer data;                /* IlgnetWinograd or IlgnetConvI8 */
+} ConvKdata;
 
 typedef struct
 {
@@ -301,6 +310,29 @@ conv_flops (const IlgnetModel * m, const IlgnetLayer * l)
       * (guint64) (in->c / p->group) * p->win.kh * p->win.kw;
 }
 
+/* 3x3, stride 1, no dilation, one group: Winograd F(4x4, 3x3) (conv-
+ * winograd.c), unless $ILGNET_NO_WINOGRAD is set (tests compare it with
+ * im2col + SGEMM). */
+static gboolean
+usable_winograd (const IlgnetLayer * l)
+{
+  const ConvParams *p = l->params;
+  const IlgnetWindow *w = &p->win;
+
+  return w->kh == 3 && w->kw == 3 && w->sh == 1 && w->sw == 1 && w->dh == 1
+      && w->dw == 1 && p->group == 1 && !g_getenv ("ILGNET_NO_WINOGRAD");
+}
+
+static void
+forward_winograd (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n)
+{
+  const ConvParams *cp = node->layer->params;
+
+  ilgnet_winograd_forward (s, node, ((ConvKdata *) node->kdata)->data,
+      &cp->win, in, out, n);
+}
+
 static gsize
 conv_scratch (const IlgnetModel * m, const IlgnetLayer * l)
 {
@@ -312,6 +344,8 @@ conv_scratch (const IlgnetModel * m, const IlgnetLayer * l)
   /* the column matrix of all groups */
   if (!is_pointwise (&p->win))
     f32 = (gsize) in->c * p->win.kh * p->win.kw * out->h * out->w;
+  if (usable_winograd (l))
+    f32 = MAX (f32, ilgnet_winograd_scratch (in->c, out->c, out->h, out->w));
   /* int8: the quantised input and its packed columns (bytes) */
   if (l->weight->dtype == ILGNET_DTYPE_I8)
     f32 = MAX (f32, (ilgnet_conv_i8_scratch (in->c, in->h, in->w, &p->win,
@@ -348,8 +382,8 @@ forward_i8_##NAME (IlgnetSession * s, const IlgnetNode * node, \
     const IlgnetView * in, const IlgnetView * out, int n) \
 { \
   const ConvParams *cp = node->layer->params; \
-  ilgnet_conv_i8_forward (s, node, node->kdata, &cp->win, LEVEL, in, out, \
-      n); \
+  ilgnet_conv_i8_forward (s, node, ((ConvKdata *) node->kdata)->data, \
+      &cp->win, LEVEL, in, out, n); \
 }
 
 I8_KERNEL (vnni512, ILGNET_CONV_I8_VNNI512)
@@ -368,24 +402,44 @@ static const IlgnetKernel conv_kernels[] = {
   I8_ENTRY (avx2),
   I8_ENTRY (scalar),
   {"gemm-1x1", ILGNET_DTYPE_F32, usable_pointwise, conv_forward},
+  {"winograd-f43", ILGNET_DTYPE_F32, usable_winograd, forward_winograd},
   {"im2col-gemm", ILGNET_DTYPE_F32, NULL, conv_forward},
   {NULL}
 };
 
-/* the int8 kernels' packed weights */
+/* the int8 kernels' packed weights, Winograd's transformed filters */
 static gboolean
 conv_prepare (const IlgnetLayer * l, const IlgnetKernel * k, gpointer * kdata)
 {
-  if (k->weight_dtype != ILGNET_DTYPE_I8)
+  ConvKdata *kd;
+
+  if (k->weight_dtype != ILGNET_DTYPE_I8 && k->forward != forward_winograd)
     return TRUE;
-  *kdata = ilgnet_conv_i8_prepare (l, ((const ConvParams *) l->params)->group);
-  return *kdata != NULL;
+  kd = g_new0 (ConvKdata, 1);
+  kd->winograd = k->forward == forward_winograd;
+  kd->data = kd->winograd ? (gpointer) ilgnet_winograd_prepare (l)
+      : (gpointer) ilgnet_conv_i8_prepare (l,
+      ((const ConvParams *) l->params)->group);
+  if (!kd->data) {
+    g_free (kd);
+    return FALSE;
+  }
+  *kdata = kd;
+  return TRUE;
 }
 
 static void
 conv_release (gpointer kdata)
 {
-  ilgnet_conv_i8_free (kdata);
+  ConvKdata *kd = kdata;
+
+  if (!kd)
+    return;
+  if (kd->winograd)
+    ilgnet_winograd_free (kd->data);
+  else
+    ilgnet_conv_i8_free (kd->data);
+  g_free (kd);
 }
 
 const IlgnetLayerClass ilgnet_layer_conv = {

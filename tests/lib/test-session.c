@@ -242,11 +242,12 @@ test_profiling (void)
   g_assert_cmpint (prof.calls, ==, 3);
   g_assert_true (prof.saw_conv);
   g_assert_true (prof.saw_softmax);
-  /* the padded 3x3 convolution through im2col, the i8 InnerProduct
-   * weights read as stored; flops per image (conv 2*600*27 plus the fused
-   * ReLU's 600, fc 2*2*600) */
+  /* the padded 3x3 stride-1 convolution through Winograd F(4x4, 3x3), the
+   * i8 InnerProduct weights read as stored; flops per image (conv
+   * 2*600*27 plus the fused ReLU's 600, counted as direct convolution;
+   * fc 2*2*600) */
   ilgnet_session_foreach_kernel_profile (s, on_kernel, k);
-  g_assert_cmpstr (k->str, ==, "conv:Convolution+ReLU:im2col-gemm:33000;"
+  g_assert_cmpstr (k->str, ==, "conv:Convolution+ReLU:winograd-f43:33000;"
       "fc:InnerProduct:gemv-i8:2400;prob:Softmax:loop:2;");
   g_string_free (k, TRUE);
   s0 = ilgnet_session_get_score (s, 0);
