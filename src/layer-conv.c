@@ -1,9 +1,11 @@
-/* Convolution: im2col + SGEMM per image and group; 1x1 stride-1 unpadded
- * convolutions multiply the input directly.  The GEMMs are split by output
- * columns over the session's threads (OpenBLAS itself runs single-threaded,
- * so no second set of spinning threads competes with ours), and each task
+/* Convolution: 3x3 stride-1 layers by Winograd F(4x4, 3x3) (conv-
+ * winograd.c); others by im2col + SGEMM in blocks of output columns, each
+ * task gathering and multiplying its own cache-sized block; 1x1 stride-1
+ * unpadded convolutions multiply the input directly, split by output
+ * columns.  OpenBLAS runs single-threaded inside the session's tasks, so
+ * no second set of spinning threads competes with ours, and each task
  * adds the bias and applies a following ReLU to its block while it is in
- * cache. */
+ * cache.  int8 weights: conv-i8.c. */
 #include "ilgnet-layer.h"
 #include "conv-i8.h"
 #include "conv-winograd.h"
@@ -36,102 +38,6 @@ typedef struct
   int c, h, w, oh, ow;
   const IlgnetWindow *p;
 } Im2col;
-
-/* Stride 2 (conv1): each input row is split once into its even and odd
- * columns, after which every kernel column's samples are a contiguous run
- * of one of them. */
-static void
-im2col_rows_stride2 (const Im2col * a, const float *src, float *dst, int ki)
-{
-  const IlgnetWindow *p = a->p;
-  gsize ohw = (gsize) a->oh * a->ow;
-  int half = (a->w + 1) / 2, kj, oy, ox, x;
-  float *even = g_new (float, 2 * (gsize) half), *odd = even + half;
-
-  for (oy = 0; oy < a->oh; oy++) {
-    int iy = oy * p->sh - p->ph + ki * p->dh;
-    gboolean inside = iy >= 0 && iy < a->h;
-    /* Only formed inside: a padding row's address would lie before the
-     * image (undefined behaviour even unread; UBSan reports it). */
-    const float *row = inside ? src + (gsize) iy * a->w : src;
-    if (inside)
-      for (x = 0; x < a->w; x++)
-        (x & 1 ? odd : even)[x >> 1] = row[x];
-    for (kj = 0; kj < p->kw; kj++) {
-      float *d = dst + kj * ohw + (gsize) oy * a->ow;
-      int xoff = kj * p->dw - p->pw;
-      /* input column 2*ox + xoff must lie in [0, w) */
-      int ox0 = 0, ox1 = a->ow;
-      const float *run;
-      if (!inside) {
-        memset (d, 0, a->ow * sizeof (float));
-        continue;
-      }
-      while (ox0 < a->ow && 2 * ox0 + xoff < 0)
-        ox0++;
-      while (ox1 > ox0 && 2 * (ox1 - 1) + xoff >= a->w)
-        ox1--;
-      /* column 2*ox + xoff is even[ox + xoff/2] or odd[ox + (xoff-1)/2] */
-      run = (xoff & 1) ? odd + ((xoff - 1) >> 1) : even + (xoff >> 1);
-      for (ox = 0; ox < ox0; ox++)
-        d[ox] = 0;
-      if (ox1 > ox0)
-        memcpy (d + ox0, run + ox0, (ox1 - ox0) * sizeof (float));
-      for (ox = ox1; ox < a->ow; ox++)
-        d[ox] = 0;
-    }
-  }
-  g_free (even);
-}
-
-/* Rows of the column matrix for input channel task / kh, kernel row
- * task % kh (tasks this small keep both threads busy on 3-channel input). */
-static void
-im2col_rows (int task, gpointer data)
-{
-  const Im2col *a = data;
-  const IlgnetWindow *p = a->p;
-  int c = task / p->kh, ki = task % p->kh;
-  const float *src = a->src + (gsize) c * a->h * a->w;
-  gsize ohw = (gsize) a->oh * a->ow;
-  float *dst = a->cols + ((gsize) c * p->kh + ki) * p->kw * ohw;
-  int kj, oy, ox;
-
-  if (p->sw == 2) {
-    im2col_rows_stride2 (a, src, dst, ki);
-    return;
-  }
-  for (kj = 0; kj < p->kw; kj++) {
-    int xoff = kj * p->dw - p->pw;
-    /* ox range whose input column lies inside the image */
-    int ox0 = 0, ox1 = a->ow;
-    while (ox0 < a->ow && ox0 * p->sw + xoff < 0)
-      ox0++;
-    while (ox1 > ox0 && (ox1 - 1) * p->sw + xoff >= a->w)
-      ox1--;
-    for (oy = 0; oy < a->oh; oy++) {
-      int iy = oy * p->sh - p->ph + ki * p->dh;
-      float *d = dst + (gsize) oy * a->ow;
-      if (iy < 0 || iy >= a->h) {
-        memset (d, 0, a->ow * sizeof (float));
-        continue;
-      }
-      for (ox = 0; ox < ox0; ox++)
-        d[ox] = 0;
-      if (p->sw == 1) {
-        memcpy (d + ox0, src + (gsize) iy * a->w + ox0 + xoff,
-            (ox1 - ox0) * sizeof (float));
-      } else {
-        const float *s = src + (gsize) iy * a->w + xoff;
-        for (ox = ox0; ox < ox1; ox++)
-          d[ox] = s[ox * p->sw];
-      }
-      for (ox = ox1; ox < a->ow; ox++)
-        d[ox] = 0;
-    }
-    dst += ohw;
-  }
-}
 
 typedef struct
 {
@@ -182,6 +88,96 @@ gemm_task (int task, gpointer data)
           node->fuse_relu, node->relu_slope);
 }
 
+/* The column-matrix rows of output positions c0 .. c0 + n - 1, for every
+ * input channel, kernel row and kernel column: dst[r][q], n a row. */
+static void
+im2col_block (const Im2col * a, gsize c0, int n, float *dst)
+{
+  const IlgnetWindow *p = a->p;
+  int c, ki, kj;
+
+  for (c = 0; c < a->c; c++)
+    for (ki = 0; ki < p->kh; ki++)
+      for (kj = 0; kj < p->kw; kj++, dst += n) {
+        const float *src = a->src + (gsize) c * a->h * a->w;
+        int xoff = kj * p->dw - p->pw, q = 0;
+        gsize pos = c0;
+
+        /* an output row's segment at a time */
+        while (q < n) {
+          int oy = pos / a->ow, ox0 = pos % a->ow;
+          int len = MIN (n - q, a->ow - ox0);
+          int iy = oy * p->sh - p->ph + ki * p->dh;
+          float *d = dst + q - ox0;     /* d[ox] for ox in [ox0, ox0 + len) */
+          int lo = ox0, hi = ox0 + len, ox;
+
+          if (iy < 0 || iy >= a->h) {
+            memset (dst + q, 0, len * sizeof (float));
+          } else {
+            const float *row = src + (gsize) iy * a->w + xoff;
+            /* the input column ox * sw + xoff must lie in [0, w) */
+            while (lo < hi && lo * p->sw + xoff < 0)
+              lo++;
+            while (hi > lo && (hi - 1) * p->sw + xoff >= a->w)
+              hi--;
+            for (ox = ox0; ox < lo; ox++)
+              d[ox] = 0;
+            if (p->sw == 1)
+              memcpy (d + lo, row + lo, (hi - lo) * sizeof (float));
+            else
+              for (ox = lo; ox < hi; ox++)
+                d[ox] = row[ox * p->sw];
+            for (ox = hi; ox < ox0 + len; ox++)
+              d[ox] = 0;
+          }
+          q += len;
+          pos += len;
+        }
+      }
+}
+
+/* im2col + SGEMM in blocks of output columns: each task gathers its own
+ * block of the column matrix (sized to stay in this core's cache) and
+ * multiplies it at once, instead of a whole-image column matrix (7.6 MB
+ * for conv1) written to memory and read back. */
+typedef struct
+{
+  GemmJob g;
+  Im2col a;
+  gsize block;
+} BlockJob;
+
+static void
+block_task (int task, gpointer data)
+{
+  const BlockJob *b = data;
+  const GemmJob *j = &b->g;
+  const IlgnetNode *node = j->node;
+  gsize c0 = task * b->block, n = MIN (b->block, j->ohw - c0);
+  /* this block's own part of the scratch */
+  float *cols = b->a.cols + (gsize) j->k * j->group * c0;
+  int g, o;
+
+  im2col_block (&b->a, c0, n, cols);
+  for (g = 0; g < j->group; g++)
+    ilgnet_sgemm (FALSE, j->og, n, j->k, node->w + (gsize) g * j->og * j->k,
+        j->k, cols + (gsize) g * j->k * n, n, FALSE,
+        j->dst + (gsize) g * j->og * j->ohw + c0, j->ohw);
+  if (node->b || node->fuse_relu)
+    for (o = 0; o < j->og * j->group; o++)
+      bias_relu_block (j->dst + o * j->ohw + c0, n, node->b ? node->b[o] : 0,
+          node->fuse_relu, node->relu_slope);
+}
+
+/* Columns a block: its column matrix about 256 KB, whole 16-column groups */
+static gsize
+block_columns (gsize rows, gsize ohw)
+{
+  gsize n = (65536 / MAX (rows, 1)) / 16 * 16;
+
+  return MIN (CLAMP (n, 64, 2048), ohw);
+}
+
 /* A 1x1 stride-1 unpadded convolution multiplies the input directly. */
 static gboolean
 is_pointwise (const IlgnetWindow * p)
@@ -222,14 +218,14 @@ conv_forward (IlgnetSession * s, const IlgnetNode * node,
       j.ldb = ihw;
       j.b_group_stride = (gsize) cg * ihw;
     } else {
-      Im2col a = { src, s->scratch, in->shape.c, in->shape.h, in->shape.w,
-        out->shape.h, out->shape.w, p
+      BlockJob b = { j, {src, s->scratch, in->shape.c, in->shape.h,
+              in->shape.w, out->shape.h, out->shape.w, p}, 0
       };
-      ilgnet_pool_run (s->pool, in->shape.c * p->kh, im2col_rows, &a);
-      /* group g reads rows g*k.. of the column matrix */
-      j.b = s->scratch;
-      j.ldb = ohw;
-      j.b_group_stride = (gsize) j.k * ohw;
+      b.g.dst = ilgnet_view_image (out, i);
+      b.block = block_columns ((gsize) j.k * j.group, ohw);
+      ilgnet_pool_run (s->pool, (ohw + b.block - 1) / b.block, block_task,
+          &b);
+      continue;
     }
     j.dst = ilgnet_view_image (out, i);
     ilgnet_pool_run (s->pool, tasks, gemm_task, &j);
