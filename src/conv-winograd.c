@@ -5,14 +5,18 @@
  * 144, so GoogLeNet's 3x3 layers (the default model's largest cost) need
  * a quarter of the multiplications of im2col + SGEMM.
  *
- * Per image, three passes, each split over the session's threads:
+ * Per image, the tile rows are split into tasks of at least 32 tiles
+ * (narrower SGEMMs run far below peak) over the session's threads; each
+ * task, in its own part of the session's scratch (so that its V and M stay
+ * in its core's cache):
  *   1. input transform: V[xi][c][t] = (B^T d B)[xi] for every input channel
- *      c and 6x6 input tile t (zero outside the image: the padding);
+ *      c and 6x6 input tile t (zero outside the image: the padding),
+ *      vectorized across the tiles;
  *   2. 36 SGEMMs, one per xi: M[xi] (K x T) = U[xi] (K x C) V[xi] (C x T),
  *      with U[xi][k][c] = (G g G^T)[xi] made once per session;
  *   3. output transform: the 4x4 block A^T m A of every output channel k
  *      and tile, plus the bias and a fused ReLU, clipped to the output.
- * V and M live in the session's scratch (conv_scratch sizes it).
+ * conv_scratch sizes the scratch for every tile's V and M.
  *
  * The interpolation points are 0, +-1, +-2 and infinity, as in Lavin's
  * paper; the transforms' rounding stays within the f32 parity tests'
@@ -124,11 +128,11 @@ typedef struct
   const IlgnetNode *node;
   const float *src;
   float *dst, *scratch;
-  int h, w, oh, ow, ph, pw, th, tw, t, rows_per_task;
+  int h, w, oh, ow, ph, pw, th, tw, rows_per_task;
 } Job;
 
 /* B^T (6x6) applied to 6 rows of n values a[0], a[s], .. into o[0], o[os],
- * .. (vectorized over the n tiles of a tile row). */
+ * .. (vectorized over the n tiles). */
 ILGNET_SIMD_CLONES static void
 bt_rows (const float *restrict a, gsize s, float *restrict o, gsize os, int n)
 {
@@ -327,7 +331,6 @@ ilgnet_winograd_forward (IlgnetSession * s, const IlgnetNode * node,
   j.pw = p->pw;
   j.th = (j.oh + TILE - 1) / TILE;
   j.tw = (j.ow + TILE - 1) / TILE;
-  j.t = j.th * j.tw;
   j.scratch = s->scratch;
   /* SGEMMs of at least MIN_N tiles (narrower ones run far below peak), but
    * a task for every thread when there are enough tile rows */
