@@ -3,6 +3,7 @@
 approach; a measurement, nothing here ships).
 
     framing_rod_probe.py WORKDIR --box-tool ilgnet-box-dump [--model M]
+                         [--spatial] [--maps]
 
 The model's crop logit plus g(box) - g(whole frame), where g is a linear
 map or a one-hidden-layer MLP of the trunk's head inputs averaged over the
@@ -41,14 +42,25 @@ ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 ap.add_argument("workdir")
 ap.add_argument("--box-tool", required=True)
 ap.add_argument("--model", default=os.path.join(HERE, "..", "default.ilgnet"))
+ap.add_argument("--spatial", action="store_true",
+                help="also the box's layout: each RoI bin's mean over channels")
+ap.add_argument("--maps", action="store_true",
+                help="also the box's RoI maps, reduced to 8 channels each by a "
+                "learned 1x1 convolution")
 args = ap.parse_args()
+SPATIAL, MAPS_ON = args.spatial, args.maps
 WD, TOOL, MODEL = args.workdir, args.box_tool, args.model
 torch.set_num_threads(2)
 A = fh.anchors(fh.W, fh.H)
 AREA = np.array([a[2] * a[3] for a in A], np.float64)
 
 def gap(f):   # per box: global average of each head input -> 1248
-    return np.concatenate([x.astype(np.float32).reshape(len(x), x.shape[1], -1).mean(2) for x in f], 1)
+    means = [x.astype(np.float32).reshape(len(x), x.shape[1], -1).mean(2) for x in f]
+    if not SPATIAL:
+        return np.concatenate(means, 1)
+    # + the layout: each bin's mean over channels (49 + 49 + 16)
+    lay = [x.astype(np.float32).reshape(len(x), x.shape[1], -1).mean(1) for x in f]
+    return np.concatenate(means + lay, 1)
 
 def phi(m, idx, mf):
     """m: [n,1248] box means, idx: anchor index per row, mf: whole-frame mean per row"""
@@ -71,11 +83,15 @@ def load_run(tag, neg_iou, full_side):
             feats[b].append(z['arr_%d' % b])
         scores.append(z['scores'])
     feats = [np.concatenate(f) for f in feats]
-    return keep, gap(feats), np.concatenate(scores)
+    return keep, gap(feats), np.concatenate(scores), feats
 runs = [load_run('comp', 0.6, 0.76), load_run('comp2', 0.8, 0.93)]
 keep = runs[0][0] + runs[1][0]
 M = np.concatenate([runs[0][1], runs[1][1]])
 scores = np.concatenate([runs[0][2], runs[1][2]])
+MAPS = [torch.from_numpy(np.concatenate([runs[0][3][b], runs[1][3][b]]))
+        for b in range(3)] if MAPS_ON else None  # f16
+nf1 = len(runs[0][0])
+del runs
 off = np.cumsum([0] + [len(k) for k in keep])
 assert off[-1] == len(M), (off[-1], len(M))
 rows_idx = np.concatenate([np.array(k) for k in keep])
@@ -86,7 +102,6 @@ X = phi(M, rows_idx, mf)
 L = np.log(np.clip(scores, 1e-6, 1 - 1e-6) / np.clip(1 - scores, 1e-6, 1))
 logit = L[frame_of, rows_idx]
 whole_logit = L[frame_of, 0]
-nf1 = len(runs[0][0])
 photo_of_frame = np.concatenate([np.arange(nf1) // 4, np.arange(len(keep) - nf1) // 4])
 P = np.array([(off[f], off[f] + j) for f in range(len(keep)) for j in range(1, len(keep[f]))])
 val_photo = photo_of_frame[frame_of[P[:, 0]]] % 5 == 0
@@ -95,15 +110,32 @@ Xs = torch.from_numpy((X - mu) / sd)
 lg = torch.from_numpy(logit.astype(np.float32)); wl = torch.from_numpy(whole_logit.astype(np.float32))
 print('train rows', len(X), 'pairs', len(P), 'val pairs', val_photo.sum(), flush=True)
 
+class G(torch.nn.Module):
+    """g(box): linear (hidden 0) or a one-hidden-layer MLP of the vector
+    features, with --maps also of the box's RoI maps reduced to 8 channels
+    each by a learned 1x1 convolution."""
+    def __init__(self, dim, hidden):
+        super().__init__()
+        if MAPS_ON:
+            self.red = torch.nn.ModuleList([torch.nn.Conv2d(c, 8, 1) for c in (256, 480, 512)])
+            dim += 8 * (49 + 49 + 16)
+        self.mlp = torch.nn.Linear(dim, 1) if not hidden else torch.nn.Sequential(
+            torch.nn.Linear(dim, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
+
+    def forward(self, x, maps):
+        if MAPS_ON:
+            x = torch.cat([x] + [torch.relu(c(m.float())).flatten(1)
+                                 for c, m in zip(self.red, maps)], 1)
+        return self.mlp(x)[:, 0]
+
 def fit(wd, steps=1500, hidden=0):
     torch.manual_seed(0)
-    net = torch.nn.Linear(X.shape[1], 1) if not hidden else torch.nn.Sequential(
-        torch.nn.Linear(X.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
+    net = G(X.shape[1], hidden)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=wd)
     tr = P[~val_photo]; va = P[val_photo]
-    g = lambda idx: net(Xs[idx])[:, 0]
-    # whole frame's own term: X row of anchor 0 of the same frame
     wr = torch.from_numpy(whole_row[frame_of])
+    def g(idx):
+        return net(Xs[idx], [m[idx] for m in MAPS] if MAPS_ON else None)
     zf = lambda idx: lg[idx] + g(idx) - g(wr[idx])
     best = (-1, None)
     r = np.random.default_rng(0)
@@ -113,7 +145,8 @@ def fit(wd, steps=1500, hidden=0):
         opt.zero_grad(); loss.backward(); opt.step()
         if s % 250 == 0:
             with torch.no_grad():
-                acc = (zf(torch.from_numpy(va[:, 0])) > zf(torch.from_numpy(va[:, 1]))).float().mean().item()
+                acc = np.mean([(zf(torch.from_numpy(va[i:i + 512, 0])) > zf(torch.from_numpy(va[i:i + 512, 1]))).float().mean().item()
+                               for i in range(0, len(va), 512)])
             if acc > best[0]:
                 best = (acc, {k: v.clone() for k, v in net.state_dict().items()})
     net.load_state_dict(best[1])
@@ -139,13 +172,15 @@ def build(npz, seed=17):
         lines = [l for l in out.splitlines() if not l.startswith('#')]
         tsc = np.array([float(l.split()[6]) for l in lines]).reshape(len(tframes), 55)
         trect = np.array([[int(v) for v in l.split()[2:6]] for l in lines]).reshape(len(tframes), 55, 4)
-        TM = []
+        TM, TMAPS = [], []
         for f in range(len(tframes)):
             fs = [np.fromfile(tmp + '/d%04d-%03d.f32' % (f, b), np.float32).reshape((55,) + sh) for b, sh in enumerate(fh.SHAPES)]
             TM.append(gap(fs))
+            if MAPS_ON:
+                TMAPS.append([torch.from_numpy(x.astype(np.float16)) for x in fs])
     assert all(tuple(trect[0, i]) == tuple(A[i]) for i in range(55)), 'anchors differ'
     TL = np.log(np.clip(tsc, 1e-6, 1 - 1e-6) / np.clip(1 - tsc, 1e-6, 1))
-    return dict(n=n, cases=cases, TM=TM, TL=TL, trect=trect)
+    return dict(n=n, cases=cases, TM=TM, TL=TL, trect=trect, TMAPS=TMAPS)
 
 def evaluate(net, D):
     ious, keep_n, kinds = [], 0, {}
@@ -153,7 +188,8 @@ def evaluate(net, D):
         m = D['TM'][f]; idx = np.arange(55)
         x = torch.from_numpy((phi(m, idx, np.repeat(m[:1], 55, 0)) - mu) / sd)
         with torch.no_grad():
-            gz = net(x)[:, 0].numpy() if net is not None else np.zeros(55)
+            gz = net(x, D['TMAPS'][f] if MAPS_ON else None).numpy() \
+                if net is not None else np.zeros(55)
         z = D['TL'][f] + gz - gz[0]
         s = 1 / (1 + np.exp(-z))
         pick = fe.suggest(D['trect'][f], s)
@@ -169,8 +205,8 @@ TEST = build('test.npz')
 print('val cases', VAL['n'], 'test cases', TEST['n'], flush=True)
 print('model alone: val IoU %.3f keep %.2f %s | test IoU %.3f keep %.2f %s' % (*evaluate(None, VAL), *evaluate(None, TEST)))
 results = []
-for hidden in (0, 64, 256):
-    for wd in (1e-4, 1e-3, 1e-2):
+for hidden in ((64, 256) if MAPS_ON else (0, 64, 256)):
+    for wd in ((1e-3, 1e-2) if MAPS_ON else (1e-4, 1e-3, 1e-2)):
         net, vacc, vbase = fit(wd, hidden=hidden)
         v = evaluate(net, VAL)
         results.append((v[0] + 0.5 * v[1], hidden, wd, net, v))
