@@ -229,28 +229,17 @@ at_rows (const float *restrict a, gsize s, float *restrict o, gsize os, int n)
 }
 
 /* One output row from the 4 rows y[i][tx] of its tile row: interleaved
- * (column 4 tx + i), plus the bias, then the ReLU; @n values. */
+ * (column 4 tx + i) into line, its first n values to d. */
 ILGNET_SIMD_CLONES static void
 output_row (const float *restrict y, float *restrict line, float *restrict d,
-    int tiles, int n, float bias, gboolean relu, float slope)
+    int tiles, int n)
 {
   int tx, i;
 
   for (tx = 0; tx < tiles; tx++)
     for (i = 0; i < TILE; i++)
       line[tx * TILE + i] = y[i * T_CHUNK + tx];
-  if (relu && slope == 0.0f) {
-    for (i = 0; i < n; i++)
-      d[i] = MAX (line[i] + bias, 0.0f);
-  } else if (relu) {
-    for (i = 0; i < n; i++) {
-      float v = line[i] + bias;
-      d[i] = v > 0 ? v : v * slope;
-    }
-  } else {
-    for (i = 0; i < n; i++)
-      d[i] = line[i] + bias;
-  }
+  memcpy (d, line, n * sizeof (float));
 }
 
 /* Pass 3 for the tiles t0 .. t0 + n - 1 (n <= T_CHUNK) of every output
@@ -282,10 +271,11 @@ output_tiles (const Job * j, int t0, int n, const float *m, int ld)
       int len = MIN (n - q, j->tw - tx);
       int rows = MIN (TILE, j->oh - ty * TILE);
       int cols = MIN (TILE * len, j->ow - tx * TILE);
-      for (r = 0; r < rows; r++)
-        output_row (y[r * TILE] + q, line, dst + (gsize) (ty * TILE + r)
-            * j->ow + tx * TILE, len, cols, bias, node->fuse_relu,
-            node->relu_slope);
+      for (r = 0; r < rows; r++) {
+        float *d = dst + (gsize) (ty * TILE + r) * j->ow + tx * TILE;
+        output_row (y[r * TILE] + q, line, d, len, cols);
+        ilgnet_bias_relu (d, cols, bias, node->fuse_relu, node->relu_slope);
+      }
       q += len;
     }
   }

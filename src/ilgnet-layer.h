@@ -163,6 +163,11 @@ void ilgnet_layer_foreach_plane (const IlgnetNode * node,
 void ilgnet_layer_forward_copy (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n);
 
+/* layer-conv.c: d[i] += b for i < n, then the ReLU if @relu (leaky with
+ * @slope); the convolution kernels' epilogue */
+void ilgnet_bias_relu (float *restrict d, gsize n, float b, gboolean relu,
+    float slope);
+
 G_END_DECLS
 
 #endif /* ILGNET_LAYER_H */

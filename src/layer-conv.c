@@ -42,7 +42,7 @@ typedef struct
 typedef struct
 {
   const IlgnetNode *node;
-  const float *b;               /* column matrix (or the input) */
+  const float *b;               /* pointwise: the input */
   gsize ldb, b_group_stride;    /* floats between groups' row blocks */
   float *dst;
   int og, k, group;
@@ -70,22 +70,43 @@ bias_relu_block (float *restrict d, gsize n, float b, gboolean relu,
   }
 }
 
-static void
-gemm_task (int task, gpointer data)
+/* d += b, then the fused ReLU (leaky with @slope), if any; also
+ * conv-winograd.c's epilogue.  A plain function around the clones: clang
+ * makes no callable symbol of an exported target_clones function. */
+void
+ilgnet_bias_relu (float *restrict d, gsize n, float b, gboolean relu,
+    float slope)
 {
-  const GemmJob *j = data;
+  bias_relu_block (d, n, b, relu, slope);
+}
+
+/* Output columns c0 .. c0 + n - 1 of every group: weights x @b (group g's
+ * rows from b + g * group_stride, @ldb a row), then the bias and ReLU on
+ * the block while it is in cache. */
+static void
+gemm_columns (const GemmJob * j, const float *b, gsize ldb, gsize group_stride,
+    gsize c0, gsize n)
+{
   const IlgnetNode *node = j->node;
-  gsize c0 = task * j->chunk, n = MIN (j->chunk, j->ohw - c0);
   int g, o;
 
   for (g = 0; g < j->group; g++)
     ilgnet_sgemm (FALSE, j->og, n, j->k, node->w + (gsize) g * j->og * j->k,
-        j->k, j->b + g * j->b_group_stride + c0, j->ldb, FALSE,
+        j->k, b + g * group_stride, ldb, FALSE,
         j->dst + (gsize) g * j->og * j->ohw + c0, j->ohw);
   if (node->b || node->fuse_relu)
     for (o = 0; o < j->og * j->group; o++)
-      bias_relu_block (j->dst + o * j->ohw + c0, n, node->b ? node->b[o] : 0,
+      ilgnet_bias_relu (j->dst + o * j->ohw + c0, n, node->b ? node->b[o] : 0,
           node->fuse_relu, node->relu_slope);
+}
+
+static void
+gemm_task (int task, gpointer data)
+{
+  const GemmJob *j = data;
+  gsize c0 = task * j->chunk, n = MIN (j->chunk, j->ohw - c0);
+
+  gemm_columns (j, j->b + c0, j->ldb, j->b_group_stride, c0, n);
 }
 
 /* The column-matrix rows of output positions c0 .. c0 + n - 1, for every
@@ -152,21 +173,12 @@ block_task (int task, gpointer data)
 {
   const BlockJob *b = data;
   const GemmJob *j = &b->g;
-  const IlgnetNode *node = j->node;
   gsize c0 = task * b->block, n = MIN (b->block, j->ohw - c0);
   /* this block's own part of the scratch */
   float *cols = b->a.cols + (gsize) j->k * j->group * c0;
-  int g, o;
 
   im2col_block (&b->a, c0, n, cols);
-  for (g = 0; g < j->group; g++)
-    ilgnet_sgemm (FALSE, j->og, n, j->k, node->w + (gsize) g * j->og * j->k,
-        j->k, cols + (gsize) g * j->k * n, n, FALSE,
-        j->dst + (gsize) g * j->og * j->ohw + c0, j->ohw);
-  if (node->b || node->fuse_relu)
-    for (o = 0; o < j->og * j->group; o++)
-      bias_relu_block (j->dst + o * j->ohw + c0, n, node->b ? node->b[o] : 0,
-          node->fuse_relu, node->relu_slope);
+  gemm_columns (j, cols, n, (gsize) j->k * n, c0, n);
 }
 
 /* Columns a block: its column matrix about 256 KB, whole 16-column groups */
@@ -186,49 +198,63 @@ is_pointwise (const IlgnetWindow * p)
       && p->pw == 0;
 }
 
-static void
-conv_forward (IlgnetSession * s, const IlgnetNode * node,
-    const IlgnetView * in, const IlgnetView * out, int n)
+/* The GEMM's shape for @node: og x k weights a group. */
+static GemmJob
+gemm_job (const IlgnetNode * node, const IlgnetView * in,
+    const IlgnetView * out)
 {
   const ConvParams *cp = node->layer->params;
-  const IlgnetWindow *p = &cp->win;
-  int i, tasks, nt = ilgnet_pool_get_n_threads (s->pool);
-  int cg = in->shape.c / cp->group;
-  gsize ihw = (gsize) in->shape.h * in->shape.w;
-  gsize ohw = (gsize) out->shape.h * out->shape.w;
-  gboolean direct = is_pointwise (p);
   GemmJob j;
 
+  memset (&j, 0, sizeof j);
   j.node = node;
   j.og = out->shape.c / cp->group;
-  j.k = cg * p->kh * p->kw;
+  j.k = in->shape.c / cp->group * cp->win.kh * cp->win.kw;
   j.group = cp->group;
-  j.ohw = ohw;
-  tasks = MAX (1, MIN (nt, (int) (ohw / MIN_COLS)));
+  j.ohw = (gsize) out->shape.h * out->shape.w;
+  return j;
+}
+
+/* 1x1 stride 1, no pad: the input is the column matrix; split by output
+ * columns over the threads. */
+static void
+pointwise_forward (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n)
+{
+  GemmJob j = gemm_job (node, in, out);
+  gsize ihw = (gsize) in->shape.h * in->shape.w;
+  int i, tasks, nt = ilgnet_pool_get_n_threads (s->pool);
+
+  tasks = MAX (1, MIN (nt, (int) (j.ohw / MIN_COLS)));
   /* whole 16-column blocks per task keep the kernels' stores aligned */
-  j.chunk = ((ohw + tasks - 1) / tasks + 15) / 16 * 16;
-  tasks = (ohw + j.chunk - 1) / j.chunk;
-
+  j.chunk = ((j.ohw + tasks - 1) / tasks + 15) / 16 * 16;
+  tasks = (j.ohw + j.chunk - 1) / j.chunk;
+  j.ldb = ihw;
+  /* group g reads input channels g*cg.. */
+  j.b_group_stride = (gsize) in->shape.c / j.group * ihw;
   for (i = 0; i < n; i++) {
-    const float *src = ilgnet_view_image (in, i);
-
-    if (direct) {
-      /* group g reads input channels g*cg.. */
-      j.b = src;
-      j.ldb = ihw;
-      j.b_group_stride = (gsize) cg * ihw;
-    } else {
-      BlockJob b = { j, {src, s->scratch, in->shape.c, in->shape.h,
-              in->shape.w, out->shape.h, out->shape.w, p}, 0
-      };
-      b.g.dst = ilgnet_view_image (out, i);
-      b.block = block_columns ((gsize) j.k * j.group, ohw);
-      ilgnet_pool_run (s->pool, (ohw + b.block - 1) / b.block, block_task,
-          &b);
-      continue;
-    }
+    j.b = ilgnet_view_image (in, i);
     j.dst = ilgnet_view_image (out, i);
     ilgnet_pool_run (s->pool, tasks, gemm_task, &j);
+  }
+}
+
+static void
+im2col_forward (IlgnetSession * s, const IlgnetNode * node,
+    const IlgnetView * in, const IlgnetView * out, int n)
+{
+  const IlgnetWindow *p = &((const ConvParams *) node->layer->params)->win;
+  BlockJob b = { gemm_job (node, in, out), {NULL, s->scratch, in->shape.c,
+          in->shape.h, in->shape.w, out->shape.h, out->shape.w, p}, 0
+  };
+  int i;
+
+  b.block = block_columns ((gsize) b.g.k * b.g.group, b.g.ohw);
+  for (i = 0; i < n; i++) {
+    b.a.src = ilgnet_view_image (in, i);
+    b.g.dst = ilgnet_view_image (out, i);
+    ilgnet_pool_run (s->pool, (b.g.ohw + b.block - 1) / b.block, block_task,
+        &b);
   }
 }
 
@@ -397,9 +423,9 @@ static const IlgnetKernel conv_kernels[] = {
   I8_ENTRY (avxvnni),
   I8_ENTRY (avx2),
   I8_ENTRY (scalar),
-  {"gemm-1x1", ILGNET_DTYPE_F32, usable_pointwise, conv_forward},
+  {"gemm-1x1", ILGNET_DTYPE_F32, usable_pointwise, pointwise_forward},
   {"winograd-f43", ILGNET_DTYPE_F32, usable_winograd, forward_winograd},
-  {"im2col-gemm", ILGNET_DTYPE_F32, NULL, conv_forward},
+  {"im2col-gemm", ILGNET_DTYPE_F32, NULL, im2col_forward},
   {NULL}
 };
 
