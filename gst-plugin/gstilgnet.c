@@ -71,8 +71,14 @@
  *
  * ## The crop suggestion (`crop=multi`)
  *
- * Each analysed frame scores up to 16 candidate crops (the whole frame, 85 %
- * and 70 % crops at the corners, edges and centre, the centred square).
+ * With a model that has a framing map (ilgnet_model_has_framing()), each
+ * analysed frame scores 55 candidate crops from one pass of the network
+ * (ilgnet_score_boxes(): the trunk runs once on the frame at its own
+ * aspect, each candidate from the maps it covers and what it discards):
+ * the whole frame and GAIC-style anchors keeping the frame's aspect, 6
+ * sizes from 1/2 to 11/12 of each side at 3 x 3 positions.  Other models
+ * score up to 16 crops (the whole frame, 85 % and 70 % crops at the
+ * corners, edges and centre, the centred square) by a full pass each.
  * Advice that jumps between near-equal candidates every few hundred
  * milliseconds is useless, so the suggestion is held steady, as camera apps
  * do: decisions use each candidate's score averaged with its previous

@@ -21,8 +21,9 @@ G_BEGIN_DECLS
 
 #define GST_ILGNET_CROP_SUGGEST_DEFAULT_MARGIN 0.04
 #define GST_ILGNET_CROP_SUGGEST_DEFAULT_HOLD 4
-/* The most candidates a frame may have (ILGNET_MAX_CROPS fits). */
-#define GST_ILGNET_CROP_SUGGEST_MAX 16
+/* The most candidates a frame may have (ILGNET_N_ANCHORS and
+ * ILGNET_MAX_CROPS fit). */
+#define GST_ILGNET_CROP_SUGGEST_MAX 64
 
 typedef struct
 {

@@ -21,6 +21,10 @@ G_BEGIN_DECLS
  * of the element reads it (the scorer makes it, the results keep it, the
  * score file formats it, the overlay draws it) and none of them should
  * need another's header for it. */
+/* crop=multi's candidates: the one-pass anchors (ilgnet_frame_anchors), or
+ * for models whose heads cannot pool boxes, the full-pass crops. */
+#define GST_ILGNET_MAX_CANDIDATES MAX (ILGNET_N_ANCHORS, ILGNET_MAX_CROPS)
+
 typedef struct
 {
   gfloat score;
@@ -35,8 +39,8 @@ typedef struct
    * whole frame.  The element picks @rect among them (and sets @score to
    * that candidate's score). */
   gint n_crops;
-  GstVideoRectangle crops[ILGNET_MAX_CROPS];
-  gfloat crop_scores[ILGNET_MAX_CROPS];
+  GstVideoRectangle crops[GST_ILGNET_MAX_CANDIDATES];
+  gfloat crop_scores[GST_ILGNET_MAX_CANDIDATES];
   gfloat frame_score;           /* crop=multi: the whole frame's score */
   gboolean keep_framing;        /* crop=multi: @rect is the whole frame */
 } GstIlgnetResult;

@@ -96,6 +96,10 @@ struct _IlgnetSession
   float *boxes;
   gboolean share_trunk;
   gboolean *trunk;
+  /* The model's framing map (ILGNET_FRAMING_BLOB, framing-term.c), or -1;
+   * with one, the session's last box is the whole frame's (the reference
+   * every box's score is taken from) and max_boxes is batch - 1. */
+  int framing_blob;
 };
 
 /* session-plan.c */

@@ -286,10 +286,23 @@ IlgnetSession *ilgnet_box_session_new (IlgnetModel *model, int width,
     int height, int max_boxes, int threads, IlgnetSessionFlags flags,
     GError **error);
 
+/* TRUE when @model carries a framing map (see ilgnet_score_boxes()): its
+ * one-pass box scores judge what each box discards, not only what it
+ * holds. */
+gboolean ilgnet_model_has_framing (const IlgnetModel *model);
+
 /* Scores @n (<= the session's max_boxes) boxes of @image in one pass: the
  * image squashed to the session's input, the trunk run once, every box's
  * heads run on its pooled maps.  @scores gets n values, P(high) as
- * ilgnet_session_get_score().  Boxes must lie inside the image. */
+ * ilgnet_session_get_score().  Boxes must lie inside the image.
+ *
+ * A model with a framing map (a side output named "framing/cells": what
+ * each cell of the trunk's grid adds to the
+ * picture and where a frame's edge belongs) scores each box relative to
+ * the whole frame instead: the whole frame's score plus what the box keeps
+ * and discards of the map (src/framing-term.c), so a box scores above the
+ * whole frame when cutting its surroundings improves the framing.  The
+ * whole frame's own score is the model's. */
 gboolean ilgnet_score_boxes (IlgnetSession *session, const IlgnetImage *image,
     const IlgnetRect *boxes, int n, float *scores, GError **error);
 

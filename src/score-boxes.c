@@ -45,8 +45,9 @@ edit_layer (BoxEdit * e, JsonObject * lo, GError ** error)
       || !ilgnet_json_get_pair (param, "pad", 0, 4096, 0, &ph, &pw, name,
           error))
     return FALSE;
-  /* padded ones are the trunk's own (inception pool branches) */
-  if (ph || pw)
+  /* padded ones are the trunk's own (inception pool branches); the
+   * framing branch pools the whole frame's maps, not a box's */
+  if (ph || pw || g_str_has_prefix (name, "framing/"))
     return TRUE;
   for (i = 0; i < e->base->n_layers; i++)
     if (strcmp (e->base->layers[i].name, name) == 0)
@@ -153,6 +154,7 @@ ilgnet_box_session_new (IlgnetModel * model, int width, int height,
   IlgnetModel *boxes;
   IlgnetSession *s;
   double aspect;
+  int framing;
 
   g_return_val_if_fail (model != NULL, NULL);
   if (width < 1 || height < 1) {
@@ -172,15 +174,19 @@ ilgnet_box_session_new (IlgnetModel * model, int width, int height,
   boxes = ilgnet_model_open_edited (model->path, edit_header, &e, error);
   if (!boxes)
     return NULL;
-  s = ilgnet_session_new_full (boxes, max_boxes, threads, flags, error);
+  /* a framing map scores boxes relative to the whole frame: one more box */
+  framing = ilgnet_model_find_blob (boxes, ILGNET_FRAMING_BLOB);
+  s = ilgnet_session_new_full (boxes, max_boxes + (framing >= 0), threads,
+      flags, error);
   ilgnet_model_unref (boxes);
   if (!s)
     return NULL;
+  s->framing_blob = framing;
   if (!find_trunk (s, error)) {
     ilgnet_session_free (s);
     return NULL;
   }
-  s->boxes = g_new0 (float, 4 * (gsize) max_boxes);
+  s->boxes = g_new0 (float, 4 * (gsize) s->batch);
   s->share_trunk = TRUE;
   return s;
 }
@@ -189,15 +195,16 @@ gboolean
 ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
     const IlgnetRect * boxes, int n, float *scores, GError ** error)
 {
-  int i;
+  int i, max, run;
 
   g_return_val_if_fail (s != NULL && image != NULL, FALSE);
   if (!s->share_trunk)
     ILGNET_FAIL (ILGNET_ERROR_ARGUMENT, "not a box session "
         "(ilgnet_box_session_new)");
-  if (n < 1 || n > s->batch || !boxes || !scores)
+  max = s->batch - (s->framing_blob >= 0);
+  if (n < 1 || n > max || !boxes || !scores)
     ILGNET_FAIL (ILGNET_ERROR_ARGUMENT, "%d boxes for a box session of %d",
-        n, s->batch);
+        n, max);
   if (!ilgnet_image_check (image, NULL, error))
     return FALSE;
   for (i = 0; i < n; i++) {
@@ -212,12 +219,27 @@ ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
     s->boxes[4 * i + 2] = (float) (r->x + r->width) / image->width;
     s->boxes[4 * i + 3] = (float) (r->y + r->height) / image->height;
   }
+  run = n;
+  if (s->framing_blob >= 0) {   /* the whole frame, last */
+    s->boxes[4 * n + 0] = s->boxes[4 * n + 1] = 0.0f;
+    s->boxes[4 * n + 2] = s->boxes[4 * n + 3] = 1.0f;
+    run = n + 1;
+  }
   if (!ilgnet_preprocess (&s->model->input, image, NULL, ILGNET_RESIZE_SQUASH,
           ilgnet_session_get_input (s), error)
-      || !ilgnet_session_run (s, n, error))
+      || !ilgnet_session_run (s, run, error))
     return FALSE;
   for (i = 0; i < n; i++)
     scores[i] = ilgnet_session_get_score (s, i);
+  if (s->framing_blob >= 0) {
+    int shape[4];
+    const float *cells = ilgnet_session_get_blob (s, ILGNET_FRAMING_BLOB,
+        shape, error);
+    if (!cells)
+      return FALSE;
+    ilgnet_framing_adjust (cells, shape[1], shape[2], shape[3], image->width,
+        image->height, boxes, n, ilgnet_session_get_score (s, n), scores);
+  }
   return TRUE;
 }
 

@@ -253,6 +253,21 @@ set_lifetimes (IlgnetSession * s)
   s->roots[in_t].first = -1;
   s->roots[in_t].last = L;
   s->roots[out_t].last = L;
+  /* Blobs no layer reads are outputs too (a side branch such as a model's
+   * framing/cells, read by ilgnet_score_boxes): kept after the run. */
+  {
+    gboolean *read = g_new0 (gboolean, m->n_blobs);
+    int k;
+    for (i = 0; i < L; i++)
+      for (k = 0; k < m->layers[i].n_bottoms; k++)
+        read[m->layers[i].bottoms[k]] = TRUE;
+    for (i = 0; i < L; i++)
+      if (!read[m->layers[i].top]) {
+        int t = top_root (s, s->places[m->layers[i].top].root, NULL);
+        s->roots[t].last = L;
+      }
+    g_free (read);
+  }
   if (s->keep_blobs) {
     for (i = 0; i < s->n_roots; i++) {
       s->roots[i].first = -1;

@@ -3,6 +3,8 @@
 
     framing-eval.py --photos WORKDIR/cache/test.npz --box-tool ilgnet-box-dump
                     [--model M] [--limit N] [--crops] [--json OUT]
+                    [--pictures OUT.jpg]
+    framing-eval.py --video CLIP --box-tool ilgnet-box-dump --pictures OUT.jpg
 
 Cases (built cases with a known answer, as framing studies test without
 human labels), from the project's TEST photographs only (models/train/photos.py
@@ -14,7 +16,11 @@ WORKDIR --test; never training or validation photos):
                its edges (a wider, unbalanced view of the same scene),
       other  - another test photo, tilted 8 degrees (a cluttered
                neighbouring view),
-      plain  - a flat wall with sensor noise (a subject pushed off-centre);
+      plain  - a flat wall with sensor noise (a subject pushed off-centre),
+      dark   - another test photo at a sixth of its brightness with sensor
+               noise (the subject lit, the room around it dark),
+      blur   - another test photo out of focus (a shallow-focus background
+               the framing leaves in);
     the known best crop is the placed photo.
   * keep: the test photo itself filling the frame (already well framed):
     the suggestion should be the whole frame.
@@ -22,10 +28,17 @@ WORKDIR --test; never training or validation photos):
     often the suggested box moves between consecutive frames.
 Every frame's 55 candidates (ilgnet_frame_anchors: the whole frame, then
 6 sizes x 3 x 3 positions) are scored from one trunk pass
-(ilgnet_score_boxes, via the ilgnet-box-dump tool); --crops also scores
+(ilgnet_score_boxes, via the ilgnet-box-dump tool; with the model's
+framing map, what each candidate discards, when it has one); --crops also scores
 each candidate by a full pass of its crop (the costly reference); --old
 scores the element's crop=multi candidates (ilgnet_multi_crops, 16) by
 full passes, the method this replaces.
+
+--pictures draws the first case of each kind and a well-framed one, the
+suggestion over the frame (cyan; the frame outlined green when it says
+keep), the known crop in white.  --video takes its "photos" from a video
+(a frame every second: the project's own sample clip, for pictures that
+hold nothing of anybody else's) instead of the test photos.
 
 Suggestion rule (fixed before measuring): the best-scoring candidate, but
 the whole frame unless the best beats it by more than MARGIN (0.02): a
@@ -47,7 +60,7 @@ import numpy as np
 W, H = 640, 360
 SIDE = 0.7
 MARGIN = 0.02
-KINDS = ("zoom", "other", "plain")
+KINDS = ("zoom", "other", "plain", "dark", "blur")
 
 
 def load_photos(path):
@@ -86,6 +99,14 @@ def framed_case(photos, i, rng):
         other = cv2.resize(other, (W, H), interpolation=cv2.INTER_AREA)
         rot = cv2.getRotationMatrix2D((W / 2, H / 2), 8.0, 1.15)
         frame = cv2.warpAffine(other, rot, (W, H), borderMode=cv2.BORDER_REFLECT)
+    elif kind in ("dark", "blur"):
+        other = cut_16x9(photos[(i + 11) % len(photos)])
+        other = cv2.resize(other, (W, H), interpolation=cv2.INTER_AREA)
+        if kind == "dark":
+            frame = np.clip(other.astype(np.float32) / 6 + rng.normal(0, 3, other.shape),
+                            0, 255).astype(np.uint8)
+        else:
+            frame = cv2.GaussianBlur(other, (0, 0), 9)
     else:
         wall = np.array(rng.integers(60, 200, 3), np.float32)
         frame = np.clip(wall + rng.normal(0, 4, (H, W, 3)), 0, 255).astype(np.uint8)
@@ -124,9 +145,59 @@ def suggest(rects, scores):
     return best if scores[best] > scores[0] + MARGIN else 0
 
 
+def video_photos(path, n=40):
+    cap = cv2.VideoCapture(path)
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25
+    out, i = [], 0
+    while len(out) < n:
+        ok, f = cap.read()
+        if not ok:
+            break
+        if i % int(round(fps)) == 0:
+            out.append(f)
+        i += 1
+    if not out:
+        sys.exit("framing-eval.py: no frames in %s" % path)
+    return out, ["frame%03d" % k for k in range(len(out))]
+
+
+def pictures(path, cases, keeps, res, n):
+    """A 3 x 2 sheet at half size: a case of each kind, then a well-framed
+    photo; the suggestion cyan (or the frame green: keep), the known crop
+    white."""
+    tiles = []
+    for kind in KINDS:
+        i = next((i for i, c in enumerate(cases) if c[2] == kind), None)
+        if i is not None:
+            tiles.append((cases[i][0], cases[i][1], res[i], kind))
+    if keeps:
+        tiles.append((keeps[0], (0, 0, W, H), res[n], "well framed"))
+    sheet = []
+    for frame, known, (rects, sc, _), label in tiles[:6]:
+        img = frame.copy()
+        x, y, w, h = known
+        cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), (255, 255, 255), 2)
+        k = suggest(rects, sc)
+        if k == 0:
+            cv2.rectangle(img, (3, 3), (W - 4, H - 4), (0, 200, 0), 6)
+        else:
+            x, y, w, h = (int(v) for v in rects[k])
+            cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), (255, 255, 0), 4)
+        text = "%s: IoU %.2f%s" % (label, iou(rects[k], known), "  keep" if k == 0 else "")
+        cv2.putText(img, text, (12, H - 16), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 5)
+        cv2.putText(img, text, (12, H - 16), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+        sheet.append(cv2.resize(img, (W // 2, H // 2), interpolation=cv2.INTER_AREA))
+    while len(sheet) % 3:
+        sheet.append(np.zeros_like(sheet[0]))
+    rows = [np.concatenate(sheet[r:r + 3], 1) for r in range(0, len(sheet), 3)]
+    cv2.imwrite(path, np.concatenate(rows, 0), [cv2.IMWRITE_JPEG_QUALITY, 85])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--photos", required=True, help="test.npz of photos.py --test")
+    ap.add_argument("--photos", help="test.npz of photos.py --test")
+    ap.add_argument("--video", help="frames of this video as the photos (for --pictures)")
+    ap.add_argument("--pictures", help="draw a few cases into this image")
     ap.add_argument("--box-tool", required=True, help="ilgnet-box-dump")
     ap.add_argument("--model", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..", "models",
@@ -139,9 +210,12 @@ def main():
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args()
-    if not os.path.basename(a.photos).startswith("test"):
+    if a.video:
+        photos, names = video_photos(a.video)
+    elif not a.photos or not os.path.basename(a.photos).startswith("test"):
         sys.exit("framing-eval.py: give the TEST photos (photos.py --test: test.npz)")
-    photos, names = load_photos(a.photos)
+    else:
+        photos, names = load_photos(a.photos)
     n = min(a.limit, len(photos)) if a.limit else len(photos)
     rng = np.random.default_rng(a.seed)
     cases = [framed_case(photos, i, rng) for i in range(n)]
@@ -180,8 +254,9 @@ def main():
     picks = [tuple(r[0][suggest(r[0], r[1])]) for r in st]
     fig["static_moves"] = sum(p != q for p, q in zip(picks, picks[1:]))
     fig["static_pairs"] = len(picks) - 1
-    print("%d test photos (%s), %d candidates a frame, margin %.2f"
-          % (n, ", ".join(KINDS), len(res[0][0]), MARGIN))
+    print("%d %s (%s), %d candidates a frame, margin %.2f"
+          % (n, "video frames" if a.video else "test photos", ", ".join(KINDS),
+             len(res[0][0]), MARGIN))
     print("%-22s %s" % ("mean IoU, whole frame", "%.3f" % fig["whole_iou"]))
     print("%-22s %s" % ("mean IoU, centred crop", "%.3f" % fig["centre_iou"]))
     print("%-22s %s" % ("mean IoU, best anchor", "%.3f" % fig["ceiling_iou"]))
@@ -192,6 +267,8 @@ def main():
             m["keep"], n, 100 * m["keep_rate"]))
     print("static noisy scene: box moved %d of %d frame pairs"
           % (fig["static_moves"], fig["static_pairs"]))
+    if a.pictures:
+        pictures(a.pictures, cases, keeps, res, n)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(fig, f, indent=1)

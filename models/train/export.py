@@ -11,6 +11,7 @@ Usage:
                                    with non-trivial BatchNorm statistics,
                                    for the export parity test)
   export.py --from-model M.ilgnet --dtype int8 -o OUT.ilgnet ...
+            [--framing CELLS.npz]
                                   (an exported model stored again in
                                    another dtype, when its checkpoint is
                                    gone: its weights, read back widened to
@@ -34,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "src", "tools"))
 from ilgnet_tools import caffe_pb  # noqa: E402
 import net  # noqa: E402
+import netdef  # noqa: E402
 
 
 def load_checkpoint(path):
@@ -75,12 +77,20 @@ def write_caffe(model, prototxt_path, caffemodel_path):
                               name=model.arch)
 
 
-def write_caffe_from_model(path, prototxt_path, caffemodel_path):
+def write_caffe_from_model(path, prototxt_path, caffemodel_path, framing=None):
     """The prototxt and caffemodel of an exported .ilgnet (its weights as
-    f32, as warmstart.read_tensors gives them); returns its header.  Raises
-    warmstart.ModelFileError for a file this path cannot reproduce."""
+    f32, as warmstart.read_tensors gives them), with its framing branch if
+    it has one, or @framing's (framing_cells.py --out) instead; returns its
+    header.  Raises warmstart.ModelFileError for a file this path cannot
+    reproduce."""
     import warmstart
+    import framing_branch
     header, t = warmstart.read_tensors(path)
+    ftext, fblobs = framing_branch.from_tensors(t)
+    t = {n: v for n, v in t.items() if not n.startswith("framing/")}
+    if framing:
+        fblobs, hidden, k = framing_branch.blobs(framing)
+        ftext = framing_branch.prototxt(hidden, k)
     inp = header.get("input", {})
     # convert() writes this project's input settings; a file with others
     # would come out changed without a word.
@@ -92,7 +102,7 @@ def write_caffe_from_model(path, prototxt_path, caffemodel_path):
             "squash)" % (path, json.dumps(inp), list(net.MEAN_BGR)))
     arch = header.get("architecture", "ilgnet-compact")
     kinds = {l["type"] for l in header["layers"]}
-    text = net.prototxt(arch, lrn="LRN" in kinds)
+    text = net.prototxt(arch, lrn="LRN" in kinds) + (ftext or "")
     with open(prototxt_path, "w") as f:
         f.write(text)
     layers = caffe_pb.net_layers(caffe_pb.parse_prototxt(text))
@@ -104,13 +114,17 @@ def write_caffe_from_model(path, prototxt_path, caffemodel_path):
         raise warmstart.ModelFileError(
             "%s: tensors %s have no layer in the %s prototxt"
             % (path, ", ".join(missing[:3]), arch))
+    blobs.update(fblobs)
     caffe_pb.write_caffemodel(caffemodel_path, layers, blobs, name=arch)
+    header["has_framing"] = ftext is not None
     return header
 
 
 def convert(convert_bin, prototxt_path, caffemodel_path, out, dtype, name,
             description, provenance, arch):
+    # the score, not a side branch's map that may come after it
     cmd = [convert_bin, prototxt_path, caffemodel_path, "-o", out,
+           "--output-blob", netdef.OUTPUT_BLOB,
            "--dtype", dtype,
            "--mean-bgr", ",".join("%.2f" % m for m in net.MEAN_BGR),
            "--scale", "1", "--resize", "squash", "--strip-dropout",
@@ -139,6 +153,9 @@ def main():
     ap.add_argument("--name", default=None)
     ap.add_argument("--description", default=None)
     ap.add_argument("--provenance", default=None)
+    ap.add_argument("--framing", metavar="CELLS.npz",
+                    help="with --from-model: add (or replace) the framing "
+                    "branch trained by framing_cells.py --out")
     ap.add_argument("--prototxt", default=None,
                     help="where to write the prototxt (default: next to OUT)")
     a = ap.parse_args()
@@ -150,7 +167,8 @@ def main():
     if a.from_model:
         import warmstart
         try:
-            h = write_caffe_from_model(a.from_model, prototxt_path, caffemodel_path)
+            h = write_caffe_from_model(a.from_model, prototxt_path, caffemodel_path,
+                                       a.framing)
         except (OSError, ValueError, KeyError, warmstart.ModelFileError) as e:
             sys.exit("export.py: %s" % e)
         arch = h.get("architecture", "ilgnet-compact")
@@ -158,6 +176,9 @@ def main():
         description = h.get("description", "")
         provenance = "%s; stored again as %s from %s by export.py --from-model" % (
             h.get("provenance", ""), a.dtype, os.path.basename(a.from_model))
+        if a.framing:
+            provenance += "; framing branch from framing_cells.py (%s)" % (
+                os.path.basename(a.framing))
     else:
         if a.random_seed is not None:
             model = random_model(a.random_seed)

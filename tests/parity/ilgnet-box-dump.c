@@ -9,7 +9,7 @@
  * scores crop=multi's candidates (ilgnet_multi_crops) by full passes
  * instead, SCORE being their crop scores.  --dump
  * PREFIX writes the named --blob values of each frame's run (all boxes;
- * trunk maps are image 0) to PREFIX000.f32, ... (one frame) or
+ * trunk maps are image 0; --first writes image 0 only) to PREFIX000.f32, ... (one frame) or
  * PREFIXFFFF-000.f32, ... (frame FFFF of several): for the RoI parity test
  * and the framing heads' training (models/train/framing_heads.py); --time
  * prints ms per frame of both methods to stderr. */
@@ -22,6 +22,7 @@
 static gboolean opt_crops, opt_time, opt_multi;
 static gchar *opt_dump;
 static gchar **opt_blobs;
+static gboolean opt_first;
 static gint opt_threads = 0, opt_boxes = ILGNET_N_ANCHORS;
 
 static GOptionEntry entries[] = {
@@ -30,6 +31,9 @@ static GOptionEntry entries[] = {
   {"dump", 0, 0, G_OPTION_ARG_STRING, &opt_dump, "Dump prefix", "PREFIX"},
   {"blob", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_blobs, "Blob to dump",
       "NAME"},
+  {"first", 0, 0, G_OPTION_ARG_NONE, &opt_first,
+      "Dump image 0 of each blob only (trunk maps, shared by all boxes)",
+      NULL},
   {"threads", 't', 0, G_OPTION_ARG_INT, &opt_threads, "Threads", "N"},
   {"multi", 0, 0, G_OPTION_ARG_NONE, &opt_multi,
       "Score ilgnet_multi_crops() (crop=multi's 16) by full passes only",
@@ -62,6 +66,8 @@ dump_blobs (IlgnetSession * s, int n, int frame, GError ** error)
     if (!v)
       return FALSE;
     size = (gsize) shape[1] * shape[2] * shape[3];
+    if (opt_first)
+      n = 1;
     path = frame < 0 ? g_strdup_printf ("%s%03d.f32", opt_dump, b)
         : g_strdup_printf ("%s%04d-%03d.f32", opt_dump, frame, b);
     f = fopen (path, "wb");

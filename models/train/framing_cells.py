@@ -1,0 +1,400 @@
+#!/usr/bin/python3
+"""What a crop discards, learned per cell of the trunk's maps (issue 17,
+fourth approach).
+
+    framing_cells.py WORKDIR --box-tool ilgnet-box-dump [--model M]
+                     [--per-photo N] [--out cells.npz] [--test]
+
+Runs 1-3 scored a box from its maps *averaged* over the box (RoI) and over
+what it discards (RoD).  An average cannot tell a 0.7 box holding the whole
+photograph from a 0.5 box inside it: both average the same content.  Here
+each cell c of the whole frame's maps (inception_3b pooled 2x2 and
+inception_4a, 14 x 25 cells for a 16:9 frame) gets a value s(c) from a
+small per-cell network (a 1x1 convolution, 992 -> H -> 1), and a box's
+composition term is what it throws away:
+
+    z(box) = L(whole) + a * (L(box) - L(whole)) - mean_c s(c) (1 - cover(box, c))
+
+with L the model's one-pass logit and cover the part of cell c inside the
+box.  Cutting away cells that add nothing (s < 0: a dull wall, a dark or
+defocused border, a seam) raises z; cutting good picture (s > 0) lowers it.
+The whole frame's score is unchanged (cover = 1 everywhere), so every
+degradation result stays as it is.
+
+Training frames come from the TRAINING photos only: each photo placed at a
+random size (0.5-0.92 of each side) and position inside surroundings of
+eight kinds (its own reflection, another photo tilted, its own defocused
+zoom, a wall, a mosaic of two others, darkness, another photo out of
+focus, a faded haze), plus the photo filling the frame (keep it).  Loss:
+listwise (softmax over the 55 anchors, target the anchor closest to the
+photo; the whole frame for full-frame photos).  The configuration (H,
+weight decay, a) is chosen on framing-eval-style cases built from the
+VALIDATION photos; --test then reports the chosen one on the TEST cases.
+"""
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import framing_heads as fh  # noqa: E402
+import photos  # noqa: E402
+
+spec = importlib.util.spec_from_file_location(
+    "fe", os.path.join(HERE, "..", "..", "examples", "framing", "framing-eval.py"))
+fe = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fe)
+
+W, H = fh.W, fh.H
+A = fh.anchors(W, H)
+NB = len(A)
+BLOBS = ["inception_3b/output", "inception_4a/output"]
+GH, GW = 14, 25          # inception_4a's grid for a 640x360 frame (227x404)
+
+
+def cover(rects, gh=GH, gw=GW, w=W, h=H):
+    """[n, gh*gw]: the part of each cell (the frame cut in a gh x gw grid)
+    inside each rect."""
+    out = np.zeros((len(rects), gh, gw), np.float32)
+    xs = np.arange(gw + 1) * w / gw
+    ys = np.arange(gh + 1) * h / gh
+    for i, (x, y, rw, rh) in enumerate(rects):
+        cx = np.clip(np.minimum(xs[1:], x + rw) - np.maximum(xs[:-1], x), 0, None) / (w / gw)
+        cy = np.clip(np.minimum(ys[1:], y + rh) - np.maximum(ys[:-1], y), 0, None) / (h / gh)
+        out[i] = cy[:, None] * cx[None, :]
+    return out.reshape(len(rects), -1)
+
+
+COVER = cover(A)
+
+
+def band(rects, d=0.5):
+    """[n, cells]: a band d cells wide on each side of each rect's edges
+    (inside the frame): where a seam between the picture and what
+    surrounds it would lie for that box."""
+    cw, ch = W / GW * d, H / GH * d
+    grow = [(max(0, x - cw), max(0, y - ch), min(W, x + w + cw) - max(0, x - cw),
+             min(H, y + h + ch) - max(0, y - ch)) for x, y, w, h in rects]
+    shrink = [(x + cw, y + ch, max(0, w - 2 * cw), max(0, h - 2 * ch)) for x, y, w, h in rects]
+    return cover(grow) - cover(shrink)
+
+
+BAND = band(A)
+
+
+def bands(rects, d=0.5):
+    """[2, n, cells]: the bands along each rect's left and right edges, and
+    along its top and bottom edges (a vertical seam and a horizontal one
+    look different)."""
+    cw, ch = W / GW * d, H / GH * d
+    v, hz = [], []
+    for x, y, w, h in rects:
+        v.append([(x - cw, y, 2 * cw, h), (x + w - cw, y, 2 * cw, h)])
+        hz.append([(x, y - ch, w, 2 * ch), (x, y + h - ch, w, 2 * ch)])
+    def cov(rs):
+        rs = [(max(0, a), max(0, b), min(W, a + c) - max(0, a), min(H, b + e) - max(0, b))
+              for a, b, c, e in rs]
+        return cover(rs)
+    return np.stack([cov([r[0] for r in v]) + cov([r[1] for r in v]),
+                     cov([r[0] for r in hz]) + cov([r[1] for r in hz])])
+
+
+BANDS = bands(A)
+
+
+def dark(photo, others, rng, box):
+    base = fh.surroundings("reflect", photo, others, rng, box).astype(np.float32)
+    v = base * rng.uniform(0.03, 0.25) + rng.normal(0, rng.uniform(1, 5), base.shape)
+    return np.clip(v, 0, 255).astype(np.uint8)
+
+
+def defocus(photo, others, rng, box):
+    o = cv2.resize(fh.cut(others[0], W / H, rng), (W, H), interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(o, (0, 0), rng.uniform(5, 14))
+
+
+def faded(photo, others, rng, box):
+    o = cv2.resize(fh.cut(others[1], W / H, rng), (W, H), interpolation=cv2.INTER_AREA)
+    o = o.astype(np.float32)
+    grey = o.mean(2, keepdims=True)
+    k = rng.uniform(0.15, 0.4)
+    haze = rng.uniform(120, 220)
+    return np.clip(haze + k * (0.5 * o + 0.5 * grey - haze), 0, 255).astype(np.uint8)
+
+
+KINDS = ("reflect", "tilted", "blur", "wall", "mosaic", "dark", "defocus", "faded")
+
+
+def training_frames(photo_list, rng, per_photo):
+    """Frames (BGR 640x360) and the known best rect of each."""
+    frames, rects = [], []
+    for i, img in enumerate(photo_list):
+        others = [photo_list[j] for j in rng.choice(
+            [j for j in range(len(photo_list)) if j != i], 2, replace=False)]
+        for r in range(per_photo):
+            s = rng.uniform(0.5, 0.92)
+            cw, ch = int(round(W * s)), int(round(H * s))
+            x, y = int(rng.integers(0, W - cw + 1)), int(rng.integers(0, H - ch + 1))
+            box = (x, y, cw, ch)
+            photo = cv2.resize(fh.cut(img, W / H, rng), (cw, ch), interpolation=cv2.INTER_AREA)
+            kind = KINDS[(i * per_photo + r) % len(KINDS)]
+            if kind in ("dark", "defocus", "faded"):
+                frame = globals()[kind](photo, others, rng, box).copy()
+            else:
+                frame = fh.surroundings(kind, photo, others, rng, box).copy()
+            frame[y:y + ch, x:x + cw] = photo
+            frames.append(frame)
+            rects.append(box)
+        frames.append(cv2.resize(fh.cut(img, W / H, rng, 0.05), (W, H),
+                                 interpolation=cv2.INTER_AREA))
+        rects.append((0, 0, W, H))
+    return frames, rects
+
+
+def dump(tool, model, frames, path, chunk=32):
+    """Per frame: the 55 anchors' one-pass scores and the cell features
+    (inception_3b pooled 2x2 ++ inception_4a, f16 [n, 992, 14, 25]),
+    cached in @path."""
+    if os.path.exists(path):
+        z = np.load(path)
+        return z["scores"], z["cells"]
+    scores, cells = [], []
+    for c0 in range(0, len(frames), chunk):
+        part = frames[c0:c0 + chunk]
+        with tempfile.TemporaryDirectory() as tmp:
+            np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in part]).tofile(tmp + "/f.rgb")
+            cmd = [tool, model, tmp + "/f.rgb", str(W), str(H), "--boxes", str(NB),
+                   "--dump", tmp + "/d", "--first", "-t", "2"]
+            for b in BLOBS:
+                cmd += ["--blob", b]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            shapes = [tuple(int(v) for v in l.split()[3:6]) for l in out.splitlines()
+                      if l.startswith("# blob")]
+            rows = [l for l in out.splitlines() if not l.startswith("#")]
+            scores.append(np.array([float(l.split()[6]) for l in rows]).reshape(len(part), NB))
+            for f in range(len(part)):
+                m = []
+                for b, sh in enumerate(shapes):
+                    name = tmp + ("/d%04d-%03d.f32" % (f, b) if len(part) > 1 else "/d%03d.f32" % b)
+                    v = np.fromfile(name, np.float32, count=int(np.prod(sh))).reshape(sh)
+                    if sh[1] == 2 * GH:
+                        v = v[:, :2 * GH, :2 * GW].reshape(sh[0], GH, 2, GW, 2).mean((2, 4))
+                    m.append(v)
+                cells.append(np.concatenate(m).astype(np.float16))
+        print("dumped %d/%d" % (min(c0 + chunk, len(frames)), len(frames)), flush=True)
+    scores, cells = np.concatenate(scores), np.stack(cells)
+    np.savez(path, scores=scores, cells=cells)
+    return scores, cells
+
+
+def logit(p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+class Cells(torch.nn.Module):
+    """s(c): a 1x1 convolution network over the cell features, and a >= 0."""
+
+    def __init__(self, hidden, dim=992, edges=False, k=1):
+        super().__init__()
+        self.edges = edges
+        self.net = torch.nn.Sequential(torch.nn.Conv2d(dim, hidden, k, padding=k // 2),
+                                       torch.nn.ReLU(),
+                                       torch.nn.Conv2d(hidden, 3 if edges else 1, 1))
+        self.a = torch.nn.Parameter(torch.tensor(0.0))
+
+    def forward(self, cells, L, cov, mu, sd, use_a=True):
+        # scaled, not centred: the runtime folds 1/sd into the first
+        # convolution, whose zero padding must mean the same in both
+        x = cells.float() / sd
+        o = self.net(x).flatten(2)                        # [n, 1|2, cells]
+        d = (o[:, 0, None, :] * (1 - cov[None])).mean(2)  # [n, boxes]
+        if self.edges:
+            b = torch.from_numpy(BANDS)
+            d = d - (o[:, 1, None, :] * b[0][None]).mean(2) - (o[:, 2, None, :] * b[1][None]).mean(2)
+        a = torch.nn.functional.softplus(self.a) if use_a else 0.0
+        # relative to the whole frame (anchor 0): its score stays the model's
+        return L[:, :1] + a * (L - L[:, :1]) - (d - d[:, :1])
+
+
+def targets(rects, tau=0.05):  # noqa: E302
+    """Soft targets over the anchors: the closer to the best anchor's IoU
+    with the photo, the more weight (neighbours of the best are nearly as
+    good; a hard label would call them as wrong as the whole frame)."""
+    v = np.array([[fh.iou(a, r) for a in A] for r in rects])
+    q = np.exp((v - v.max(1, keepdims=True)) / tau)
+    return (q / q.sum(1, keepdims=True)).astype(np.float32)
+
+
+def fit(C, L, T, hidden, wd, use_a, mu, sd, steps=2000, edges=False, k=1,
+        keep_share=0.25, CN=None, LN=None, steady=0.0):
+    """@keep_share of each batch are photos filling the frame (keep them):
+    drawn at their share of the frames (1 in per_photo + 1) they are too
+    few for the rule "the whole frame unless a crop is clearly better"."""
+    torch.manual_seed(0)
+    net = Cells(hidden, edges=edges, k=k)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=wd)
+    cov = torch.from_numpy(COVER)
+    rng = np.random.default_rng(0)
+    whole = T[:, 0] > 0.5
+    keep_i = np.flatnonzero(whole.numpy())
+    framed_i = np.flatnonzero(~whole.numpy())
+    nk = int(round(64 * keep_share))
+    for s in range(steps):
+        b = np.concatenate([framed_i[rng.integers(len(framed_i), size=64 - nk)],
+                            keep_i[rng.integers(len(keep_i), size=nk)]])
+        z = net(C[b], L[b], cov, mu, sd, use_a)
+        loss = -(T[b] * torch.log_softmax(z, 1)).sum(1).mean()
+        if CN is not None:
+            # the noisy copy ranks the same way, and @steady pulls the two
+            # frames' logits together (the box should not move on noise)
+            zn = net(CN[b], LN[b], cov, mu, sd, use_a)
+            loss = loss - (T[b] * torch.log_softmax(zn, 1)).sum(1).mean() \
+                + steady * ((z - zn) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if s % 400 == 0:
+            print("  step %d loss %.3f" % (s, loss.item()), flush=True)
+    return net
+
+
+def cases(WD, npz, tool, model, tag, seed=17):
+    ph, _ = fe.load_photos(os.path.join(WD, "cache", npz))
+    n = len(ph) if npz == "test.npz" else min(len(ph), 60)
+    ph = ph[:n]
+    rng = np.random.default_rng(seed)
+    cs = [fe.framed_case(ph, i, rng) for i in range(n)]
+    keeps = [fe.keep_case(ph, i) for i in range(n)]
+    sc, cells = dump(tool, model, [c[0] for c in cs] + keeps,
+                     os.path.join(WD, "cells", "cases-%s.npz" % tag))
+    return dict(n=n, cases=cs, L=logit(sc), cells=cells)
+
+
+def static_cases(WD, tool, model, n=30, frames=12, seed=17):
+    """framing-eval's static scene for the first @n VALIDATION cases: each
+    frame @frames times with fresh sensor noise (sigma 4)."""
+    ph, _ = fe.load_photos(os.path.join(WD, "cache", "val.npz"))
+    rng = np.random.default_rng(seed)
+    cs = [fe.framed_case(ph, i, rng) for i in range(n)]
+    out = []
+    for c in cs:
+        base = c[0].astype(np.float32)
+        out += [np.clip(base + rng.normal(0, 4, base.shape), 0, 255).astype(np.uint8)
+                for _ in range(frames)]
+    sc, cells = dump(tool, model, out, os.path.join(WD, "cells", "static-val-%d.npz" % n))
+    return dict(n=n, frames=frames, L=logit(sc), cells=cells)
+
+
+def moves(net, S, mu, sd, use_a):
+    """Share of consecutive noisy frames of one scene whose picks differ."""
+    with torch.no_grad():
+        z = net(torch.from_numpy(S["cells"]), torch.from_numpy(S["L"]).float(),
+                torch.from_numpy(COVER), mu, sd, use_a).numpy()
+    picks = [fe.suggest(A, 1 / (1 + np.exp(-zz))) for zz in z]
+    m = [picks[i] != picks[i + 1] for c in range(S["n"])
+         for i in range(c * S["frames"], (c + 1) * S["frames"] - 1)]
+    return float(np.mean(m))
+
+
+def evaluate(net, D, mu, sd, use_a):
+    with torch.no_grad():
+        z = net(torch.from_numpy(D["cells"]), torch.from_numpy(D["L"]).float(),
+                torch.from_numpy(COVER), mu, sd, use_a).numpy() if net else D["L"]
+    p = 1 / (1 + np.exp(-z))
+    n = D["n"]
+    ious, kinds = [], {}
+    for f in range(n):
+        v = fe.iou(A[fe.suggest(A, p[f])], D["cases"][f][1])
+        ious.append(v)
+        kinds.setdefault(D["cases"][f][2], []).append(v)
+    keep = sum(fe.suggest(A, p[f]) == 0 for f in range(n, 2 * n))
+    return float(np.mean(ious)), keep / n, {k: round(float(np.mean(v)), 3) for k, v in kinds.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("workdir")
+    ap.add_argument("--box-tool", required=True)
+    ap.add_argument("--model", default=os.path.join(HERE, "..", "default.ilgnet"))
+    ap.add_argument("--per-photo", type=int, default=16)
+    ap.add_argument("--out", help="write the chosen cell network here (npz)")
+    ap.add_argument("--tau", type=float, nargs="+", default=[0.05],
+                    help="target softness(es) to try")
+    ap.add_argument("--keep-share", type=float, nargs="+", default=[0.15, 0.3])
+    ap.add_argument("--noisy", action="store_true",
+                    help="also train on each frame with fresh sensor noise")
+    ap.add_argument("--steady", type=float, nargs="+", default=[0.0],
+                    help="with --noisy: weight(s) of the clean/noisy logit "
+                    "agreement to try")
+    ap.add_argument("--use-a", type=int, nargs="+", default=[0, 1],
+                    help="weigh the box's own score too (1) or not (0)")
+    ap.add_argument("--test", action="store_true", help="evaluate the chosen one on TEST cases")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    os.makedirs(os.path.join(a.workdir, "cells"), exist_ok=True)
+    train_photos, _ = photos.load(os.path.join(a.workdir, "cache", "train.npz"))
+    frames, rects = training_frames(train_photos, np.random.default_rng(4), a.per_photo)
+    sc, cells = dump(a.box_tool, a.model, frames,
+                     os.path.join(a.workdir, "cells", "train-%d.npz" % a.per_photo))
+    CN = LN = None
+    if a.noisy:
+        # the same frames with fresh sensor noise: what a static camera
+        # gives from one frame to the next
+        nrng = np.random.default_rng(5)
+        noisy = [np.clip(f + nrng.normal(0, nrng.uniform(2, 6), f.shape), 0, 255)
+                 .astype(np.uint8) for f in frames]
+        scn, celln = dump(a.box_tool, a.model, noisy,
+                          os.path.join(a.workdir, "cells", "train-%d-noisy.npz" % a.per_photo))
+        del noisy
+        CN, LN = torch.from_numpy(celln), torch.from_numpy(logit(scn)).float()
+    del frames
+    C = torch.from_numpy(cells)
+    L = torch.from_numpy(logit(sc)).float()
+    mu = C[::7].float().mean((0, 2, 3))[None, :, None, None]
+    sd = C[::7].float().std((0, 2, 3))[None, :, None, None] + 1e-3
+    print("training frames", len(C), flush=True)
+    VAL = cases(a.workdir, "val.npz", a.box_tool, a.model, "val")
+    print("val, model alone: IoU %.3f keep %.2f %s" % evaluate(None, VAL, mu, sd, False))
+    STATIC = static_cases(a.workdir, a.box_tool, a.model)
+    results = []
+    edges, k, hidden, wd = True, 3, 16, 1e-2
+    for tau, steady in [(t, st) for t in a.tau for st in a.steady]:
+        T = torch.from_numpy(targets(rects, tau))
+        for use_a in a.use_a:
+            for keep_share in a.keep_share:
+                net = fit(C, L, T, hidden, wd, use_a, mu, sd, edges=edges, k=k,
+                          keep_share=keep_share, CN=CN, LN=LN, steady=steady)
+                v = evaluate(net, VAL, mu, sd, use_a)
+                mv = moves(net, STATIC, mu, sd, use_a)
+                results.append(dict(score=v[0] + 0.5 * v[1], moves=mv, use_a=use_a,
+                                    tau=tau, keep_share=keep_share, net=net))
+                print("steady %g tau %g keep share %.2f a %s: val IoU %.3f keep %.2f %s (a=%.3f), "
+                      "static moves %.3f" % (
+                          steady, tau, keep_share, use_a, *v, torch.nn.functional.softplus(net.a).item()
+                          if use_a else 0, mv), flush=True)
+    # steady first (framing-eval's bar: 1 move in 11 pairs), then IoU + keep/2
+    steady = [r for r in results if r["moves"] <= 1 / 11] or \
+        [min(results, key=lambda r: r["moves"])]
+    best = max(steady, key=lambda r: r["score"])
+    print("chosen on validation: tau %g keep share %.2f a %s" % (
+        best["tau"], best["keep_share"], best["use_a"]))
+    best = (None, best["use_a"], hidden, wd, best["net"])
+    if a.out:
+        st = {k: v.numpy() for k, v in best[4].state_dict().items()}
+        np.savez(a.out, mu=mu.numpy(), sd=sd.numpy(), use_a=best[1], **st)
+    if a.test:
+        TEST = cases(a.workdir, "test.npz", a.box_tool, a.model, "test")
+        print("test, model alone: IoU %.3f keep %.2f %s" % evaluate(None, TEST, mu, sd, False))
+        print("TEST: IoU %.3f keep %.2f %s" % evaluate(best[4], TEST, mu, sd, best[1]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
