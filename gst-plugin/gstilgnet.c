@@ -1262,7 +1262,8 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * GstIlgnet:crop:
    *
    * How a frame is fitted to the network's square input.  multi scores
-   * several candidate crops (slower: one network run per candidate) and
+   * candidate crops (55 from one network run with a model that has a
+   * framing map, as the default model; else up to 16, one run each) and
    * suggests one, held steady from result to result (see
    * #GstIlgnet:crop-margin, #GstIlgnet:crop-hold), with its rectangle.
    */

@@ -11,7 +11,7 @@ Usage:
                                    with non-trivial BatchNorm statistics,
                                    for the export parity test)
   export.py --from-model M.ilgnet --dtype int8 -o OUT.ilgnet ...
-            [--framing CELLS.npz]
+            [--framing CELLS.npz|none]
                                   (an exported model stored again in
                                    another dtype, when its checkpoint is
                                    gone: its weights, read back widened to
@@ -88,7 +88,9 @@ def write_caffe_from_model(path, prototxt_path, caffemodel_path, framing=None):
     header, t = warmstart.read_tensors(path)
     ftext, fblobs = framing_branch.from_tensors(t)
     t = {n: v for n, v in t.items() if not n.startswith("framing/")}
-    if framing:
+    if framing == "none":
+        ftext, fblobs = None, {}
+    elif framing:
         fblobs, hidden, k = framing_branch.blobs(framing)
         ftext = framing_branch.prototxt(hidden, k)
     inp = header.get("input", {})
@@ -155,7 +157,8 @@ def main():
     ap.add_argument("--provenance", default=None)
     ap.add_argument("--framing", metavar="CELLS.npz",
                     help="with --from-model: add (or replace) the framing "
-                    "branch trained by framing_cells.py --out")
+                    "branch trained by framing_cells.py --out; 'none' leaves "
+                    "it out (the network alone)")
     ap.add_argument("--prototxt", default=None,
                     help="where to write the prototxt (default: next to OUT)")
     a = ap.parse_args()
@@ -176,7 +179,9 @@ def main():
         description = h.get("description", "")
         provenance = "%s; stored again as %s from %s by export.py --from-model" % (
             h.get("provenance", ""), a.dtype, os.path.basename(a.from_model))
-        if a.framing:
+        if a.framing == "none":
+            provenance += "; framing branch left out"
+        elif a.framing:
             provenance += "; framing branch from framing_cells.py (%s)" % (
                 os.path.basename(a.framing))
     else:

@@ -282,6 +282,7 @@ def static_cases(WD, tool, model, n=30, frames=12, seed=17):
     """framing-eval's static scene for the first @n VALIDATION cases: each
     frame @frames times with fresh sensor noise (sigma 4)."""
     ph, _ = fe.load_photos(os.path.join(WD, "cache", "val.npz"))
+    n = min(n, len(ph))
     rng = np.random.default_rng(seed)
     cs = [fe.framed_case(ph, i, rng) for i in range(n)]
     out = []

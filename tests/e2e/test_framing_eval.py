@@ -52,12 +52,17 @@ check(fig["static_moves"] <= 1, "static noisy scene: box moved %d of %d pairs"
       % (fig["static_moves"], fig["static_pairs"]))
 for line in p.stdout.splitlines():
     print("  " + line)
-# The shipped (degradation-trained) model frames badly: its one-pass
-# suggestion scored 0.414 on these 8 photos (0.303 on all 31), below the
-# whole frame and the centred crop (README).  Checked: it stays a real
-# suggestion (not worse than 0.30), keeps at least one well-framed photo,
-# and the figures above; the issue's targets (IoU >= 0.75, +0.10 over
-# both baselines, keep >= 80 %) are not met and not asserted.
-check(one["iou"] >= 0.30, "suggestion IoU %.3f >= 0.30 (whole %.3f, centred %.3f)"
+# The default model's framing map (issue 17, run 5; models/README.md):
+# on all 31 test photos 0.720 against 0.490 / 0.657 for the whole frame and
+# the centred crop, 20/31 kept; on these 8, 0.663 and 5/8.  The model
+# without its map scored 0.350 and kept 2/8 here.  Checked with room for
+# float differences between machines: well above the whole frame, near the
+# anchors' ceiling where the surroundings are dull (a wall, darkness, a
+# defocused background), and most well-framed photos kept.
+check(one["iou"] >= fig["whole_iou"] + 0.10,
+      "suggestion IoU %.3f >= whole frame's + 0.10 (whole %.3f, centred %.3f)"
       % (one["iou"], fig["whole_iou"], fig["centre_iou"]))
-check(one["keep"] >= 1, "keeps %d of 8 well-framed photos" % one["keep"])
+dull = [one["iou_by_kind"][k] for k in ("plain", "dark", "blur")]
+check(min(dull) >= 0.75, "dull surroundings found: IoU %s >= 0.75"
+      % ", ".join("%.3f" % v for v in dull))
+check(one["keep"] >= 4, "keeps %d of 8 well-framed photos" % one["keep"])

@@ -2,10 +2,11 @@
 scores, for both of its methods:
 
 * a model with a framing map (the default model with a random framing
-  branch added by models/train/export.py --framing): one trunk pass, the
-  55 anchors of ilgnet_frame_anchors() scored by ilgnet_score_boxes();
-* a model without one (the default model as it is): up to 16 crops, a
-  full pass each (ilgnet_multi_crops()).
+  branch in place of its own, models/train/export.py --framing): one
+  trunk pass, the 55 anchors of ilgnet_frame_anchors() scored by
+  ilgnet_score_boxes();
+* a model without one (the default network alone, --framing none): up
+  to 16 crops, a full pass each (ilgnet_multi_crops()).
 
 With crop-margin=0 crop-hold=1 the element reports each frame's best
 candidate as scored, so its `ilgnet` message must name the rectangle that
@@ -66,10 +67,13 @@ with tempfile.TemporaryDirectory() as tmp:
     npz = os.path.join(tmp, "branch.npz")
     pf.random_branch(npz, 8, 3, 7)
     framing_model = os.path.join(tmp, "framing.ilgnet")
-    subprocess.run([sys.executable, os.path.join(a.source_root, "models", "train", "export.py"),
-                    "--from-model", model, "--framing", npz, "--dtype", "f16",
-                    "-o", framing_model, "--convert", a.convert], check=True,
-                   capture_output=True)
+    plain_model = os.path.join(tmp, "plain.ilgnet")
+    for branch, out in ((npz, framing_model), ("none", plain_model)):
+        subprocess.run([sys.executable, os.path.join(a.source_root, "models", "train",
+                                                     "export.py"),
+                        "--from-model", model, "--framing", branch, "--dtype", "f16",
+                        "-o", out, "--convert", a.convert], check=True,
+                       capture_output=True)
     # a picture with structure, dull on its right third
     yy, xx = np.mgrid[0:H, 0:W]
     img = np.stack([128 + 90 * np.sin(xx / (13 + 4 * c) + yy / (23 - 3 * c)) for c in range(3)], 2)
@@ -79,7 +83,7 @@ with tempfile.TemporaryDirectory() as tmp:
     cv2.imwrite(png, img)
     cv2.cvtColor(img, cv2.COLOR_BGR2RGB).tofile(rgb)
     for name, path, multi in (("framing map, one pass", framing_model, False),
-                              ("no framing map, full passes", model, True)):
+                              ("no framing map, full passes", plain_model, True)):
         rect, score, frame_score = element_pick(path, png)
         lrect, lscore, lframe, n = library_pick(path, rgb, multi)
         check(rect == lrect, "%s (%d candidates): element picks %s, libilgnet %s"

@@ -42,13 +42,14 @@ def json_lines(p, what):
     return [json.loads(l) for l in out]
 
 
-# A model whose last f32 tensor (the classifier's bias) is NaN: it loads,
-# but every score is NaN.
+# A model whose classifier bias (the last f32 tensor on the score's path)
+# is NaN: it loads, but every score is NaN.
 raw = bytearray(open(model, "rb").read())
 hlen = struct.unpack("<Q", raw[16:24])[0]
 header = json.loads(raw[24:24 + hlen])
 data_start = len(raw) - header["data_size"]
-f32 = [t for t in header["tensors"].values() if t["dtype"] == "f32"]
+f32 = [t for n, t in header["tensors"].items()
+       if t["dtype"] == "f32" and not n.startswith("framing/")]
 last = max(f32, key=lambda t: t["offset"])
 for i in range(last["nbytes"] // 4):
     struct.pack_into("<I", raw, data_start + last["offset"] + 4 * i,
