@@ -53,6 +53,7 @@ typedef struct
   const IlgnetLayer *layer;
   const IlgnetKernel *kernel;   /* chosen for the layer at session creation */
   gboolean skip;                /* alias, identity, or fused into the previous */
+  gboolean idle;                /* off the path to every blob read after a run */
   gboolean fuse_relu;           /* apply the next layer's ReLU on the output */
   float relu_slope;
   /* f32 parameters: mapped when the file holds f32, else session copies;
@@ -101,6 +102,11 @@ struct _IlgnetSession
    * every box's score is taken from) and max_boxes is batch - 1. */
   int framing_blob;
 };
+
+/* Layers off the path to the output are idle (not run) unless blobs are
+ * kept; this puts the layers @blob depends on back on it (a side output
+ * the caller reads, such as a framing map). */
+void ilgnet_session_need_blob (IlgnetSession * s, int blob);
 
 /* session-plan.c */
 gboolean ilgnet_session_plan (IlgnetSession * s, GError ** error);

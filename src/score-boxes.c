@@ -182,6 +182,8 @@ ilgnet_box_session_new (IlgnetModel * model, int width, int height,
   if (!s)
     return NULL;
   s->framing_blob = framing;
+  if (framing >= 0)
+    ilgnet_session_need_blob (s, framing);
   if (!find_trunk (s, error)) {
     ilgnet_session_free (s);
     return NULL;

@@ -116,6 +116,39 @@ prepare_nodes (IlgnetSession * s, GError ** error)
   return TRUE;
 }
 
+/* Marks idle every layer the output does not depend on (a side branch such
+ * as a framing map costs a plain score nothing), unless blobs are kept. */
+static void
+mark_idle (IlgnetSession * s)
+{
+  int i;
+
+  if (s->keep_blobs)
+    return;
+  for (i = 0; i < s->model->n_layers; i++)
+    s->nodes[i].idle = TRUE;
+  ilgnet_session_need_blob (s, s->model->output_blob);
+}
+
+void
+ilgnet_session_need_blob (IlgnetSession * s, int blob)
+{
+  const IlgnetModel *m = s->model;
+  gboolean *need = g_new0 (gboolean, m->n_blobs);
+  int i, k;
+
+  need[blob] = TRUE;
+  for (i = m->n_layers - 1; i >= 0; i--) {
+    const IlgnetLayer *l = &m->layers[i];
+    if (!need[l->top])
+      continue;
+    s->nodes[i].idle = FALSE;
+    for (k = 0; k < l->n_bottoms; k++)
+      need[l->bottoms[k]] = TRUE;
+  }
+  g_free (need);
+}
+
 static gsize
 scratch_need (const IlgnetModel * m)
 {
@@ -152,6 +185,7 @@ ilgnet_session_new_full (IlgnetModel * model, int batch, int threads,
 
   if (!prepare_nodes (s, error) || !ilgnet_session_plan (s, error))
     goto fail;
+  mark_idle (s);
   s->arena = g_try_malloc0 (MAX (s->arena_floats, 1) * sizeof (float));
   s->scratch_floats = scratch_need (model);
   s->scratch = g_try_malloc (MAX (s->scratch_floats, 1) * sizeof (float));
@@ -274,13 +308,15 @@ ilgnet_session_run (IlgnetSession * s, int n, GError ** error)
     s->nodes[i].ms = 0;
   for (i = 0; i < L; i = s->seg_end[i]) {
     if (!s->per_image[i]) {
-      run_timed (s, &s->nodes[i], 0, s->share_trunk && s->trunk[i] ? 1 : n);
+      if (!s->nodes[i].idle)
+        run_timed (s, &s->nodes[i], 0, s->share_trunk && s->trunk[i] ? 1 : n);
       continue;
     }
     for (img = 0; img < n; img++) {
       int k;
       for (k = i; k < s->seg_end[i]; k++)
-        if (!s->nodes[k].skip && !(img > 0 && s->share_trunk && s->trunk[k]))
+        if (!s->nodes[k].skip && !s->nodes[k].idle
+            && !(img > 0 && s->share_trunk && s->trunk[k]))
           run_timed (s, &s->nodes[k], img, 1);
     }
   }
@@ -312,6 +348,16 @@ ilgnet_session_get_blob (IlgnetSession * s, const char *name, int shape[4],
         "no blob named \"%s\" in model %s", name, s->model->name);
     return NULL;
   }
+  for (i = s->model->n_layers - 1; i >= 0; i--)
+    if (s->model->layers[i].top == b) {
+      if (s->nodes[i].idle) {
+        g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+            "blob \"%s\" is off the path to the output and not computed; "
+            "create the session with ILGNET_SESSION_KEEP_BLOBS", name);
+        return NULL;
+      }
+      break;
+    }
   if (!s->keep_blobs && ilgnet_session_blob_clobbered (s, b)) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
         "blob \"%s\" is not kept after a run (its memory is reused); create "

@@ -222,6 +222,105 @@ test_box_session (void)
   }
 }
 
+/* A side output nothing reads toward the score (as a framing map): a plain
+ * session does not compute it (and says so when asked for it), its score
+ * is the same; with ILGNET_SESSION_KEEP_BLOBS it is computed, equal to a
+ * direct loop; named framing/cells, ilgnet_model_has_framing() sees it. */
+static void
+test_side_output (void)
+{
+  const int C = 3, H = 8, W = 8;
+  int named;
+  float in[3 * 8 * 8], scores[2];
+  float wc[4 * 3], bc[4], wf[2 * 4 * 4], bf[2], ws[4], bs = 0.25f;
+
+  fill_random (rnd, in, G_N_ELEMENTS (in), -50, 50);
+  fill_random (rnd, wc, 12, -0.05, 0.05);
+  fill_random (rnd, bc, 4, -1, 1);
+  fill_random (rnd, wf, 32, -0.5, 0.5);
+  fill_random (rnd, bf, 2, -1, 1);
+  fill_random (rnd, ws, 4, -1, 1);
+  for (named = 0; named < 3; named++) {
+    ModelBuilder *mb = model_builder_new (C, H, W);
+    gint64 sc[4] = { 4, 3, 1, 1 }, s4 = 4, sf[2] = { 2, 16 }, s2 = 2,
+        ss[4] = { 1, 4, 1, 1 }, s1 = 1;
+    const char *t_wc, *t_bc, *t_wf, *t_bf, *t_ws, *t_bs;
+    const char *side = named == 1 ? "framing/cells" : "side";
+    GError *err = NULL;
+    IlgnetModel *m;
+    IlgnetSession *s;
+    const float *c, *v;
+    char *path;
+    int i, k, sh[4];
+
+    t_wc = model_builder_add_tensor (mb, "f32", wc, sc, 4);
+    t_bc = model_builder_add_tensor (mb, "f32", bc, &s4, 1);
+    t_wf = model_builder_add_tensor (mb, "f32", wf, sf, 2);
+    t_bf = model_builder_add_tensor (mb, "f32", bf, &s2, 1);
+    t_ws = model_builder_add_tensor (mb, "f32", ws, ss, 4);
+    t_bs = model_builder_add_tensor (mb, "f32", &bs, &s1, 1);
+    model_builder_add_layer (mb, "c", "Convolution", NAMES ("data"), "c",
+        NAMES (t_wc, t_bc), "\"num_output\":4,\"kernel\":[1,1]");
+    model_builder_add_layer (mb, "c_relu", "ReLU", NAMES ("c"), "c", NONE,
+        "");
+    if (named < 2)              /* pass 2: the same net without the branch */
+      model_builder_add_layer (mb, side, "Convolution", NAMES ("c"), side,
+          NAMES (t_ws, t_bs), "\"num_output\":1,\"kernel\":[1,1]");
+    model_builder_add_layer (mb, "p", "Pooling", NAMES ("c"), "p", NONE,
+        "\"pool\":\"ave\",\"kernel\":[4,4],\"stride\":[4,4]");
+    model_builder_add_layer (mb, "fc", "InnerProduct", NAMES ("p"), "fc",
+        NAMES (t_wf, t_bf), "\"num_output\":2");
+    model_builder_add_layer (mb, "prob", "Softmax", NAMES ("fc"), "prob",
+        NONE, "");
+    model_builder_set_output (mb, "prob", 1);
+    path = model_builder_write (mb);
+    m = ilgnet_model_open (path, &err);
+    g_assert_no_error (err);
+    EXPECT (ilgnet_model_has_framing (m) == (named == 1),
+        "has_framing %d for a side output named %s", ilgnet_model_has_framing
+        (m), named < 2 ? side : "(none)");
+
+    s = ilgnet_session_new (m, 1, 1, &err);
+    g_assert_no_error (err);
+    memcpy (ilgnet_session_get_input (s), in, sizeof (in));
+    EXPECT (ilgnet_session_run (s, 1, &err), "run");
+    scores[MIN (named, 1)] = ilgnet_session_get_score (s, 0);
+    if (named < 2) {
+      EXPECT (!ilgnet_session_get_blob (s, side, NULL, &err)
+          && g_error_matches (err, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT),
+          "the side output is not computed by a plain session");
+      g_clear_error (&err);
+    } else {
+      EXPECT (scores[1] == scores[0], "the branch changes the score: %g %g",
+          scores[0], scores[1]);
+    }
+    ilgnet_session_free (s);
+
+    if (named < 2) {
+      s = ilgnet_session_new_full (m, 1, 1, ILGNET_SESSION_KEEP_BLOBS, &err);
+      g_assert_no_error (err);
+      memcpy (ilgnet_session_get_input (s), in, sizeof (in));
+      EXPECT (ilgnet_session_run (s, 1, &err), "run, keeping blobs");
+      c = ilgnet_session_get_blob (s, "c", NULL, &err);
+      v = ilgnet_session_get_blob (s, side, sh, &err);
+      EXPECT (c && v && sh[1] == 1 && sh[2] == H && sh[3] == W,
+          "side output kept");
+      for (i = 0; c && v && i < H * W; i++) {
+        double want = bs;
+        for (k = 0; k < 4; k++)
+          want += ws[k] * c[k * H * W + i];
+        EXPECT (fabs (v[i] - want) < 1e-5, "side[%d] %g, direct %g", i, v[i],
+            want);
+      }
+      ilgnet_session_free (s);
+    }
+    ilgnet_model_unref (m);
+    g_unlink (path);
+    g_free (path);
+    model_builder_free (mb);
+  }
+}
+
 static void
 reseeded (gconstpointer func)
 {
@@ -239,6 +338,7 @@ main (int argc, char **argv)
   rnd = g_rand_new ();
   g_test_add_data_func ("/boxes/roipool", test_roipool, reseeded);
   g_test_add_data_func ("/boxes/session", test_box_session, reseeded);
+  g_test_add_data_func ("/boxes/side-output", test_side_output, reseeded);
   rc = g_test_run ();
   g_rand_free (rnd);
   return rc;
