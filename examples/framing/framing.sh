@@ -12,10 +12,10 @@
 #                                 no display: writes N (4) PNG screenshots
 #                                 taken every 2 s to OUTDIR/framing-NN.png
 # Environment: ILGNET_MODEL picks the model; FRAMING_INTERVAL (ns, default
-# 250000000) how often a frame is analysed.
+# 100000000: ten suggestions a second) how often a frame is analysed.
 set -euo pipefail
 . "$(dirname "$0")/../plugin-env.sh"   # the plugin of this checkout's build
-interval=${FRAMING_INTERVAL:-250000000}
+interval=${FRAMING_INTERVAL:-100000000}
 mode=${1:-auto}
 if [ "$mode" = auto ]; then
   if [ -e /dev/video0 ]; then mode=camera; else mode="test"; fi

@@ -4,7 +4,8 @@ through `ilgnet crop=multi overlay=crop` into a clock-synced sink, as a
 camera app runs it:
 
     live-rate.py [--frames 300] [--width 640 --height 360 --fps 30]
-                 [--gst-launch gst-launch-1.0] [-- extra ilgnet properties]
+                 [--interval NS] [--gst-launch gst-launch-1.0]
+                 [-- extra ilgnet properties]
 
 Prints how long the frames took against their real time, how many QoS
 (late or dropped buffer) messages the sink posted, and how often the
@@ -14,10 +15,27 @@ when a frame was late or dropped, or the suggestion refreshed less than
 --min-rate times a second.
 """
 import argparse
+import os
 import re
 import subprocess
 import sys
 import time
+
+
+def plugin_env():
+    """The plugin of this checkout's build tree, as examples/plugin-env.sh
+    finds it (ILGNET_BUILD_DIR, build/, build-tests/)."""
+    env = dict(os.environ)
+    top = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    for d in (os.environ.get("ILGNET_BUILD_DIR"), "build", "build-tests"):
+        if not d:
+            continue
+        d = d if os.path.isabs(d) else os.path.join(top, d)
+        if os.path.exists(os.path.join(d, "gst-plugin", "libgstilgnet.so")):
+            env["GST_PLUGIN_PATH"] = os.path.join(d, "gst-plugin") + (
+                ":" + env["GST_PLUGIN_PATH"] if env.get("GST_PLUGIN_PATH") else "")
+            break
+    return env
 
 
 def main():
@@ -28,18 +46,20 @@ def main():
     ap.add_argument("--fps", type=int, default=30)
     ap.add_argument("--min-rate", type=float, default=5.0,
                     help="refreshes a second needed (default 5)")
+    ap.add_argument("--interval", type=int, default=100000000,
+                    help="ilgnet's interval in ns (default 100 ms, as framing.sh)")
     ap.add_argument("--gst-launch", default="gst-launch-1.0")
     ap.add_argument("props", nargs="*", help="more ilgnet properties (k=v)")
     a = ap.parse_args()
     pipeline = (
         "videotestsrc is-live=true pattern=ball num-buffers=%d ! "
         "video/x-raw,width=%d,height=%d,framerate=%d/1 ! videoconvert ! "
-        "ilgnet name=ilgnet crop=multi overlay=crop %s ! videoconvert ! "
+        "ilgnet name=ilgnet crop=multi overlay=crop interval=%d %s ! videoconvert ! "
         "fakesink sync=true qos=true" % (a.frames, a.width, a.height, a.fps,
-                                          " ".join(a.props)))
+                                          a.interval, " ".join(a.props)))
     t0 = time.monotonic()
     p = subprocess.run([a.gst_launch, "-m"] + pipeline.split(), capture_output=True,
-                       text=True)
+                       text=True, env=plugin_env())
     took = time.monotonic() - t0
     if p.returncode != 0:
         sys.exit("live-rate.py: the pipeline failed: %s" % (p.stderr.strip().splitlines()
