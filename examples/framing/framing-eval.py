@@ -194,6 +194,7 @@ def pictures(path, cases, keeps, res, n):
 
 
 def main():
+    global MARGIN
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", help="test.npz of photos.py --test")
     ap.add_argument("--video", help="frames of this video as the photos (for --pictures)")
@@ -208,8 +209,12 @@ def main():
     ap.add_argument("--old", action="store_true",
                     help="also crop=multi's 16 candidates by full passes (the old method)")
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--margin", type=float, default=MARGIN,
+                    help="the suggestion rule's margin (default %.2f, fixed for the "
+                    "published figures; the element's crop-margin is 0.04)" % MARGIN)
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args()
+    MARGIN = a.margin
     if a.video:
         photos, names = video_photos(a.video)
     elif not a.photos or not os.path.basename(a.photos).startswith("test"):
