@@ -158,6 +158,12 @@ def training_frames(photo_list, rng, per_photo):
     return frames, rects
 
 
+def frame_kinds(n_photos, per_photo):
+    """The kind of surroundings of each frame training_frames() makes."""
+    return [KINDS[(i * per_photo + r) % len(KINDS)] if r < per_photo else "keep"
+            for i in range(n_photos) for r in range(per_photo + 1)]
+
+
 def dump(tool, model, frames, path, chunk=32):
     """Per frame: the 55 anchors' one-pass scores and the cell features
     (inception_3b pooled 2x2 ++ inception_4a, f16 [n, 992, 14, 25]),
@@ -330,6 +336,8 @@ def main():
     ap.add_argument("--tau", type=float, nargs="+", default=[0.05],
                     help="target softness(es) to try")
     ap.add_argument("--keep-share", type=float, nargs="+", default=[0.15, 0.3])
+    ap.add_argument("--leave-out", nargs="+", choices=KINDS, default=[],
+                    help="train without these kinds of surroundings (a measurement)")
     ap.add_argument("--noisy", action="store_true",
                     help="also train on each frame with fresh sensor noise")
     ap.add_argument("--steady", type=float, nargs="+", default=[0.0],
@@ -357,6 +365,17 @@ def main():
         del noisy
         CN, LN = torch.from_numpy(celln), torch.from_numpy(logit(scn)).float()
     del frames
+    if a.leave_out:
+        # generalisation: train without these kinds of surroundings, see
+        # how the validation cases of the kinds left out fare
+        keep = np.array([k not in a.leave_out
+                         for k in frame_kinds(len(train_photos), a.per_photo)])
+        cells, sc = cells[keep], sc[keep]
+        rects = [r for r, k in zip(rects, keep) if k]
+        if CN is not None:
+            CN, LN = CN[torch.from_numpy(keep)], LN[torch.from_numpy(keep)]
+        print("left out %s: %d training frames remain" % (
+            ", ".join(a.leave_out), len(cells)), flush=True)
     C = torch.from_numpy(cells)
     L = torch.from_numpy(logit(sc)).float()
     mu = C[::7].float().mean((0, 2, 3))[None, :, None, None]
