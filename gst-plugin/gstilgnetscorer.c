@@ -253,11 +253,12 @@ gst_ilgnet_scorer_score_anchors (GstIlgnetScorer * scorer,
         image->width, image->height, ILGNET_N_ANCHORS,
         scorer->config.threads, 0, &err);
     if (!scorer->box_session) {
-      if (!g_error_matches (err, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED)) {
-        g_propagate_error (error, err);
-        return -1;
-      }
-      GST_INFO ("crop=multi scores crops one by one: %s", err->message);
+      /* not retried on every frame (each try reopens the model): the
+       * crops are scored one by one from now on */
+      if (g_error_matches (err, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED))
+        GST_INFO ("crop=multi scores crops one by one: %s", err->message);
+      else
+        GST_WARNING ("crop=multi scores crops one by one: %s", err->message);
       g_error_free (err);
       scorer->box_failed = TRUE;
       return 0;

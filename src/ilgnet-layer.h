@@ -163,14 +163,14 @@ void ilgnet_layer_foreach_plane (const IlgnetNode * node,
 void ilgnet_layer_forward_copy (IlgnetSession * s, const IlgnetNode * node,
     const IlgnetView * in, const IlgnetView * out, int n);
 
-/* layer-conv.c: d[i] += b for i < n, then the ReLU if @relu (leaky with
- * @slope); the convolution kernels' epilogue */
 /* framing-term.c: a model's side output that scores what a crop discards */
 #define ILGNET_FRAMING_BLOB "framing/cells"
 void ilgnet_framing_adjust (const float *cells, int channels, int gh, int gw,
     int width, int height, const IlgnetRect * boxes, int n, float whole,
     float *scores);
 
+/* layer-conv.c: d[i] += b for i < n, then the ReLU if @relu (leaky with
+ * @slope); the convolution kernels' epilogue */
 void ilgnet_bias_relu (float *restrict d, gsize n, float b, gboolean relu,
     float slope);
 

@@ -182,8 +182,16 @@ ilgnet_box_session_new (IlgnetModel * model, int width, int height,
   if (!s)
     return NULL;
   s->framing_blob = framing;
-  if (framing >= 0)
+  if (framing >= 0) {
     ilgnet_session_need_blob (s, framing);
+    if (ilgnet_session_blob_clobbered (s, framing)) {
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_UNSUPPORTED,
+          "the framing map \"%s\" is not kept after a run",
+          ILGNET_FRAMING_BLOB);
+      ilgnet_session_free (s);
+      return NULL;
+    }
+  }
   if (!find_trunk (s, error)) {
     ilgnet_session_free (s);
     return NULL;
@@ -241,6 +249,10 @@ ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
       return FALSE;
     ilgnet_framing_adjust (cells, shape[1], shape[2], shape[3], image->width,
         image->height, boxes, n, ilgnet_session_get_score (s, n), scores);
+    for (i = 0; i < n; i++)
+      if (!isfinite (scores[i]))
+        ILGNET_FAIL (ILGNET_ERROR_FORMAT, "the framing map gives box %d a "
+            "score that is not a number (broken weights?)", i);
   }
   return TRUE;
 }

@@ -260,7 +260,9 @@ set_lifetimes (IlgnetSession * s)
     int k;
     for (i = 0; i < L; i++)
       for (k = 0; k < m->layers[i].n_bottoms; k++)
-        read[m->layers[i].bottoms[k]] = TRUE;
+        /* an in-place layer reading its own output does not consume it */
+        if (m->layers[i].bottoms[k] != m->layers[i].top)
+          read[m->layers[i].bottoms[k]] = TRUE;
     for (i = 0; i < L; i++)
       if (!read[m->layers[i].top]) {
         int t = top_root (s, s->places[m->layers[i].top].root, NULL);

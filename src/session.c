@@ -180,6 +180,7 @@ ilgnet_session_new_full (IlgnetModel * model, int batch, int threads,
   s->batch = batch;
   s->threads = threads > 0 ? MIN (threads, 256) : default_threads ();
   s->keep_blobs = (flags & ILGNET_SESSION_KEEP_BLOBS) != 0;
+  s->framing_blob = -1;
   s->nodes = g_new0 (IlgnetNode, model->n_layers);
   s->pool = ilgnet_pool_new (s->threads);
 
@@ -411,7 +412,7 @@ ilgnet_session_foreach_kernel_profile (const IlgnetSession * s,
     const IlgnetLayer *l = node->layer;
     guint64 flops = ilgnet_layer_flops (m, l);
     char *type;
-    if (node->skip)
+    if (node->skip || node->idle)
       continue;
     /* a fused ReLU is the next layer: reported as part of this one */
     if (node->fuse_relu)
