@@ -243,7 +243,10 @@ gst_ilgnet_scorer_score_anchors (GstIlgnetScorer * scorer,
   GError *err = NULL;
   gint n;
 
-  if (scorer->box_failed || !ilgnet_model_has_framing (scorer->model))
+  if (!scorer->box_session && !scorer->box_failed
+      && !ilgnet_model_has_framing (scorer->model))
+    scorer->box_failed = TRUE;  /* asked once, not on every frame */
+  if (scorer->box_failed)
     return 0;
   if (scorer->box_session && (scorer->box_width != image->width
           || scorer->box_height != image->height))

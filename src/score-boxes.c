@@ -45,9 +45,8 @@ edit_layer (BoxEdit * e, JsonObject * lo, GError ** error)
       || !ilgnet_json_get_pair (param, "pad", 0, 4096, 0, &ph, &pw, name,
           error))
     return FALSE;
-  /* padded ones are the trunk's own (inception pool branches); the
-   * framing branch pools the whole frame's maps, not a box's */
-  if (ph || pw || g_str_has_prefix (name, "framing/"))
+  /* padded ones are the trunk's own (inception pool branches) */
+  if (ph || pw)
     return TRUE;
   for (i = 0; i < e->base->n_layers; i++)
     if (strcmp (e->base->layers[i].name, name) == 0)

@@ -22,22 +22,6 @@ import sys
 import time
 
 
-def plugin_env():
-    """The plugin of this checkout's build tree, as examples/plugin-env.sh
-    finds it (ILGNET_BUILD_DIR, build/, build-tests/)."""
-    env = dict(os.environ)
-    top = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-    for d in (os.environ.get("ILGNET_BUILD_DIR"), "build", "build-tests"):
-        if not d:
-            continue
-        d = d if os.path.isabs(d) else os.path.join(top, d)
-        if os.path.exists(os.path.join(d, "gst-plugin", "libgstilgnet.so")):
-            env["GST_PLUGIN_PATH"] = os.path.join(d, "gst-plugin") + (
-                ":" + env["GST_PLUGIN_PATH"] if env.get("GST_PLUGIN_PATH") else "")
-            break
-    return env
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--frames", type=int, default=300)
@@ -58,8 +42,11 @@ def main():
         "fakesink sync=true qos=true" % (a.frames, a.width, a.height, a.fps,
                                           a.interval, " ".join(a.props)))
     t0 = time.monotonic()
-    p = subprocess.run([a.gst_launch, "-m"] + pipeline.split(), capture_output=True,
-                       text=True, env=plugin_env())
+    # examples/plugin-env.sh points GStreamer at this checkout's plugin
+    env_sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plugin-env.sh")
+    p = subprocess.run(["sh", "-c", '. "$1"; shift; exec "$@"', os.path.abspath(__file__),
+                        env_sh, a.gst_launch, "-m"] + pipeline.split(),
+                       capture_output=True, text=True)
     took = time.monotonic() - t0
     if p.returncode != 0:
         sys.exit("live-rate.py: the pipeline failed: %s" % (p.stderr.strip().splitlines()

@@ -118,7 +118,6 @@ def write_caffe_from_model(path, prototxt_path, caffemodel_path, framing=None):
             % (path, ", ".join(missing[:3]), arch))
     blobs.update(fblobs)
     caffe_pb.write_caffemodel(caffemodel_path, layers, blobs, name=arch)
-    header["has_framing"] = ftext is not None
     return header
 
 

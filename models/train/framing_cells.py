@@ -10,13 +10,16 @@ what it discards (RoD).  An average cannot tell a 0.7 box holding the whole
 photograph from a 0.5 box inside it: both average the same content.  Here
 each cell c of the whole frame's maps (inception_3b pooled 2x2 and
 inception_4a, 14 x 25 cells for a 16:9 frame) gets a value s(c) from a
-small per-cell network (a 1x1 convolution, 992 -> H -> 1), and a box's
-composition term is what it throws away:
+small per-cell network (a 3x3 convolution 992 -> 16, ReLU, 1x1 to three
+maps: s, and v, h for the box's vertical and horizontal edges), and a
+box's composition term is what it throws away and where its edges lie:
 
-    z(box) = L(whole) + a * (L(box) - L(whole)) - mean_c s(c) (1 - cover(box, c))
+    z(box) = L(whole) + a (L(box) - L(whole)) + t(box) - t(whole),
+    t(b) = mean_c [-s(c) (1 - cover(b, c)) + v(c) band_v(b, c) + h(c) band_h(b, c)]
 
-with L the model's one-pass logit and cover the part of cell c inside the
-box.  Cutting away cells that add nothing (s < 0: a dull wall, a dark or
+with L the model's one-pass logit, cover the part of cell c inside the
+box and the bands half a cell either side of its edges (the formula of
+src/framing-term.c).  Cutting away cells that add nothing (s < 0: a dull wall, a dark or
 defocused border, a seam) raises z; cutting good picture (s > 0) lowers it.
 The whole frame's score is unchanged (cover = 1 everywhere), so every
 degradation result stays as it is.
@@ -26,10 +29,12 @@ random size (0.5-0.92 of each side) and position inside surroundings of
 eight kinds (its own reflection, another photo tilted, its own defocused
 zoom, a wall, a mosaic of two others, darkness, another photo out of
 focus, a faded haze), plus the photo filling the frame (keep it).  Loss:
-listwise (softmax over the 55 anchors, target the anchor closest to the
-photo; the whole frame for full-frame photos).  The configuration (H,
-weight decay, a) is chosen on framing-eval-style cases built from the
-VALIDATION photos; --test then reports the chosen one on the TEST cases.
+listwise (softmax over the 55 anchors, soft targets by IoU with the photo;
+the whole frame for full-frame photos), with --noisy also on each frame
+with sensor noise.  The configuration (--tau, --steady, --keep-share,
+--use-a) is chosen on framing-eval-style cases built from the VALIDATION
+photos (steady on their static scenes first, then IoU + keep / 2); --test
+then reports the chosen one on the TEST cases.
 """
 import argparse
 import importlib.util
@@ -73,20 +78,6 @@ def cover(rects, gh=GH, gw=GW, w=W, h=H):
 
 
 COVER = cover(A)
-
-
-def band(rects, d=0.5):
-    """[n, cells]: a band d cells wide on each side of each rect's edges
-    (inside the frame): where a seam between the picture and what
-    surrounds it would lie for that box."""
-    cw, ch = W / GW * d, H / GH * d
-    grow = [(max(0, x - cw), max(0, y - ch), min(W, x + w + cw) - max(0, x - cw),
-             min(H, y + h + ch) - max(0, y - ch)) for x, y, w, h in rects]
-    shrink = [(x + cw, y + ch, max(0, w - 2 * cw), max(0, h - 2 * ch)) for x, y, w, h in rects]
-    return cover(grow) - cover(shrink)
-
-
-BAND = band(A)
 
 
 def bands(rects, d=0.5):
@@ -206,31 +197,29 @@ def logit(p):
 
 
 class Cells(torch.nn.Module):
-    """s(c): a 1x1 convolution network over the cell features, and a >= 0."""
+    """The maps s, v, h: a k x k convolution network over the cell
+    features; and a >= 0, the weight of the box's own score."""
 
-    def __init__(self, hidden, dim=992, edges=False, k=1):
+    def __init__(self, hidden, dim=992, k=3):
         super().__init__()
-        self.edges = edges
         self.net = torch.nn.Sequential(torch.nn.Conv2d(dim, hidden, k, padding=k // 2),
-                                       torch.nn.ReLU(),
-                                       torch.nn.Conv2d(hidden, 3 if edges else 1, 1))
+                                       torch.nn.ReLU(), torch.nn.Conv2d(hidden, 3, 1))
         self.a = torch.nn.Parameter(torch.tensor(0.0))
 
-    def forward(self, cells, L, cov, mu, sd, use_a=True):
+    def forward(self, cells, L, cov, sd, use_a=True):
         # scaled, not centred: the runtime folds 1/sd into the first
         # convolution, whose zero padding must mean the same in both
         x = cells.float() / sd
-        o = self.net(x).flatten(2)                        # [n, 1|2, cells]
-        d = (o[:, 0, None, :] * (1 - cov[None])).mean(2)  # [n, boxes]
-        if self.edges:
-            b = torch.from_numpy(BANDS)
-            d = d - (o[:, 1, None, :] * b[0][None]).mean(2) - (o[:, 2, None, :] * b[1][None]).mean(2)
+        o = self.net(x).flatten(2)                        # [n, 3, cells]
+        b = torch.from_numpy(BANDS)
+        d = (o[:, 0, None, :] * (1 - cov[None])).mean(2) \
+            - (o[:, 1, None, :] * b[0][None]).mean(2) - (o[:, 2, None, :] * b[1][None]).mean(2)
         a = torch.nn.functional.softplus(self.a) if use_a else 0.0
         # relative to the whole frame (anchor 0): its score stays the model's
         return L[:, :1] + a * (L - L[:, :1]) - (d - d[:, :1])
 
 
-def targets(rects, tau=0.05):  # noqa: E302
+def targets(rects, tau=0.05):
     """Soft targets over the anchors: the closer to the best anchor's IoU
     with the photo, the more weight (neighbours of the best are nearly as
     good; a hard label would call them as wrong as the whole frame)."""
@@ -239,13 +228,13 @@ def targets(rects, tau=0.05):  # noqa: E302
     return (q / q.sum(1, keepdims=True)).astype(np.float32)
 
 
-def fit(C, L, T, hidden, wd, use_a, mu, sd, steps=2000, edges=False, k=1,
+def fit(C, L, T, hidden, wd, use_a, sd, steps=2000, k=3,
         keep_share=0.25, CN=None, LN=None, steady=0.0):
     """@keep_share of each batch are photos filling the frame (keep them):
     drawn at their share of the frames (1 in per_photo + 1) they are too
     few for the rule "the whole frame unless a crop is clearly better"."""
     torch.manual_seed(0)
-    net = Cells(hidden, edges=edges, k=k)
+    net = Cells(hidden, k=k)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=wd)
     cov = torch.from_numpy(COVER)
     rng = np.random.default_rng(0)
@@ -256,12 +245,12 @@ def fit(C, L, T, hidden, wd, use_a, mu, sd, steps=2000, edges=False, k=1,
     for s in range(steps):
         b = np.concatenate([framed_i[rng.integers(len(framed_i), size=64 - nk)],
                             keep_i[rng.integers(len(keep_i), size=nk)]])
-        z = net(C[b], L[b], cov, mu, sd, use_a)
+        z = net(C[b], L[b], cov, sd, use_a)
         loss = -(T[b] * torch.log_softmax(z, 1)).sum(1).mean()
         if CN is not None:
             # the noisy copy ranks the same way, and @steady pulls the two
             # frames' logits together (the box should not move on noise)
-            zn = net(CN[b], LN[b], cov, mu, sd, use_a)
+            zn = net(CN[b], LN[b], cov, sd, use_a)
             loss = loss - (T[b] * torch.log_softmax(zn, 1)).sum(1).mean() \
                 + steady * ((z - zn) ** 2).mean()
         opt.zero_grad()
@@ -300,22 +289,28 @@ def static_cases(WD, tool, model, n=30, frames=12, seed=17):
     return dict(n=n, frames=frames, L=logit(sc), cells=cells)
 
 
-def moves(net, S, mu, sd, use_a):
+def probabilities(net, D, sd, use_a):
+    """Every anchor's score on the dumped frames of @D (the model's own
+    without @net)."""
+    if net is None:
+        z = D["L"]
+    else:
+        with torch.no_grad():
+            z = net(torch.from_numpy(D["cells"]), torch.from_numpy(D["L"]).float(),
+                    torch.from_numpy(COVER), sd, use_a).numpy()
+    return 1 / (1 + np.exp(-z))
+
+
+def moves(net, S, sd, use_a):
     """Share of consecutive noisy frames of one scene whose picks differ."""
-    with torch.no_grad():
-        z = net(torch.from_numpy(S["cells"]), torch.from_numpy(S["L"]).float(),
-                torch.from_numpy(COVER), mu, sd, use_a).numpy()
-    picks = [fe.suggest(A, 1 / (1 + np.exp(-zz))) for zz in z]
+    picks = [fe.suggest(A, p) for p in probabilities(net, S, sd, use_a)]
     m = [picks[i] != picks[i + 1] for c in range(S["n"])
          for i in range(c * S["frames"], (c + 1) * S["frames"] - 1)]
     return float(np.mean(m))
 
 
-def evaluate(net, D, mu, sd, use_a):
-    with torch.no_grad():
-        z = net(torch.from_numpy(D["cells"]), torch.from_numpy(D["L"]).float(),
-                torch.from_numpy(COVER), mu, sd, use_a).numpy() if net else D["L"]
-    p = 1 / (1 + np.exp(-z))
+def evaluate(net, D, sd, use_a):
+    p = probabilities(net, D, sd, use_a)
     n = D["n"]
     ious, kinds = [], {}
     for f in range(n):
@@ -378,42 +373,41 @@ def main():
             ", ".join(a.leave_out), len(cells)), flush=True)
     C = torch.from_numpy(cells)
     L = torch.from_numpy(logit(sc)).float()
-    mu = C[::7].float().mean((0, 2, 3))[None, :, None, None]
     sd = C[::7].float().std((0, 2, 3))[None, :, None, None] + 1e-3
     print("training frames", len(C), flush=True)
     VAL = cases(a.workdir, "val.npz", a.box_tool, a.model, "val")
-    print("val, model alone: IoU %.3f keep %.2f %s" % evaluate(None, VAL, mu, sd, False))
+    print("val, model alone: IoU %.3f keep %.2f %s" % evaluate(None, VAL, sd, False))
     STATIC = static_cases(a.workdir, a.box_tool, a.model)
     results = []
-    edges, k, hidden, wd = True, 3, 16, 1e-2
+    hidden, wd = 16, 1e-2
     for tau, steady in [(t, st) for t in a.tau for st in a.steady]:
         T = torch.from_numpy(targets(rects, tau))
         for use_a in a.use_a:
             for keep_share in a.keep_share:
-                net = fit(C, L, T, hidden, wd, use_a, mu, sd, edges=edges, k=k,
-                          keep_share=keep_share, CN=CN, LN=LN, steady=steady)
-                v = evaluate(net, VAL, mu, sd, use_a)
-                mv = moves(net, STATIC, mu, sd, use_a)
+                net = fit(C, L, T, hidden, wd, use_a, sd, keep_share=keep_share,
+                          CN=CN, LN=LN, steady=steady)
+                v = evaluate(net, VAL, sd, use_a)
+                mv = moves(net, STATIC, sd, use_a)
                 results.append(dict(score=v[0] + 0.5 * v[1], moves=mv, use_a=use_a,
-                                    tau=tau, keep_share=keep_share, net=net))
+                                    tau=tau, steady=steady, keep_share=keep_share,
+                                    net=net))
                 print("steady %g tau %g keep share %.2f a %s: val IoU %.3f keep %.2f %s (a=%.3f), "
                       "static moves %.3f" % (
                           steady, tau, keep_share, use_a, *v, torch.nn.functional.softplus(net.a).item()
                           if use_a else 0, mv), flush=True)
     # steady first (framing-eval's bar: 1 move in 11 pairs), then IoU + keep/2
-    steady = [r for r in results if r["moves"] <= 1 / 11] or \
+    still = [r for r in results if r["moves"] <= 1 / 11] or \
         [min(results, key=lambda r: r["moves"])]
-    best = max(steady, key=lambda r: r["score"])
-    print("chosen on validation: tau %g keep share %.2f a %s" % (
-        best["tau"], best["keep_share"], best["use_a"]))
-    best = (None, best["use_a"], hidden, wd, best["net"])
+    best = max(still, key=lambda r: r["score"])
+    print("chosen on validation: steady %g tau %g keep share %.2f a %s" % (
+        best["steady"], best["tau"], best["keep_share"], best["use_a"]))
     if a.out:
-        st = {k: v.numpy() for k, v in best[4].state_dict().items()}
-        np.savez(a.out, mu=mu.numpy(), sd=sd.numpy(), use_a=best[1], **st)
+        st = {k: v.numpy() for k, v in best["net"].state_dict().items()}
+        np.savez(a.out, sd=sd.numpy(), use_a=best["use_a"], **st)
     if a.test:
         TEST = cases(a.workdir, "test.npz", a.box_tool, a.model, "test")
-        print("test, model alone: IoU %.3f keep %.2f %s" % evaluate(None, TEST, mu, sd, False))
-        print("TEST: IoU %.3f keep %.2f %s" % evaluate(best[4], TEST, mu, sd, best[1]))
+        print("test, model alone: IoU %.3f keep %.2f %s" % evaluate(None, TEST, sd, False))
+        print("TEST: IoU %.3f keep %.2f %s" % evaluate(best["net"], TEST, sd, best["use_a"]))
 
 
 if __name__ == "__main__":

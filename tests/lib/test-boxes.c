@@ -127,6 +127,24 @@ test_roipool (void)
  * model itself (the frame has the model's aspect, so the trunk runs at the
  * model's size), for any batch of boxes; errors: too many boxes, a box
  * outside the frame, a model without an AVE head. */
+/* The head both small nets end in: pool "c" 4x4 (@pool: "ave" or "max"),
+ * InnerProduct to 2, Softmax, the output. */
+static void
+add_head (ModelBuilder * mb, const char *pool, const char *t_wf,
+    const char *t_bf)
+{
+  char *param = g_strdup_printf ("\"pool\":\"%s\",\"kernel\":[4,4],"
+      "\"stride\":[4,4]", pool);
+
+  model_builder_add_layer (mb, "p", "Pooling", NAMES ("c"), "p", NONE, param);
+  model_builder_add_layer (mb, "fc", "InnerProduct", NAMES ("p"), "fc",
+      NAMES (t_wf, t_bf), "\"num_output\":2");
+  model_builder_add_layer (mb, "prob", "Softmax", NAMES ("fc"), "prob",
+      NONE, "");
+  model_builder_set_output (mb, "prob", 1);
+  g_free (param);
+}
+
 static void
 test_box_session (void)
 {
@@ -164,14 +182,7 @@ test_box_session (void)
         NAMES (t_wc, t_bc), "\"num_output\":4,\"kernel\":[1,1]");
     model_builder_add_layer (mb, "c_relu", "ReLU", NAMES ("c"), "c", NONE,
         "");
-    model_builder_add_layer (mb, "p", "Pooling", NAMES ("c"), "p", NONE,
-        pass ? "\"pool\":\"max\",\"kernel\":[4,4],\"stride\":[4,4]"
-        : "\"pool\":\"ave\",\"kernel\":[4,4],\"stride\":[4,4]");
-    model_builder_add_layer (mb, "fc", "InnerProduct", NAMES ("p"), "fc",
-        NAMES (t_wf, t_bf), "\"num_output\":2");
-    model_builder_add_layer (mb, "prob", "Softmax", NAMES ("fc"), "prob",
-        NONE, "");
-    model_builder_set_output (mb, "prob", 1);
+    add_head (mb, pass ? "max" : "ave", t_wf, t_bf);
     path = model_builder_write (mb);
     m = ilgnet_model_open (path, &err);
     g_assert_no_error (err);
@@ -266,13 +277,7 @@ test_side_output (void)
     if (named < 2)              /* pass 2: the same net without the branch */
       model_builder_add_layer (mb, side, "Convolution", NAMES ("c"), side,
           NAMES (t_ws, t_bs), "\"num_output\":1,\"kernel\":[1,1]");
-    model_builder_add_layer (mb, "p", "Pooling", NAMES ("c"), "p", NONE,
-        "\"pool\":\"ave\",\"kernel\":[4,4],\"stride\":[4,4]");
-    model_builder_add_layer (mb, "fc", "InnerProduct", NAMES ("p"), "fc",
-        NAMES (t_wf, t_bf), "\"num_output\":2");
-    model_builder_add_layer (mb, "prob", "Softmax", NAMES ("fc"), "prob",
-        NONE, "");
-    model_builder_set_output (mb, "prob", 1);
+    add_head (mb, "ave", t_wf, t_bf);
     path = model_builder_write (mb);
     m = ilgnet_model_open (path, &err);
     g_assert_no_error (err);

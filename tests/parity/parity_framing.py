@@ -54,7 +54,6 @@ def random_branch(path, hidden, k, seed, zero=False):
                 "net.2.bias": z * r.normal(0, 0.2, 3).astype(np.float32),
                 "a": np.float32(r.normal(0, 1) if not zero else np.log(np.e - 1)),
                 "use_a": True,
-                "mu": np.zeros((1, 992, 1, 1), np.float32),
                 "sd": r.uniform(0.5, 3, (1, 992, 1, 1)).astype(np.float32)})
 
 
