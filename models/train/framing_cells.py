@@ -149,6 +149,26 @@ def training_frames(photo_list, rng, per_photo):
     return frames, rects
 
 
+def keep_frames(photo_list, rng, n):
+    """@n more well-framed frames per photo (keep them): other cuts of it,
+    a little tighter (0.85-1 of the side) or mirrored.  One keep frame per
+    photo is too few: the branch learned those 296 by heart (validation
+    kept 87 %, test 65 %)."""
+    frames = []
+    for img in photo_list:
+        for r in range(n):
+            c = fh.cut(img, W / H, rng, 0.15)
+            z = rng.uniform(0.85, 1.0)
+            h, w = c.shape[:2]
+            ch, cw = int(h * z), int(w * z)
+            y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+            c = c[y:y + ch, x:x + cw]
+            if r % 2 == 0:
+                c = c[:, ::-1]
+            frames.append(cv2.resize(np.ascontiguousarray(c), (W, H), interpolation=cv2.INTER_AREA))
+    return frames
+
+
 def frame_kinds(n_photos, per_photo):
     """The kind of surroundings of each frame training_frames() makes."""
     return [KINDS[(i * per_photo + r) % len(KINDS)] if r < per_photo else "keep"
@@ -228,31 +248,52 @@ def targets(rects, tau=0.05):
     return (q / q.sum(1, keepdims=True)).astype(np.float32)
 
 
+def decision_loss(z, T, below=0.01, above=0.05):
+    """The suggestion rule's own mistakes (a crop only when it beats the
+    whole frame by a margin in probability: 0.02 in framing-eval, the
+    element's crop-margin 0.04), as hinges that clear both margins: on a
+    frame to keep every crop stays @below the whole frame + 0.01, on a
+    framed one the target crop rises @above it + 0.05."""
+    p = torch.sigmoid(z)
+    whole = T[:, 0] > 0.5
+    t = T.argmax(1)
+    keep = torch.relu(p[:, 1:].max(1).values - p[:, 0] - below)
+    framed = torch.relu(p[:, 0] + above - p.gather(1, t[:, None])[:, 0])
+    return torch.where(whole, keep, framed).mean()
+
+
 def fit(C, L, T, hidden, wd, use_a, sd, steps=2000, k=3,
-        keep_share=0.25, CN=None, LN=None, steady=0.0):
+        keep_share=0.25, CN=None, LN=None, steady=0.0, use=None, hinge=0.0):
     """@keep_share of each batch are photos filling the frame (keep them):
     drawn at their share of the frames (1 in per_photo + 1) they are too
-    few for the rule "the whole frame unless a crop is clearly better"."""
+    few for the rule "the whole frame unless a crop is clearly better".
+    @use: the frames it may learn from (all); @hinge: weight of
+    decision_loss()."""
     torch.manual_seed(0)
     net = Cells(hidden, k=k)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=wd)
     cov = torch.from_numpy(COVER)
     rng = np.random.default_rng(0)
     whole = T[:, 0] > 0.5
-    keep_i = np.flatnonzero(whole.numpy())
-    framed_i = np.flatnonzero(~whole.numpy())
+    use = np.ones(len(T), bool) if use is None else use
+    keep_i = np.flatnonzero(whole.numpy() & use)
+    framed_i = np.flatnonzero(~whole.numpy() & use)
     nk = int(round(64 * keep_share))
     for s in range(steps):
         b = np.concatenate([framed_i[rng.integers(len(framed_i), size=64 - nk)],
                             keep_i[rng.integers(len(keep_i), size=nk)]])
         z = net(C[b], L[b], cov, sd, use_a)
         loss = -(T[b] * torch.log_softmax(z, 1)).sum(1).mean()
+        if hinge:
+            loss = loss + hinge * decision_loss(z, T[b])
         if CN is not None:
             # the noisy copy ranks the same way, and @steady pulls the two
             # frames' logits together (the box should not move on noise)
             zn = net(CN[b], LN[b], cov, sd, use_a)
             loss = loss - (T[b] * torch.log_softmax(zn, 1)).sum(1).mean() \
                 + steady * ((z - zn) ** 2).mean()
+            if hinge:
+                loss = loss + hinge * decision_loss(zn, T[b])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -309,6 +350,23 @@ def moves(net, S, sd, use_a):
     return float(np.mean(m))
 
 
+def evaluate_frames(net, C, L, rects, idx, sd, use_a, chunk=128):
+    """Suggestion IoU on the framed frames among @idx and the keep rate
+    on the full-frame ones (training frames of photos held out of the
+    fit: a larger selection set than the 15 validation photos)."""
+    ious, keeps = [], []
+    for c0 in range(0, len(idx), chunk):
+        i = idx[c0:c0 + chunk]
+        p = probabilities(net, dict(cells=C[i].numpy(), L=L[i].numpy()), sd, use_a)
+        for j, f in enumerate(i):
+            pick = fe.suggest(A, p[j])
+            if tuple(rects[f]) == (0, 0, W, H):
+                keeps.append(pick == 0)
+            else:
+                ious.append(fe.iou(A[pick], rects[f]))
+    return float(np.mean(ious)), float(np.mean(keeps))
+
+
 def evaluate(net, D, sd, use_a):
     p = probabilities(net, D, sd, use_a)
     n = D["n"]
@@ -340,6 +398,14 @@ def main():
                     "agreement to try")
     ap.add_argument("--use-a", type=int, nargs="+", default=[0, 1],
                     help="weigh the box's own score too (1) or not (0)")
+    ap.add_argument("--extra-keeps", type=int, default=0,
+                    help="N more full-frame cuts of each photo to keep (keep_frames)")
+    ap.add_argument("--fold", type=int, default=0,
+                    help="K: choose on the training frames of every K-th training "
+                    "photo, held out of the fit (then refit on all photos)")
+    ap.add_argument("--hinge", type=float, nargs="+", default=[0.0],
+                    help="weight(s) of decision_loss() to try")
+    ap.add_argument("--hidden", type=int, nargs="+", default=[16])
     ap.add_argument("--test", action="store_true", help="evaluate the chosen one on TEST cases")
     a = ap.parse_args()
     torch.set_num_threads(2)
@@ -360,12 +426,31 @@ def main():
         del noisy
         CN, LN = torch.from_numpy(celln), torch.from_numpy(logit(scn)).float()
     del frames
+    owner = [i for i in range(len(train_photos)) for _ in range(a.per_photo + 1)]
+    if a.extra_keeps:
+        kf = keep_frames(train_photos, np.random.default_rng(6), a.extra_keeps)
+        ksc, kcells = dump(a.box_tool, a.model, kf, os.path.join(
+            a.workdir, "cells", "keeps-%d.npz" % a.extra_keeps))
+        sc, cells = np.concatenate([sc, ksc]), np.concatenate([cells, kcells])
+        rects = rects + [(0, 0, W, H)] * len(kf)
+        owner += [i for i in range(len(train_photos)) for _ in range(a.extra_keeps)]
+        if CN is not None:
+            nrng = np.random.default_rng(7)
+            noisy = [np.clip(f + nrng.normal(0, nrng.uniform(2, 6), f.shape), 0, 255)
+                     .astype(np.uint8) for f in kf]
+            kscn, kcelln = dump(a.box_tool, a.model, noisy, os.path.join(
+                a.workdir, "cells", "keeps-%d-noisy.npz" % a.extra_keeps))
+            CN = torch.cat([CN, torch.from_numpy(kcelln)])
+            LN = torch.cat([LN, torch.from_numpy(logit(kscn)).float()])
+        del kf
+    owner = np.array(owner)
     if a.leave_out:
         # generalisation: train without these kinds of surroundings, see
         # how the validation cases of the kinds left out fare
-        keep = np.array([k not in a.leave_out
-                         for k in frame_kinds(len(train_photos), a.per_photo)])
-        cells, sc = cells[keep], sc[keep]
+        kinds = frame_kinds(len(train_photos), a.per_photo) + \
+            ["keep"] * (len(rects) - len(train_photos) * (a.per_photo + 1))
+        keep = np.array([k not in a.leave_out for k in kinds])
+        cells, sc, owner = cells[keep], sc[keep], owner[keep]
         rects = [r for r, k in zip(rects, keep) if k]
         if CN is not None:
             CN, LN = CN[torch.from_numpy(keep)], LN[torch.from_numpy(keep)]
@@ -378,37 +463,53 @@ def main():
     VAL = cases(a.workdir, "val.npz", a.box_tool, a.model, "val")
     print("val, model alone: IoU %.3f keep %.2f %s" % evaluate(None, VAL, sd, False))
     STATIC = static_cases(a.workdir, a.box_tool, a.model)
+    held = owner % a.fold == 0 if a.fold else None
     results = []
-    hidden, wd = 16, 1e-2
-    for tau, steady in [(t, st) for t in a.tau for st in a.steady]:
-        T = torch.from_numpy(targets(rects, tau))
-        for use_a in a.use_a:
-            for keep_share in a.keep_share:
-                net = fit(C, L, T, hidden, wd, use_a, sd, keep_share=keep_share,
-                          CN=CN, LN=LN, steady=steady)
-                v = evaluate(net, VAL, sd, use_a)
-                mv = moves(net, STATIC, sd, use_a)
-                results.append(dict(score=v[0] + 0.5 * v[1], moves=mv, use_a=use_a,
-                                    tau=tau, steady=steady, keep_share=keep_share,
-                                    net=net))
-                print("steady %g tau %g keep share %.2f a %s: val IoU %.3f keep %.2f %s (a=%.3f), "
-                      "static moves %.3f" % (
-                          steady, tau, keep_share, use_a, *v, torch.nn.functional.softplus(net.a).item()
-                          if use_a else 0, mv), flush=True)
-    # steady first (framing-eval's bar: 1 move in 11 pairs), then IoU + keep/2
+    wd = 1e-2
+    grid = [dict(tau=t, steady=st, use_a=u, keep_share=k, hinge=hg, hidden=hd)
+            for t in a.tau for st in a.steady for u in a.use_a for k in a.keep_share
+            for hg in a.hinge for hd in a.hidden]
+
+    def train(cfg, use=None):
+        T = torch.from_numpy(targets(rects, cfg["tau"]))
+        return fit(C, L, T, cfg["hidden"], wd, cfg["use_a"], sd, keep_share=cfg["keep_share"],
+                   CN=CN, LN=LN, steady=cfg["steady"], use=use, hinge=cfg["hinge"])
+
+    def describe(cfg):
+        return " ".join("%s %g" % (k, v) for k, v in cfg.items())
+
+    for cfg in grid:
+        net = train(cfg, None if held is None else ~held)
+        v = evaluate(net, VAL, sd, cfg["use_a"])
+        mv = moves(net, STATIC, sd, cfg["use_a"])
+        r = dict(cfg=cfg, net=net, moves=mv, score=v[0] + 0.5 * v[1])
+        fold = ""
+        if held is not None:
+            fi, fk = evaluate_frames(net, C, L, rects, np.flatnonzero(held), sd, cfg["use_a"])
+            # keep first (the issue's bar is 80 %; 85 % leaves room), then IoU
+            r["score"] = fi if fk >= 0.85 else fk - 1
+            fold = "fold IoU %.3f keep %.3f, " % (fi, fk)
+        results.append(r)
+        print("%s: %sval IoU %.3f keep %.2f %s, static moves %.3f" % (
+            describe(cfg), fold, *v, mv), flush=True)
+    # steady first (framing-eval's bar: 1 move in 11 pairs), then the score
     still = [r for r in results if r["moves"] <= 1 / 11] or \
         [min(results, key=lambda r: r["moves"])]
     best = max(still, key=lambda r: r["score"])
-    print("chosen on validation: steady %g tau %g keep share %.2f a %s" % (
-        best["steady"], best["tau"], best["keep_share"], best["use_a"]))
+    print("chosen: %s" % describe(best["cfg"]), flush=True)
+    if held is not None:
+        best["net"] = train(best["cfg"])
+        v = evaluate(best["net"], VAL, sd, best["cfg"]["use_a"])
+        print("refit on every training photo: val IoU %.3f keep %.2f %s, static moves %.3f" % (
+            *v, moves(best["net"], STATIC, sd, best["cfg"]["use_a"])), flush=True)
+    use_a = best["cfg"]["use_a"]
     if a.out:
         st = {k: v.numpy() for k, v in best["net"].state_dict().items()}
-        np.savez(a.out, sd=sd.numpy(), use_a=best["use_a"], **st)
+        np.savez(a.out, sd=sd.numpy(), use_a=use_a, **st)
     if a.test:
         TEST = cases(a.workdir, "test.npz", a.box_tool, a.model, "test")
         print("test, model alone: IoU %.3f keep %.2f %s" % evaluate(None, TEST, sd, False))
-        print("TEST: IoU %.3f keep %.2f %s" % evaluate(best["net"], TEST, sd, best["use_a"]))
-
+        print("TEST: IoU %.3f keep %.2f %s" % evaluate(best["net"], TEST, sd, use_a))
 
 if __name__ == "__main__":
     sys.exit(main())
