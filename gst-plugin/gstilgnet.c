@@ -169,7 +169,10 @@ GST_DEBUG_CATEGORY (gst_ilgnet_debug);
 #define GST_CAT_DEFAULT gst_ilgnet_debug
 
 #define DEFAULT_MODEL NULL
-#define DEFAULT_INTERVAL (500 * GST_MSECOND)
+/* GST_CLOCK_TIME_NONE: chosen by the crop mode (see #GstIlgnet:interval). */
+#define DEFAULT_INTERVAL GST_CLOCK_TIME_NONE
+#define AUTO_INTERVAL (500 * GST_MSECOND)
+#define AUTO_INTERVAL_MULTI (100 * GST_MSECOND)
 #define DEFAULT_MODE GST_ILGNET_MODE_ASYNC
 #define DEFAULT_CROP GST_ILGNET_CROP_SQUASH
 #define DEFAULT_OVERLAY GST_ILGNET_OVERLAY_NONE
@@ -1059,6 +1062,11 @@ gst_ilgnet_prepare_output_buffer (GstBaseTransform * trans,
       && !GST_BUFFER_FLAG_IS_SET (inbuf, GST_BUFFER_FLAG_GAP)) {
     GST_OBJECT_LOCK (self);
     interval = g_value_get_uint64 (PROP_VALUE (self, INTERVAL));
+    /* Framing feedback is read while the camera moves: it refreshes about
+     * ten times a second; scores alone are sampled twice a second. */
+    if (interval == GST_CLOCK_TIME_NONE)
+      interval = g_value_get_enum (PROP_VALUE (self, CROP)) ==
+          GST_ILGNET_CROP_MULTI ? AUTO_INTERVAL_MULTI : AUTO_INTERVAL;
     GST_OBJECT_UNLOCK (self);
     if (gst_ilgnet_should_sample (self, gst_ilgnet_running_time (self, inbuf),
             interval)) {
@@ -1235,11 +1243,13 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * after each further interval, on a grid that starts at that first frame
    * and does not drift with frame durations.  0 analyses as many frames as
    * the model keeps up with.  Frames without a timestamp are only analysed
-   * with 0.
+   * with 0.  GST_CLOCK_TIME_NONE (the default) picks it by #GstIlgnet:crop:
+   * 100 ms with crop=multi (a framing suggestion about ten times a
+   * second), 500 ms otherwise.
    */
   properties[PROP_INTERVAL] =
       g_param_spec_uint64 ("interval", "Interval",
-          "Running time between analysed frames, in ns (0: all it keeps up with)",
+          "Running time between analysed frames in ns (0: all; NONE: by crop)",
           0, G_MAXUINT64, DEFAULT_INTERVAL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING);

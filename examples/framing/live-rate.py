@@ -30,17 +30,19 @@ def main():
     ap.add_argument("--fps", type=int, default=30)
     ap.add_argument("--min-rate", type=float, default=5.0,
                     help="refreshes a second needed (default 5)")
-    ap.add_argument("--interval", type=int, default=100000000,
-                    help="ilgnet's interval in ns (default 100 ms, as framing.sh)")
+    ap.add_argument("--interval", type=int,
+                    help="ilgnet's interval in ns (default: the element's own, "
+                    "100 ms with crop=multi)")
     ap.add_argument("--gst-launch", default="gst-launch-1.0")
     ap.add_argument("props", nargs="*", help="more ilgnet properties (k=v)")
     a = ap.parse_args()
     pipeline = (
         "videotestsrc is-live=true pattern=ball num-buffers=%d ! "
         "video/x-raw,width=%d,height=%d,framerate=%d/1 ! videoconvert ! "
-        "ilgnet name=ilgnet crop=multi overlay=crop interval=%d %s ! videoconvert ! "
-        "fakesink sync=true qos=true" % (a.frames, a.width, a.height, a.fps,
-                                          a.interval, " ".join(a.props)))
+        "ilgnet name=ilgnet crop=multi overlay=crop %s %s ! videoconvert ! "
+        "fakesink sync=true qos=true" % (
+            a.frames, a.width, a.height, a.fps,
+            "" if a.interval is None else "interval=%d" % a.interval, " ".join(a.props)))
     t0 = time.monotonic()
     # examples/plugin-env.sh points GStreamer at this checkout's plugin
     env_sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plugin-env.sh")

@@ -610,6 +610,47 @@ GST_START_TEST (test_interval_live)
 
 GST_END_TEST;
 
+/* Without interval set, crop=multi analyses every 100 ms (framing feedback
+ * about ten times a second), other modes every 500 ms; the property reads
+ * GST_CLOCK_TIME_NONE ("chosen by crop"). */
+static void
+check_default_interval (const gchar * props, GstClockTime expect)
+{
+  GstHarness *h = harness_new (tiny_model, props);
+  GstClockTime rt[45], interval;
+  gboolean *take;
+  guint i, n = G_N_ELEMENTS (rt), n_taken = 0;
+
+  g_object_get (h->element, "interval", &interval, NULL);
+  fail_unless_equals_uint64 (interval, GST_CLOCK_TIME_NONE);
+  set_rgb_caps (h, 32, 24);
+  for (i = 0; i < n; i++)
+    rt[i] = i * GST_SECOND / 30;        /* 1.5 s at 30 fps */
+  take = expected_samples (rt, n, expect);
+  for (i = 0; i < n; i++) {
+    GstBuffer *out = gst_harness_push_and_pull (h, solid_rgb (32, 24,
+            &ref_colours[0], rt[i]));
+    GstIlgnetMeta *meta = gst_buffer_get_ilgnet_meta (out);
+
+    fail_unless (meta != NULL);
+    fail_unless_equals_int (meta->pts == rt[i], take[i]);
+    n_taken += take[i];
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_uint64 (get_u64 (h, "frames-analysed"), n_taken);
+  fail_unless_equals_int (n_taken, expect == 100 * GST_MSECOND ? 15 : 3);
+  g_free (take);
+  gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_interval_default)
+{
+  check_default_interval ("mode=sync", 500 * GST_MSECOND);
+  check_default_interval ("mode=sync crop=multi", 100 * GST_MSECOND);
+}
+
+GST_END_TEST;
+
 /* ---- latency --------------------------------------------------------------- */
 
 GST_START_TEST (test_latency)
@@ -1852,7 +1893,8 @@ ilgnet_suite (void)
         T (test_segment_stale_result), T (test_drop_oldest), {NULL}});
   /* Which frames are analysed, and the latency reported. */
   add_case (s, "timing", (const NamedTest[]) {
-        T (test_interval_nonlive), T (test_interval_live), T (test_latency),
+        T (test_interval_nonlive), T (test_interval_live),
+        T (test_interval_default), T (test_latency),
         {NULL}});
   /* Flushes, seeks, EOS and caps changes. */
   add_case (s, "events", (const NamedTest[]) {
