@@ -169,6 +169,30 @@ def keep_frames(photo_list, rng, n):
     return frames
 
 
+DEGRADED = ("defocus", "motion", "underexpose", "overexpose", "low_contrast",
+            "fade_black", "fade_white", "noise", "jpeg", "color_cast")
+
+
+def degraded_keep_frames(photo_list, rng, n):
+    """@n frames per photo filling the frame with a degradation all over
+    it (blur, exposure, noise, ...: degrade.py), to keep.  Every full frame
+    the branch saw before was a good photo the net scores high, so a frame
+    it scores low as a whole looked like "surroundings" everywhere and it
+    advised a crop (run 6's test photos: 6 of 12 crops advised on full
+    frames were on frames scored below 0.55).  No crop mends a frame
+    degraded all over: the advice is the framing's, not the quality's."""
+    import degrade
+    u = H / 227.0           # the trunk sees the frame 227 high
+    frames = []
+    for i, img in enumerate(photo_list):
+        for r in range(n):
+            f = cv2.resize(fh.cut(img, W / H, rng, 0.1), (W, H), interpolation=cv2.INTER_AREA)
+            kind = DEGRADED[(i * n + r) % len(DEGRADED)]
+            frames.append(np.ascontiguousarray(
+                degrade.apply(f, kind, rng.uniform(0, 0.7), rng, u)))
+    return frames
+
+
 def frame_kinds(n_photos, per_photo):
     """The kind of surroundings of each frame training_frames() makes."""
     return [KINDS[(i * per_photo + r) % len(KINDS)] if r < per_photo else "keep"
@@ -400,6 +424,9 @@ def main():
                     help="weigh the box's own score too (1) or not (0)")
     ap.add_argument("--extra-keeps", type=int, default=0,
                     help="N more full-frame cuts of each photo to keep (keep_frames)")
+    ap.add_argument("--degraded-keeps", type=int, default=0,
+                    help="N full frames of each photo degraded all over, to keep "
+                    "(degraded_keep_frames)")
     ap.add_argument("--fold", type=int, default=0,
                     help="K: choose on the training frames of every K-th training "
                     "photo, held out of the fit (then refit on all photos)")
@@ -427,19 +454,23 @@ def main():
         CN, LN = torch.from_numpy(celln), torch.from_numpy(logit(scn)).float()
     del frames
     owner = [i for i in range(len(train_photos)) for _ in range(a.per_photo + 1)]
-    if a.extra_keeps:
-        kf = keep_frames(train_photos, np.random.default_rng(6), a.extra_keeps)
+    extra = [("keeps-%d", keep_frames, a.extra_keeps, 6),
+             ("degraded-keeps-%d", degraded_keep_frames, a.degraded_keeps, 8)]
+    for tag, make, n, seed in extra:
+        if not n:
+            continue
+        kf = make(train_photos, np.random.default_rng(seed), n)
         ksc, kcells = dump(a.box_tool, a.model, kf, os.path.join(
-            a.workdir, "cells", "keeps-%d.npz" % a.extra_keeps))
+            a.workdir, "cells", (tag + ".npz") % n))
         sc, cells = np.concatenate([sc, ksc]), np.concatenate([cells, kcells])
         rects = rects + [(0, 0, W, H)] * len(kf)
-        owner += [i for i in range(len(train_photos)) for _ in range(a.extra_keeps)]
+        owner += [i for i in range(len(train_photos)) for _ in range(n)]
         if CN is not None:
-            nrng = np.random.default_rng(7)
+            nrng = np.random.default_rng(seed + 1)
             noisy = [np.clip(f + nrng.normal(0, nrng.uniform(2, 6), f.shape), 0, 255)
                      .astype(np.uint8) for f in kf]
             kscn, kcelln = dump(a.box_tool, a.model, noisy, os.path.join(
-                a.workdir, "cells", "keeps-%d-noisy.npz" % a.extra_keeps))
+                a.workdir, "cells", (tag + "-noisy.npz") % n))
             CN = torch.cat([CN, torch.from_numpy(kcelln)])
             LN = torch.cat([LN, torch.from_numpy(logit(kscn)).float()])
         del kf
