@@ -3,7 +3,14 @@
 fourth approach).
 
     framing_cells.py WORKDIR --box-tool ilgnet-box-dump [--model M]
-                     [--per-photo N] [--out cells.npz] [--test]
+                     [--per-photo N] [--noisy] [--steady W..] [--tau T..]
+                     [--keep-share S..] [--use-a 0 1] [--hinge W..]
+                     [--hidden N..] [--extra-keeps N] [--degraded-keeps N]
+                     [--fold K] [--leave-out KINDS] [--out cells.npz] [--test]
+
+(models/README.md, runs 4-7, says which settings were tried and why; the
+shipped branch is run 5's: --noisy --steady 1 --tau 0.05 --keep-share 0.15
+--use-a 0.)
 
 Runs 1-3 scored a box from its maps *averaged* over the box (RoI) and over
 what it discards (RoD).  An average cannot tell a 0.7 box holding the whole
@@ -33,8 +40,10 @@ listwise (softmax over the 55 anchors, soft targets by IoU with the photo;
 the whole frame for full-frame photos), with --noisy also on each frame
 with sensor noise.  The configuration (--tau, --steady, --keep-share,
 --use-a) is chosen on framing-eval-style cases built from the VALIDATION
-photos (steady on their static scenes first, then IoU + keep / 2); --test
-then reports the chosen one on the TEST cases.
+photos (steady on their static scenes first, then IoU + keep / 2), or with
+--fold K on the training frames of every K-th training photo held out of
+the fit (the best IoU among those keeping >= 85 %; then refit on all);
+--test then reports the chosen one on the TEST cases.
 """
 import argparse
 import importlib.util

@@ -372,7 +372,80 @@ def test_ensemble():
         check("confidence.py:" in str(e.code), "no clear message for different sets")
 
 
+def test_framing_training():
+    """framing_cells.py's parts (issue 17): the decision hinge is zero
+    exactly when the suggestion rule is met with room (a frame to keep:
+    every crop below the whole frame + 0.01; a framed one: the target crop
+    above it + 0.05) and its gradient mends a miss; the held-out fold is
+    scored by the rule (IoU of the pick, keep rate); the extra full frames
+    are whole 640x360 frames."""
+    import framing_cells as fc
+    na = fc.NB
+    keep_t = np.zeros((1, na), np.float32)
+    keep_t[0, 0] = 1
+    framed_t = np.zeros((1, na), np.float32)
+    framed_t[0, 7] = 1
+
+    def logits(p):
+        p = np.clip(np.asarray(p, np.float64), 1e-6, 1 - 1e-6)
+        return torch.tensor(np.log(p / (1 - p)), dtype=torch.float32)[None]
+
+    base = np.full(na, 0.5)
+    ok_keep = base.copy(); ok_keep[0] = 0.6; ok_keep[1:] = 0.605
+    bad_keep = ok_keep.copy(); bad_keep[3] = 0.7
+    check(float(fc.decision_loss(logits(ok_keep), torch.from_numpy(keep_t))) == 0,
+          "decision hinge: a kept frame within the margin costs something")
+    z = logits(bad_keep).requires_grad_()
+    loss = fc.decision_loss(z, torch.from_numpy(keep_t))
+    loss.backward()
+    check(abs(float(loss) - (0.7 - 0.6 - 0.01)) < 1e-4,
+          "decision hinge: a crop 0.1 above a frame to keep costs %.4f, not 0.09" % float(loss))
+    check(z.grad[0, 3] > 0 and z.grad[0, 0] < 0,
+          "decision hinge: its gradient does not lower the crop and raise the frame")
+    ok_framed = base.copy(); ok_framed[0] = 0.3; ok_framed[7] = 0.36
+    check(float(fc.decision_loss(logits(ok_framed), torch.from_numpy(framed_t))) == 0,
+          "decision hinge: a target crop 0.06 above the frame costs something")
+    bad_framed = ok_framed.copy(); bad_framed[7] = 0.31
+    check(abs(float(fc.decision_loss(logits(bad_framed), torch.from_numpy(framed_t)))
+              - 0.04) < 1e-4, "decision hinge: a target crop 0.01 above the frame costs not 0.04")
+
+    # the fold's figures: frame 0 framed at anchor 7 and picked; frame 1
+    # framed, nothing leads (the whole frame is picked); frame 2 to keep
+    # and kept; frame 3 to keep, a crop leads by 0.2
+    rects = [fc.A[7], fc.A[20], (0, 0, fc.W, fc.H), (0, 0, fc.W, fc.H)]
+    probs = np.full((4, na), 0.4)
+    probs[0, 7] = 0.9
+    probs[3, 30] = 0.6
+    L = logits(probs)[0]
+    C = torch.zeros((4, 1, 1, 1), dtype=torch.float16)
+    iou, keep = fc.evaluate_frames(None, C, L, rects, np.arange(4), None, False)
+    want = (1.0 + fc.fe.iou(fc.A[0], fc.A[20])) / 2
+    check(abs(iou - want) < 1e-9 and keep == 0.5,
+          "fold figures: IoU %.3f keep %.2f, not %.3f and 0.50" % (iou, keep, want))
+
+    rng = np.random.default_rng(1)
+    photo = rng.integers(0, 255, (300, 500, 3), dtype=np.uint8)
+    for make in (fc.keep_frames, fc.degraded_keep_frames):
+        fr = make([photo, photo], np.random.default_rng(2), 3)
+        check(len(fr) == 6 and all(f.shape == (fc.H, fc.W, 3) and f.dtype == np.uint8
+                                   for f in fr), "%s: not 3 frames a photo of 640x360"
+              % make.__name__)
+    # every kind of degradation in turn, at a strength in 0..0.7, at the
+    # trunk's scale of a 360-high frame
+    seen = []
+    real = degrade.apply
+    degrade.apply = lambda img, kind, st, rng, u=1.0: seen.append((kind, st, u)) or img
+    try:
+        fc.degraded_keep_frames([photo], np.random.default_rng(2), len(fc.DEGRADED))
+    finally:
+        degrade.apply = real
+    check(sorted(k for k, _, _ in seen) == sorted(fc.DEGRADED)
+          and all(0 <= st <= 0.7 and abs(u - 360 / 227) < 1e-9 for _, st, u in seen),
+          "degraded_keep_frames: not each kind once at 0..0.7: %s" % seen)
+
+
 def main():
+    test_framing_training()
     test_qrc()
     test_held_out_sets_apart()
     test_shallow_focus()
