@@ -109,8 +109,9 @@ ilgnet_framing_adjust (const float *cells, int channels, int gh, int gw,
   l0 = log (p0 / (1 - p0));
   for (i = 0; i < n; i++) {
     float p = CLAMP (scores[i], 1e-6f, 1 - 1e-6f);
-    double z = l0 + a * (log (p / (1 - p)) - l0) + term (cells, channels, gh, gw, width, height, boxes[i].x,
-        boxes[i].y, boxes[i].width, boxes[i].height, total0, cx, cy) - whole;
+    double t = term (cells, channels, gh, gw, width, height, boxes[i].x,
+        boxes[i].y, boxes[i].width, boxes[i].height, total0, cx, cy);
+    double z = l0 + a * (log (p / (1 - p)) - l0) + t - whole;
     scores[i] = (float) (1 / (1 + exp (-z)));
   }
   g_free (cx);

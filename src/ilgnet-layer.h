@@ -166,7 +166,7 @@ void ilgnet_layer_forward_copy (IlgnetSession * s, const IlgnetNode * node,
 /* framing-term.c: a model's side output that scores what a crop discards */
 #define ILGNET_FRAMING_BLOB "framing/cells"
 void ilgnet_framing_adjust (const float *cells, int channels, int gh, int gw,
-    int width, int height, const IlgnetRect * boxes, int n, float whole,
+    int width, int height, const IlgnetRect * boxes, int n, float p0,
     float *scores);
 
 /* layer-conv.c: d[i] += b for i < n, then the ReLU if @relu (leaky with

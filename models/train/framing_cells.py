@@ -46,7 +46,6 @@ the fit (the best IoU among those keeping >= 85 %; then refit on all);
 --test then reports the chosen one on the TEST cases.
 """
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
@@ -61,10 +60,7 @@ sys.path.insert(0, HERE)
 import framing_heads as fh  # noqa: E402
 import photos  # noqa: E402
 
-spec = importlib.util.spec_from_file_location(
-    "fe", os.path.join(HERE, "..", "..", "examples", "framing", "framing-eval.py"))
-fe = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(fe)
+fe = fh.framing_eval()
 
 W, H = fh.W, fh.H
 A = fh.anchors(W, H)
@@ -200,6 +196,14 @@ def degraded_keep_frames(photo_list, rng, n):
             frames.append(np.ascontiguousarray(
                 degrade.apply(f, kind, rng.uniform(0, 0.7), rng, u)))
     return frames
+
+
+def noisy_copies(frames, seed):
+    """The frames with fresh sensor noise (sigma 2-6 each): what a static
+    camera gives from one frame to the next."""
+    rng = np.random.default_rng(seed)
+    return [np.clip(f + rng.normal(0, rng.uniform(2, 6), f.shape), 0, 255).astype(np.uint8)
+            for f in frames]
 
 
 def frame_kinds(n_photos, per_photo):
@@ -445,6 +449,13 @@ def main():
     ap.add_argument("--test", action="store_true", help="evaluate the chosen one on TEST cases")
     a = ap.parse_args()
     torch.set_num_threads(2)
+    if 1 in a.use_a and any(n.startswith("framing/")
+                            for n in fh.read_model(a.model)[1]["tensors"]):
+        # its box scores are already adjusted by its own map (only the
+        # whole frame's, all --use-a 0 reads, is the network's)
+        sys.exit("framing_cells.py: --use-a 1 needs each box's own score, and %s has a "
+                 "framing map that changes it: give --model a file without one "
+                 "(export.py --from-model M --framing none) or --use-a 0" % a.model)
     os.makedirs(os.path.join(a.workdir, "cells"), exist_ok=True)
     train_photos, _ = photos.load(os.path.join(a.workdir, "cache", "train.npz"))
     frames, rects = training_frames(train_photos, np.random.default_rng(4), a.per_photo)
@@ -452,14 +463,8 @@ def main():
                      os.path.join(a.workdir, "cells", "train-%d.npz" % a.per_photo))
     CN = LN = None
     if a.noisy:
-        # the same frames with fresh sensor noise: what a static camera
-        # gives from one frame to the next
-        nrng = np.random.default_rng(5)
-        noisy = [np.clip(f + nrng.normal(0, nrng.uniform(2, 6), f.shape), 0, 255)
-                 .astype(np.uint8) for f in frames]
-        scn, celln = dump(a.box_tool, a.model, noisy,
+        scn, celln = dump(a.box_tool, a.model, noisy_copies(frames, 5),
                           os.path.join(a.workdir, "cells", "train-%d-noisy.npz" % a.per_photo))
-        del noisy
         CN, LN = torch.from_numpy(celln), torch.from_numpy(logit(scn)).float()
     del frames
     owner = [i for i in range(len(train_photos)) for _ in range(a.per_photo + 1)]
@@ -475,10 +480,7 @@ def main():
         rects = rects + [(0, 0, W, H)] * len(kf)
         owner += [i for i in range(len(train_photos)) for _ in range(n)]
         if CN is not None:
-            nrng = np.random.default_rng(seed + 1)
-            noisy = [np.clip(f + nrng.normal(0, nrng.uniform(2, 6), f.shape), 0, 255)
-                     .astype(np.uint8) for f in kf]
-            kscn, kcelln = dump(a.box_tool, a.model, noisy, os.path.join(
+            kscn, kcelln = dump(a.box_tool, a.model, noisy_copies(kf, seed + 1), os.path.join(
                 a.workdir, "cells", (tag + "-noisy.npz") % n))
             CN = torch.cat([CN, torch.from_numpy(kcelln)])
             LN = torch.cat([LN, torch.from_numpy(logit(kscn)).float()])

@@ -57,6 +57,17 @@ TENSORS = ["temp1.weight", "temp1.bias", "temp2.weight", "temp2.bias",
            "loss1/classifier_cjy.bias"]
 
 
+def framing_eval():
+    """examples/framing/framing-eval.py as a module: its cases, suggestion
+    rule and IoU, shared by the framing training scripts."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "fe", os.path.join(HERE, "..", "..", "examples", "framing", "framing-eval.py"))
+    fe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fe)
+    return fe
+
+
 # ---- the model file ---------------------------------------------------------
 
 def read_model(path):

@@ -18,7 +18,6 @@ only the chosen one is evaluated on the TEST photos' cases (the same
 cases as framing-eval.py: seed 17, 70 % crops in 640x360).
 """
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
@@ -33,10 +32,7 @@ sys.path.insert(0, HERE)
 import framing_heads as fh  # noqa: E402
 import photos  # noqa: E402
 
-spec = importlib.util.spec_from_file_location(
-    "fe", os.path.join(HERE, "..", "..", "examples", "framing", "framing-eval.py"))
-fe = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(fe)
+fe = fh.framing_eval()
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 ap.add_argument("workdir")
