@@ -21,9 +21,9 @@ G_BEGIN_DECLS
 
 #define GST_ILGNET_CROP_SUGGEST_DEFAULT_MARGIN 0.04
 #define GST_ILGNET_CROP_SUGGEST_DEFAULT_HOLD 4
-/* The most candidates a frame may have (ILGNET_N_ANCHORS and
+/* The most candidates a frame may have (ILGNET_N_ANCHORS, 276, and
  * ILGNET_MAX_CROPS fit). */
-#define GST_ILGNET_CROP_SUGGEST_MAX 64
+#define GST_ILGNET_CROP_SUGGEST_MAX 288
 
 typedef struct
 {

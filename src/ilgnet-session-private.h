@@ -101,6 +101,11 @@ struct _IlgnetSession
    * with one, the session's last box is the whole frame's (the reference
    * every box's score is taken from) and max_boxes is batch - 1. */
   int framing_blob;
+  /* Whether the boxes' own heads matter: unknown (-1) until the first
+   * frame, then 0 when the map weighs them by a = 0 (its fourth channel;
+   * exactly 0 when trained without it), and every later frame runs the
+   * heads for the whole frame only. */
+  int framing_box_heads;
 };
 
 /* Layers off the path to the output are idle (not run) unless blobs are

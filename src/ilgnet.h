@@ -264,13 +264,18 @@ int ilgnet_score_crops (IlgnetSession *session, const IlgnetImage *image,
 
 /* ---- One pass, many boxes ------------------------------------------------------ */
 
-/* How many ilgnet_frame_anchors() returns at most. */
-#define ILGNET_N_ANCHORS 55
+/* How many ilgnet_frame_anchors() returns at most, and how many of them
+ * make its coarse grid. */
+#define ILGNET_N_ANCHORS 276
+#define ILGNET_N_COARSE_ANCHORS 55
 
 /* Candidate crops of a frame for ilgnet_score_boxes(): the whole frame
- * first, then GAIC-style anchors keeping its aspect, 6 sizes from 1/2 to
- * 11/12 of each side at 3 x 3 positions.  Returns how many (<= @max,
- * <= ILGNET_N_ANCHORS). */
+ * first, then GAIC-style anchors keeping its aspect, 11 sizes from 1/2 to
+ * 11/12 of each side (steps of 1/24) at 5 x 5 positions.  The first
+ * ILGNET_N_COARSE_ANCHORS are a coarse grid of them (the whole frame, 6
+ * sizes in steps of 1/12 at 3 x 3 positions): pass that as @max where
+ * each box costs a pass of the heads (a model without a framing map).
+ * Returns how many (<= @max, <= ILGNET_N_ANCHORS). */
 int ilgnet_frame_anchors (int width, int height, IlgnetRect *rects, int max);
 
 /* A session that scores up to @max_boxes boxes of a @width x @height frame
@@ -302,7 +307,9 @@ gboolean ilgnet_model_has_framing (const IlgnetModel *model);
  * the whole frame instead: the whole frame's score plus what the box keeps
  * and discards of the map (src/framing-term.c), so a box scores above the
  * whole frame when cutting its surroundings improves the framing.  The
- * whole frame's own score is the model's. */
+ * whole frame's own score is the model's.  When the map weighs the boxes'
+ * own heads by 0 (the default model's), only the whole frame's heads run,
+ * from the session's second frame on: the trunk is then the whole cost. */
 gboolean ilgnet_score_boxes (IlgnetSession *session, const IlgnetImage *image,
     const IlgnetRect *boxes, int n, float *scores, GError **error);
 

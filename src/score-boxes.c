@@ -200,11 +200,26 @@ ilgnet_box_session_new (IlgnetModel * model, int width, int height,
   return s;
 }
 
+/* TRUE when the map weighs the boxes' own scores by exactly 0 (no fourth
+ * channel, or one that is 0 everywhere). */
+static gboolean
+framing_weight_is_zero (const float *cells, const int *shape)
+{
+  gsize i, plane = (gsize) shape[2] * shape[3];
+
+  if (shape[1] < 4)
+    return TRUE;
+  for (i = 0; i < plane; i++)
+    if (cells[3 * plane + i] != 0.0f)
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
     const IlgnetRect * boxes, int n, float *scores, GError ** error)
 {
-  int i, max, run;
+  int i, max, run, whole;
 
   g_return_val_if_fail (s != NULL && image != NULL, FALSE);
   if (!s->share_trunk)
@@ -229,7 +244,15 @@ ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
     s->boxes[4 * i + 3] = (float) (r->y + r->height) / image->height;
   }
   run = n;
-  if (s->framing_blob >= 0) {   /* the whole frame, last */
+  whole = n;
+  if (s->framing_blob >= 0 && s->framing_box_heads == 0) {
+    /* a = 0: every box's score is the whole frame's plus its framing
+     * term, so only the whole frame's heads run (n times cheaper) */
+    s->boxes[0] = s->boxes[1] = 0.0f;
+    s->boxes[2] = s->boxes[3] = 1.0f;
+    run = 1;
+    whole = 0;
+  } else if (s->framing_blob >= 0) {    /* the whole frame, last */
     s->boxes[4 * n + 0] = s->boxes[4 * n + 1] = 0.0f;
     s->boxes[4 * n + 2] = s->boxes[4 * n + 3] = 1.0f;
     run = n + 1;
@@ -239,15 +262,17 @@ ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
       || !ilgnet_session_run (s, run, error))
     return FALSE;
   for (i = 0; i < n; i++)
-    scores[i] = ilgnet_session_get_score (s, i);
+    scores[i] = ilgnet_session_get_score (s, whole < n ? whole : i);
   if (s->framing_blob >= 0) {
     int shape[4];
     const float *cells = ilgnet_session_get_blob (s, ILGNET_FRAMING_BLOB,
         shape, error);
     if (!cells)
       return FALSE;
+    if (s->framing_box_heads < 0)
+      s->framing_box_heads = !framing_weight_is_zero (cells, shape);
     ilgnet_framing_adjust (cells, shape[1], shape[2], shape[3], image->width,
-        image->height, boxes, n, ilgnet_session_get_score (s, n), scores);
+        image->height, boxes, n, ilgnet_session_get_score (s, whole), scores);
     for (i = 0; i < n; i++)
       if (!isfinite (scores[i]))
         ILGNET_FAIL (ILGNET_ERROR_FORMAT, "the framing map gives box %d a "
@@ -267,22 +292,32 @@ add_anchor (IlgnetRect * rects, int *n, int max, int x, int y, int w, int h)
 int
 ilgnet_frame_anchors (int width, int height, IlgnetRect * rects, int max)
 {
-  int n = 0, k, gx, gy;
+  int n = 0, pass, k, gx, gy;
 
   if (!rects || width < 1 || height < 1 || max < 1)
     return 0;
   max = MIN (max, ILGNET_N_ANCHORS);
   add_anchor (rects, &n, max, 0, 0, width, height);
-  /* GAIC-style: 6 scales from 1/2 to 11/12 of each side (the frame's
-   * aspect), each at 3 x 3 positions (edges and centre of the slack) */
-  for (k = 0; k < 6; k++) {
-    double side = 0.5 + k / 12.0;
-    int cw = MAX (1, (int) lround (width * side));
-    int ch = MAX (1, (int) lround (height * side));
-    for (gy = 0; gy < 3; gy++)
-      for (gx = 0; gx < 3; gx++)
-        add_anchor (rects, &n, max, (width - cw) * gx / 2,
-            (height - ch) * gy / 2, cw, ch);
-  }
+  /* GAIC-style, keeping the frame's aspect: 11 sizes from 1/2 to 11/12 of
+   * each side in steps of 1/24, each at 5 x 5 positions (the slack in
+   * quarters).  A 70 % framing is then within half a step of an anchor
+   * (6 sizes at 3 x 3 reached a mean IoU of 0.83 at best on
+   * framing-eval's cases, these 0.92).  The coarse grid (every other size
+   * and position: 6 x 3 x 3) comes first, so that the first
+   * ILGNET_N_COARSE_ANCHORS are that grid. */
+  for (pass = 0; pass < 2; pass++)
+    for (k = 0; k < 11; k++) {
+      double side = 0.5 + k / 24.0;
+      int cw = MAX (1, (int) lround (width * side));
+      int ch = MAX (1, (int) lround (height * side));
+      for (gy = 0; gy < 5; gy++)
+        for (gx = 0; gx < 5; gx++) {
+          gboolean coarse = k % 2 == 0 && gx % 2 == 0 && gy % 2 == 0;
+          if (coarse != (pass == 0))
+            continue;
+          add_anchor (rects, &n, max, (width - cw) * gx / 4,
+              (height - ch) * gy / 4, cw, ch);
+        }
+    }
   return n;
 }

@@ -36,8 +36,8 @@ random size (0.5-0.92 of each side) and position inside surroundings of
 eight kinds (its own reflection, another photo tilted, its own defocused
 zoom, a wall, a mosaic of two others, darkness, another photo out of
 focus, a faded haze), plus the photo filling the frame (keep it).  Loss:
-listwise (softmax over the 55 anchors, soft targets by IoU with the photo;
-the whole frame for full-frame photos), with --noisy also on each frame
+listwise (softmax over the 276 anchors, soft targets by IoU with the photo;
+the whole frame alone for full-frame photos), with --noisy also on each frame
 with sensor noise.  The configuration (--tau, --steady, --keep-share,
 --use-a) is chosen on framing-eval-style cases built from the VALIDATION
 photos (steady on their static scenes first, then IoU + keep / 2), or with
@@ -213,7 +213,8 @@ def frame_kinds(n_photos, per_photo):
 
 
 def dump(tool, model, frames, path, chunk=32):
-    """Per frame: the 55 anchors' one-pass scores and the cell features
+    """Per frame: the anchors' one-pass scores (the coarse 55 in dumps made
+    before the finer grid: only the whole frame's is read then) and the cell features
     (inception_3b pooled 2x2 ++ inception_4a, f16 [n, 992, 14, 25]),
     cached in @path."""
     if os.path.exists(path):
@@ -271,18 +272,27 @@ class Cells(torch.nn.Module):
         b = torch.from_numpy(BANDS)
         d = (o[:, 0, None, :] * (1 - cov[None])).mean(2) \
             - (o[:, 1, None, :] * b[0][None]).mean(2) - (o[:, 2, None, :] * b[1][None]).mean(2)
-        a = torch.nn.functional.softplus(self.a) if use_a else 0.0
         # relative to the whole frame (anchor 0): its score stays the model's
+        if not use_a:
+            return L[:, :1] - (d - d[:, :1])
+        a = torch.nn.functional.softplus(self.a)
         return L[:, :1] + a * (L - L[:, :1]) - (d - d[:, :1])
 
 
 def targets(rects, tau=0.05):
     """Soft targets over the anchors: the closer to the best anchor's IoU
     with the photo, the more weight (neighbours of the best are nearly as
-    good; a hard label would call them as wrong as the whole frame)."""
+    good; a hard label would call them as wrong as the whole frame).  A
+    photo filling the frame targets the whole frame alone: "keep" is that
+    anchor, not its neighbours (spread by IoU over the 25 anchors of 11/12
+    of the side, the whole frame would get under a third of the weight)."""
     v = np.array([[fh.iou(a, r) for a in A] for r in rects])
     q = np.exp((v - v.max(1, keepdims=True)) / tau)
-    return (q / q.sum(1, keepdims=True)).astype(np.float32)
+    q = q / q.sum(1, keepdims=True)
+    full = np.array([tuple(r) == (0, 0, W, H) for r in rects])
+    q[full] = 0
+    q[full, 0] = 1
+    return q.astype(np.float32)
 
 
 def decision_loss(z, T, below=0.01, above=0.05):
@@ -449,6 +459,12 @@ def main():
     ap.add_argument("--test", action="store_true", help="evaluate the chosen one on TEST cases")
     a = ap.parse_args()
     torch.set_num_threads(2)
+    if 1 in a.use_a and a.per_photo and os.path.exists(os.path.join(
+            a.workdir, "cells", "train-%d.npz" % a.per_photo)) and np.load(os.path.join(
+            a.workdir, "cells", "train-%d.npz" % a.per_photo))["scores"].shape[1] < NB:
+        sys.exit("framing_cells.py: --use-a 1 needs every anchor's own score, and the "
+                 "cached dumps in %s/cells hold the coarse grid's only: move them away "
+                 "or give --use-a 0" % a.workdir)
     if 1 in a.use_a and any(n.startswith("framing/")
                             for n in fh.read_model(a.model)[1]["tensors"]):
         # its box scores are already adjusted by its own map (only the

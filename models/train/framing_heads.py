@@ -127,14 +127,23 @@ class Heads(torch.nn.Module):
 
 # ---- frames -----------------------------------------------------------------
 
-def anchors(w, h):
+def anchors(w, h, coarse=False):
+    """ilgnet_frame_anchors(): the whole frame, then 11 sizes (1/2 to
+    11/12 of each side, steps of 1/24) at 5 x 5 positions, the coarse grid
+    (every other size and position, 55 with the whole frame) first; only
+    that grid with @coarse."""
     out = [(0, 0, w, h)]
-    for k in range(6):
-        s = 0.5 + k / 12.0
-        cw, ch = max(1, int(np.floor(w * s + 0.5))), max(1, int(np.floor(h * s + 0.5)))
-        for gy in range(3):
-            for gx in range(3):
-                out.append(((w - cw) * gx // 2, (h - ch) * gy // 2, cw, ch))
+    for coarse_pass in (True, False):
+        if not coarse_pass and coarse:
+            break
+        for k in range(11):
+            s = 0.5 + k / 24.0
+            cw, ch = max(1, int(np.floor(w * s + 0.5))), max(1, int(np.floor(h * s + 0.5)))
+            for gy in range(5):
+                for gx in range(5):
+                    if (k % 2 == 0 and gx % 2 == 0 and gy % 2 == 0) != coarse_pass:
+                        continue
+                    out.append(((w - cw) * gx // 4, (h - ch) * gy // 4, cw, ch))
     return out
 
 

@@ -375,17 +375,21 @@ score_all_crops (const IlgnetImage * img, AllCrops * all, GError ** error)
 {
   int i;
 
+  /* every anchor when a framing map scores them; else each costs a pass
+   * of the heads, and the coarse grid is what is affordable */
+  int max = ilgnet_model_has_framing (box_model) ? ILGNET_N_ANCHORS :
+      ILGNET_N_COARSE_ANCHORS;
+
   if (!box_session || box_w != img->width || box_h != img->height) {
     ilgnet_session_free (box_session);
     box_session = ilgnet_box_session_new (box_model, img->width, img->height,
-        ILGNET_N_ANCHORS, model_opts.threads, 0, error);
+        max, model_opts.threads, 0, error);
     box_w = img->width;
     box_h = img->height;
     if (!box_session)
       return FALSE;
   }
-  all->n = ilgnet_frame_anchors (img->width, img->height, all->rects,
-      ILGNET_N_ANCHORS);
+  all->n = ilgnet_frame_anchors (img->width, img->height, all->rects, max);
   if (!ilgnet_score_boxes (box_session, img, all->rects, all->n, all->scores,
           error))
     return FALSE;

@@ -23,7 +23,7 @@ static gboolean opt_crops, opt_time, opt_multi;
 static gchar *opt_dump;
 static gchar **opt_blobs;
 static gboolean opt_first;
-static gint opt_threads = 0, opt_boxes = ILGNET_N_ANCHORS;
+static gint opt_threads = 0, opt_boxes = 0;
 
 static GOptionEntry entries[] = {
   {"crops", 0, 0, G_OPTION_ARG_NONE, &opt_crops,
@@ -39,7 +39,8 @@ static GOptionEntry entries[] = {
       "Score ilgnet_multi_crops() (crop=multi's 16) by full passes only",
       NULL},
   {"boxes", 0, 0, G_OPTION_ARG_INT, &opt_boxes,
-      "Score the first N anchors only (default all)", "N"},
+      "Score the first N anchors only (default: all with a framing map, "
+      "else the coarse grid)", "N"},
   {"time", 0, 0, G_OPTION_ARG_NONE, &opt_time, "Print timings", NULL},
   {NULL}
 };
@@ -117,8 +118,12 @@ main (int argc, char **argv)
     return 1;
   }
   nf = len / per;
-  n = ilgnet_frame_anchors (w, h, rects, CLAMP (opt_boxes, 1,
-          ILGNET_N_ANCHORS));
+  /* by default as the element and ilgnet-score: every anchor with a
+   * framing map, the coarse grid when each box costs a pass of the heads */
+  if (opt_boxes < 1)
+    opt_boxes = ilgnet_model_has_framing (model) ? ILGNET_N_ANCHORS :
+        ILGNET_N_COARSE_ANCHORS;
+  n = ilgnet_frame_anchors (w, h, rects, MIN (opt_boxes, ILGNET_N_ANCHORS));
   if (opt_multi) {
     n = ilgnet_multi_crops (w, h, rects, ILGNET_MAX_CROPS);
     opt_crops = TRUE;

@@ -13,7 +13,10 @@ divided by sd, k x k convolution, ReLU, 1x1), the cells' cover and edge bands of
 from their own interval arithmetic, and the heads' scores of the model
 without the branch (|diff| <= 2e-5 in probability: float32 sums over
 ~10^4 terms).  The whole frame's score must not move at all (1e-6), and a
-branch of zeros must give every box the heads' own score.
+branch of zeros must give every box the heads' own score.  A branch that
+weighs the boxes' own scores by 0 (as the default model's) must give the
+formula's scores on the first frame and on the next, where only the whole
+frame's heads run.
 """
 import argparse
 import os
@@ -44,7 +47,7 @@ def run(tool, model, frame, w, h, tmp, blobs=()):
     return rows[:, 2:6].astype(int), rows[:, 6], maps
 
 
-def random_branch(path, hidden, k, seed, zero=False):
+def random_branch(path, hidden, k, seed, zero=False, use_a=True):
     r = np.random.default_rng(seed)
     z = 0.0 if zero else 1.0
     np.savez(path,
@@ -53,7 +56,7 @@ def random_branch(path, hidden, k, seed, zero=False):
                 "net.2.weight": z * r.normal(0, 0.5, (3, hidden, 1, 1)).astype(np.float32),
                 "net.2.bias": z * r.normal(0, 0.2, 3).astype(np.float32),
                 "a": np.float32(r.normal(0, 1) if not zero else np.log(np.e - 1)),
-                "use_a": True,
+                "use_a": use_a,
                 "sd": r.uniform(0.5, 3, (1, 992, 1, 1)).astype(np.float32)})
 
 
@@ -125,12 +128,12 @@ def main():
     rng = np.random.default_rng(3)
     with tempfile.TemporaryDirectory() as tmp:
         models = {}
-        for tag, zero in (("base", None), ("random", False), ("zero", True)):
+        for tag, zero in (("base", None), ("random", False), ("zero", True), ("a0", False)):
             npz = os.path.join(tmp, tag + ".npz")
             if zero is None:
                 npz = "none"        # the network without a framing map
             else:
-                random_branch(npz, 8, 3, 5, zero)
+                random_branch(npz, 8, 3, 5, zero, use_a=tag != "a0")
             out = os.path.join(tmp, tag + ".ilgnet")
             subprocess.run([sys.executable, a.export, "--from-model", a.model,
                             "--framing", npz, "--dtype", "f32", "-o", out,
@@ -164,6 +167,18 @@ def main():
             print("  zero branch, own score weight 1: max |score - heads'| %.2e: %s"
                   % (dz, "ok" if okz else "FAIL"))
             fails += not okz
+            # a = 0 (trained without the boxes' own scores): from the second
+            # frame on only the whole frame's heads run; both frames must
+            # give the formula's scores
+            rows, two, _ = run(a.box_tool, models["a0"][0], np.stack([frame, frame]),
+                               W, H, tmp)
+            ref0 = reference_scores(ref_maps, 0.0, rects, heads, W, H)
+            n = len(rects)
+            d0 = max(np.abs(two[:n] - ref0).max(), np.abs(two[n:] - ref0).max())
+            ok0 = d0 <= 2e-5 and len(two) == 2 * n
+            print("  own score weight 0, two frames: max |score - reference| %.2e: %s"
+                  % (d0, "ok" if ok0 else "FAIL"))
+            fails += not ok0
     print("framing parity: %s" % ("ok" if not fails else "%d FAILED" % fails))
     return 1 if fails else 0
 
