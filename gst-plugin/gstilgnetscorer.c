@@ -43,6 +43,7 @@ struct _GstIlgnetScorer
    * when the model cannot pool boxes, which then scores crops one by one */
   IlgnetSession *box_session;
   gint box_width, box_height;
+  gint box_anchors;             /* ilgnet_model_box_anchors() */
   gboolean box_failed;
   GThread *thread;
 
@@ -252,8 +253,9 @@ gst_ilgnet_scorer_score_anchors (GstIlgnetScorer * scorer,
           || scorer->box_height != image->height))
     g_clear_pointer (&scorer->box_session, ilgnet_session_free);
   if (!scorer->box_session) {
+    scorer->box_anchors = ilgnet_model_box_anchors (scorer->model);
     scorer->box_session = ilgnet_box_session_new (scorer->model,
-        image->width, image->height, ILGNET_N_ANCHORS,
+        image->width, image->height, scorer->box_anchors,
         scorer->config.threads, 0, &err);
     if (!scorer->box_session) {
       /* not retried on every frame (each try reopens the model): the
@@ -270,7 +272,7 @@ gst_ilgnet_scorer_score_anchors (GstIlgnetScorer * scorer,
     scorer->box_height = image->height;
   }
   n = ilgnet_frame_anchors (image->width, image->height, rects,
-      ILGNET_N_ANCHORS);
+      scorer->box_anchors);
   if (n < 1 || !ilgnet_score_boxes (scorer->box_session, image, rects, n,
           scores, error))
     return -1;

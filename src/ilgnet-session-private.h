@@ -101,11 +101,11 @@ struct _IlgnetSession
    * with one, the session's last box is the whole frame's (the reference
    * every box's score is taken from) and max_boxes is batch - 1. */
   int framing_blob;
-  /* Whether the boxes' own heads matter: unknown (-1) until the first
-   * frame, then 0 when the map weighs them by a = 0 (its fourth channel;
-   * exactly 0 when trained without it), and every later frame runs the
-   * heads for the whole frame only. */
-  int framing_box_heads;
+  /* Whether each box runs the heads (FALSE when a framing map weighs
+   * their scores by 0: the session then has one image, the whole frame),
+   * and how many boxes ilgnet_score_boxes() takes. */
+  gboolean box_heads;
+  int max_boxes;
 };
 
 /* Layers off the path to the output are idle (not run) unless blobs are

@@ -278,6 +278,13 @@ int ilgnet_score_crops (IlgnetSession *session, const IlgnetImage *image,
  * Returns how many (<= @max, <= ILGNET_N_ANCHORS). */
 int ilgnet_frame_anchors (int width, int height, IlgnetRect *rects, int max);
 
+/* How many of ilgnet_frame_anchors() to score with @model: all
+ * (ILGNET_N_ANCHORS) when its framing map scores boxes without their own
+ * heads (as the default model's: a box then costs a few thousand
+ * multiply-adds), else the coarse grid's ILGNET_N_COARSE_ANCHORS (each box
+ * a pass of the heads, and a session image of memory). */
+int ilgnet_model_box_anchors (const IlgnetModel *model);
+
 /* A session that scores up to @max_boxes boxes of a @width x @height frame
  * from ONE pass of the network's trunk: @model reopened with its input at
  * the frame's aspect (the shorter side at the model's own size; 227 x 404
@@ -308,8 +315,8 @@ gboolean ilgnet_model_has_framing (const IlgnetModel *model);
  * and discards of the map (src/framing-term.c), so a box scores above the
  * whole frame when cutting its surroundings improves the framing.  The
  * whole frame's own score is the model's.  When the map weighs the boxes'
- * own heads by 0 (the default model's), only the whole frame's heads run,
- * from the session's second frame on: the trunk is then the whole cost. */
+ * own heads by 0 (the default model's), only the whole frame's heads run:
+ * the trunk is then the whole cost, however many boxes. */
 gboolean ilgnet_score_boxes (IlgnetSession *session, const IlgnetImage *image,
     const IlgnetRect *boxes, int n, float *scores, GError **error);
 

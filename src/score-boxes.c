@@ -145,6 +145,49 @@ find_trunk (IlgnetSession * s, GError ** error)
   return ok;
 }
 
+/* Whether the framing map @blob of @m weighs the boxes' own heads: its
+ * fourth channel (src/framing-term.c) is the output of a 1 x 1
+ * convolution whose weights and bias for it are all 0 when it was trained
+ * without them (models/train/framing_branch.py).  TRUE when in doubt. */
+static gboolean
+framing_needs_heads (const IlgnetModel * m, int blob)
+{
+  const IlgnetLayer *l = NULL;
+  float *w, *b = NULL;
+  gsize per, i;
+  gboolean zero;
+
+  if (m->blobs[blob].shape.c < 4)
+    return FALSE;
+  for (i = 0; i < (gsize) m->n_layers; i++)
+    if (m->layers[i].top == blob)
+      l = &m->layers[i];        /* the last writer */
+  if (!l || strcmp (l->type_name, "Convolution") != 0 || !l->weight
+      || l->weight->n_elements % m->blobs[blob].shape.c)
+    return TRUE;
+  per = l->weight->n_elements / m->blobs[blob].shape.c;
+  w = ilgnet_tensor_to_f32 (l->weight);
+  if (l->bias)
+    b = ilgnet_tensor_to_f32 (l->bias);
+  zero = !b || b[3] == 0.0f;
+  for (i = 3 * per; zero && i < 4 * per; i++)
+    zero = w[i] == 0.0f;
+  g_free (w);
+  g_free (b);
+  return !zero;
+}
+
+int
+ilgnet_model_box_anchors (const IlgnetModel * model)
+{
+  int framing;
+
+  g_return_val_if_fail (model != NULL, ILGNET_N_COARSE_ANCHORS);
+  framing = ilgnet_model_find_blob (model, ILGNET_FRAMING_BLOB);
+  return framing >= 0 && !framing_needs_heads (model, framing) ?
+      ILGNET_N_ANCHORS : ILGNET_N_COARSE_ANCHORS;
+}
+
 IlgnetSession *
 ilgnet_box_session_new (IlgnetModel * model, int width, int height,
     int max_boxes, int threads, IlgnetSessionFlags flags, GError ** error)
@@ -154,8 +197,14 @@ ilgnet_box_session_new (IlgnetModel * model, int width, int height,
   IlgnetSession *s;
   double aspect;
   int framing;
+  gboolean heads;
 
   g_return_val_if_fail (model != NULL, NULL);
+  if (max_boxes < 1) {
+    g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
+        "a box session for %d boxes", max_boxes);
+    return NULL;
+  }
   if (width < 1 || height < 1) {
     g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT,
         "frame size %dx%d is empty", width, height);
@@ -173,14 +222,19 @@ ilgnet_box_session_new (IlgnetModel * model, int width, int height,
   boxes = ilgnet_model_open_edited (model->path, edit_header, &e, error);
   if (!boxes)
     return NULL;
-  /* a framing map scores boxes relative to the whole frame: one more box */
+  /* a framing map scores boxes relative to the whole frame: one more box;
+   * or that box alone when the map needs no box's own heads (each image
+   * of a session holds the trunk's maps: 276 of them are gigabytes) */
   framing = ilgnet_model_find_blob (boxes, ILGNET_FRAMING_BLOB);
-  s = ilgnet_session_new_full (boxes, max_boxes + (framing >= 0), threads,
-      flags, error);
+  heads = framing < 0 || framing_needs_heads (boxes, framing);
+  s = ilgnet_session_new_full (boxes, heads ? max_boxes + (framing >= 0) : 1,
+      threads, flags, error);
   ilgnet_model_unref (boxes);
   if (!s)
     return NULL;
   s->framing_blob = framing;
+  s->box_heads = heads;
+  s->max_boxes = max_boxes;
   if (framing >= 0) {
     ilgnet_session_need_blob (s, framing);
     if (ilgnet_session_blob_clobbered (s, framing)) {
@@ -200,21 +254,6 @@ ilgnet_box_session_new (IlgnetModel * model, int width, int height,
   return s;
 }
 
-/* TRUE when the map weighs the boxes' own scores by exactly 0 (no fourth
- * channel, or one that is 0 everywhere). */
-static gboolean
-framing_weight_is_zero (const float *cells, const int *shape)
-{
-  gsize i, plane = (gsize) shape[2] * shape[3];
-
-  if (shape[1] < 4)
-    return TRUE;
-  for (i = 0; i < plane; i++)
-    if (cells[3 * plane + i] != 0.0f)
-      return FALSE;
-  return TRUE;
-}
-
 gboolean
 ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
     const IlgnetRect * boxes, int n, float *scores, GError ** error)
@@ -225,7 +264,7 @@ ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
   if (!s->share_trunk)
     ILGNET_FAIL (ILGNET_ERROR_ARGUMENT, "not a box session "
         "(ilgnet_box_session_new)");
-  max = s->batch - (s->framing_blob >= 0);
+  max = s->max_boxes;
   if (n < 1 || n > max || !boxes || !scores)
     ILGNET_FAIL (ILGNET_ERROR_ARGUMENT, "%d boxes for a box session of %d",
         n, max);
@@ -238,6 +277,8 @@ ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
       ILGNET_FAIL (ILGNET_ERROR_ARGUMENT, "box %d (%d,%d %dx%d) is not "
           "inside the %dx%d frame", i, r->x, r->y, r->width, r->height,
           image->width, image->height);
+    if (!s->box_heads)
+      continue;                 /* the session pools the whole frame only */
     s->boxes[4 * i + 0] = (float) r->x / image->width;
     s->boxes[4 * i + 1] = (float) r->y / image->height;
     s->boxes[4 * i + 2] = (float) (r->x + r->width) / image->width;
@@ -245,9 +286,9 @@ ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
   }
   run = n;
   whole = n;
-  if (s->framing_blob >= 0 && s->framing_box_heads == 0) {
+  if (!s->box_heads) {
     /* a = 0: every box's score is the whole frame's plus its framing
-     * term, so only the whole frame's heads run (n times cheaper) */
+     * term, so only the whole frame's heads run */
     s->boxes[0] = s->boxes[1] = 0.0f;
     s->boxes[2] = s->boxes[3] = 1.0f;
     run = 1;
@@ -269,8 +310,6 @@ ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
         shape, error);
     if (!cells)
       return FALSE;
-    if (s->framing_box_heads < 0)
-      s->framing_box_heads = !framing_weight_is_zero (cells, shape);
     ilgnet_framing_adjust (cells, shape[1], shape[2], shape[3], image->width,
         image->height, boxes, n, ilgnet_session_get_score (s, whole), scores);
     for (i = 0; i < n; i++)

@@ -181,7 +181,6 @@ ilgnet_session_new_full (IlgnetModel * model, int batch, int threads,
   s->threads = threads > 0 ? MIN (threads, 256) : default_threads ();
   s->keep_blobs = (flags & ILGNET_SESSION_KEEP_BLOBS) != 0;
   s->framing_blob = -1;
-  s->framing_box_heads = -1;
   s->nodes = g_new0 (IlgnetNode, model->n_layers);
   s->pool = ilgnet_pool_new (s->threads);
 

@@ -375,10 +375,7 @@ score_all_crops (const IlgnetImage * img, AllCrops * all, GError ** error)
 {
   int i;
 
-  /* every anchor when a framing map scores them; else each costs a pass
-   * of the heads, and the coarse grid is what is affordable */
-  int max = ilgnet_model_has_framing (box_model) ? ILGNET_N_ANCHORS :
-      ILGNET_N_COARSE_ANCHORS;
+  int max = ilgnet_model_box_anchors (box_model);
 
   if (!box_session || box_w != img->width || box_h != img->height) {
     ilgnet_session_free (box_session);

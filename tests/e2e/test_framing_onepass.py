@@ -3,7 +3,7 @@ scores, for both of its methods:
 
 * a model with a framing map (the default model with a random framing
   branch in place of its own, models/train/export.py --framing): one
-  trunk pass, the 55 anchors of ilgnet_frame_anchors() scored by
+  trunk pass, the 276 anchors of ilgnet_frame_anchors() scored by
   ilgnet_score_boxes();
 * a model without one (the default network alone, --framing none): up
   to 16 crops, a full pass each (ilgnet_multi_crops()).

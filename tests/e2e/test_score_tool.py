@@ -116,12 +116,13 @@ check([sorted(o) for o in out] == [["index", "score"]] * 2
       and [o["index"] for o in out] == [0, 1], "--tensor: %s" % out)
 
 # --all-crops: every candidate of one trunk pass (ilgnet_frame_anchors,
-# the whole frame first), each inside the frame at the frame's aspect.
+# the whole frame first; all 276 with the default model's framing map),
+# each inside the frame at the frame's aspect.
 p = run([a.score, "-m", model, "--crop", "multi", "--all-crops",
          w("full.jpg")])
 out = json_lines(p, "--all-crops")
 crops = out[0]["crops"] if len(out) == 1 else []
-check(len(crops) == 55, "--all-crops: 55 candidates (%d)" % len(crops))
+check(len(crops) == 276, "--all-crops: 276 candidates (%d)" % len(crops))
 check(crops[:1] and (crops[0]["x"], crops[0]["y"], crops[0]["width"],
                      crops[0]["height"]) == (0, 0, 320, 240),
       "--all-crops: the whole frame first: %s" % crops[:1])

@@ -284,6 +284,11 @@ test_side_output (void)
     EXPECT (ilgnet_model_has_framing (m) == (named == 1),
         "has_framing %d for a side output named %s", ilgnet_model_has_framing
         (m), named < 2 ? side : "(none)");
+    /* a one-channel map has no weight for the boxes' own heads: every
+     * anchor is affordable; else each box runs the heads */
+    EXPECT (ilgnet_model_box_anchors (m) == (named == 1 ? ILGNET_N_ANCHORS :
+            ILGNET_N_COARSE_ANCHORS), "box anchors %d",
+        ilgnet_model_box_anchors (m));
 
     s = ilgnet_session_new (m, 1, 1, &err);
     g_assert_no_error (err);
@@ -326,6 +331,75 @@ test_side_output (void)
   }
 }
 
+/* ilgnet_frame_anchors() against a direct loop over its documented grid:
+ * the whole frame, 11 sizes (1/2 + k/24 of each side) at 5 x 5 positions
+ * ((w - cw) * g / 4), each once; the coarse grid (even k and positions, in
+ * the order of the 55 anchors before the finer grid) first. */
+static void
+test_frame_anchors (void)
+{
+  static const int sizes[][2] = { {640, 360}, {300, 300}, {7, 3}, {1, 1},
+  {3840, 2160}
+  };
+  IlgnetRect r[ILGNET_N_ANCHORS + 4], want[ILGNET_N_ANCHORS];
+  int f, n, i, j, k, gx, gy, m;
+
+  for (f = 0; f < (int) G_N_ELEMENTS (sizes); f++) {
+    int w = sizes[f][0], h = sizes[f][1];
+    gboolean *seen = g_new0 (gboolean, ILGNET_N_ANCHORS);
+    n = ilgnet_frame_anchors (w, h, r, G_N_ELEMENTS (r));
+    EXPECT (n == ILGNET_N_ANCHORS, "%dx%d: %d anchors", w, h, n);
+    m = 0;
+    want[m++] = (IlgnetRect) {
+    0, 0, w, h};
+    for (k = 0; k < 12; k += 2)
+      for (gy = 0; gy < 3; gy++)
+        for (gx = 0; gx < 3; gx++) {
+          int cw = MAX (1, (int) floor (w * (0.5 + k / 24.0) + 0.5));
+          int ch = MAX (1, (int) floor (h * (0.5 + k / 24.0) + 0.5));
+          want[m++] = (IlgnetRect) {
+          (w - cw) * gx / 2, (h - ch) * gy / 2, cw, ch};
+        }
+    EXPECT (m == ILGNET_N_COARSE_ANCHORS, "coarse grid of %d", m);
+    for (i = 0; i < m && i < n; i++)
+      EXPECT (memcmp (&r[i], &want[i], sizeof (IlgnetRect)) == 0,
+          "%dx%d: coarse anchor %d is (%d,%d %dx%d), want (%d,%d %dx%d)", w,
+          h, i, r[i].x, r[i].y, r[i].width, r[i].height, want[i].x,
+          want[i].y, want[i].width, want[i].height);
+    /* every anchor of the fine grid once (for frames large enough to
+     * tell them apart) */
+    for (k = 0; k < 11 && w >= 100; k++)
+      for (gy = 0; gy < 5; gy++)
+        for (gx = 0; gx < 5; gx++) {
+          int cw = (int) floor (w * (0.5 + k / 24.0) + 0.5);
+          int ch = (int) floor (h * (0.5 + k / 24.0) + 0.5);
+          IlgnetRect a = { (w - cw) * gx / 4, (h - ch) * gy / 4, cw, ch };
+          int hits = 0;
+          for (j = 1; j < n; j++)
+            if (memcmp (&r[j], &a, sizeof (a)) == 0) {
+              hits++;
+              seen[j] = TRUE;
+            }
+          EXPECT (hits == 1, "%dx%d: size %d, position %d,%d: %d anchors",
+              w, h, k, gx, gy, hits);
+        }
+    for (j = 0; j < n; j++) {
+      EXPECT (r[j].x >= 0 && r[j].y >= 0 && r[j].width >= 1
+          && r[j].height >= 1 && r[j].x + r[j].width <= w
+          && r[j].y + r[j].height <= h, "%dx%d: anchor %d outside", w, h, j);
+      EXPECT (w < 100 || j == 0 || seen[j], "%dx%d: anchor %d off the grid",
+          w, h, j);
+    }
+    g_free (seen);
+  }
+  /* @max cuts the list: the first 55 are the coarse grid */
+  n = ilgnet_frame_anchors (640, 360, want, ILGNET_N_COARSE_ANCHORS);
+  ilgnet_frame_anchors (640, 360, r, ILGNET_N_ANCHORS);
+  EXPECT (n == ILGNET_N_COARSE_ANCHORS
+      && memcmp (r, want, n * sizeof (IlgnetRect)) == 0, "max %d: %d", 55, n);
+  EXPECT (ilgnet_frame_anchors (640, 360, r, 0) == 0, "max 0");
+}
+
 static void
 reseeded (gconstpointer func)
 {
@@ -344,6 +418,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/boxes/roipool", test_roipool, reseeded);
   g_test_add_data_func ("/boxes/session", test_box_session, reseeded);
   g_test_add_data_func ("/boxes/side-output", test_side_output, reseeded);
+  g_test_add_func ("/boxes/frame-anchors", test_frame_anchors);
   rc = g_test_run ();
   g_rand_free (rnd);
   return rc;

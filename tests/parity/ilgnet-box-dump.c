@@ -39,8 +39,8 @@ static GOptionEntry entries[] = {
       "Score ilgnet_multi_crops() (crop=multi's 16) by full passes only",
       NULL},
   {"boxes", 0, 0, G_OPTION_ARG_INT, &opt_boxes,
-      "Score the first N anchors only (default: all with a framing map, "
-      "else the coarse grid)", "N"},
+      "Score the first N anchors only (default: "
+      "ilgnet_model_box_anchors())", "N"},
   {"time", 0, 0, G_OPTION_ARG_NONE, &opt_time, "Print timings", NULL},
   {NULL}
 };
@@ -118,11 +118,9 @@ main (int argc, char **argv)
     return 1;
   }
   nf = len / per;
-  /* by default as the element and ilgnet-score: every anchor with a
-   * framing map, the coarse grid when each box costs a pass of the heads */
+  /* by default as many as the element and ilgnet-score score */
   if (opt_boxes < 1)
-    opt_boxes = ilgnet_model_has_framing (model) ? ILGNET_N_ANCHORS :
-        ILGNET_N_COARSE_ANCHORS;
+    opt_boxes = ilgnet_model_box_anchors (model);
   n = ilgnet_frame_anchors (w, h, rects, MIN (opt_boxes, ILGNET_N_ANCHORS));
   if (opt_multi) {
     n = ilgnet_multi_crops (w, h, rects, ILGNET_MAX_CROPS);

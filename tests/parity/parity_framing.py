@@ -13,10 +13,11 @@ divided by sd, k x k convolution, ReLU, 1x1), the cells' cover and edge bands of
 from their own interval arithmetic, and the heads' scores of the model
 without the branch (|diff| <= 2e-5 in probability: float32 sums over
 ~10^4 terms).  The whole frame's score must not move at all (1e-6), and a
-branch of zeros must give every box the heads' own score.  A branch that
-weighs the boxes' own scores by 0 (as the default model's) must give the
-formula's scores on the first frame and on the next, where only the whole
-frame's heads run.
+branch of zeros must give every box the heads' own score.  Those models
+weigh each box's own heads, so the library scores the coarse grid (55
+anchors); a branch that weighs them by 0 (as the default model's) gets
+all 276, from the whole frame's heads alone, and must give the formula's
+scores on two frames in a row.
 """
 import argparse
 import os
@@ -27,11 +28,14 @@ import tempfile
 import numpy as np
 
 C3B = 480
+N_ANCHORS = 276         # ILGNET_N_ANCHORS
 
 
 def run(tool, model, frame, w, h, tmp, blobs=()):
     path = os.path.join(tmp, "f.rgb")
     frame.tofile(path)
+    # as many anchors as the library scores with the model
+    # (ilgnet_model_box_anchors: the coarse grid when each box runs the heads)
     cmd = [tool, model, path, str(w), str(h), "-t", "2"]
     if blobs:
         cmd += ["--dump", os.path.join(tmp, "d"), "--first"]
@@ -167,17 +171,17 @@ def main():
             print("  zero branch, own score weight 1: max |score - heads'| %.2e: %s"
                   % (dz, "ok" if okz else "FAIL"))
             fails += not okz
-            # a = 0 (trained without the boxes' own scores): from the second
-            # frame on only the whole frame's heads run; both frames must
-            # give the formula's scores
+            # a = 0 (trained without the boxes' own scores): all 276 anchors,
+            # only the whole frame's heads run; two frames (the second
+            # reuses the session)
             rows, two, _ = run(a.box_tool, models["a0"][0], np.stack([frame, frame]),
                                W, H, tmp)
-            ref0 = reference_scores(ref_maps, 0.0, rects, heads, W, H)
-            n = len(rects)
+            n = len(rows) // 2
+            ref0 = reference_scores(ref_maps, 0.0, rows[:n], [heads[0]] * n, W, H)
             d0 = max(np.abs(two[:n] - ref0).max(), np.abs(two[n:] - ref0).max())
-            ok0 = d0 <= 2e-5 and len(two) == 2 * n
-            print("  own score weight 0, two frames: max |score - reference| %.2e: %s"
-                  % (d0, "ok" if ok0 else "FAIL"))
+            ok0 = d0 <= 2e-5 and n == N_ANCHORS and (rows[n:] == rows[:n]).all()
+            print("  own score weight 0, %d anchors, two frames: max |score - reference| "
+                  "%.2e: %s" % (n, d0, "ok" if ok0 else "FAIL"))
             fails += not ok0
     print("framing parity: %s" % ("ok" if not fails else "%d FAILED" % fails))
     return 1 if fails else 0

@@ -6,8 +6,10 @@
    differs: |diff| <= 1e-5), and each ROIAveragePooling output equals
    numpy's plain k x k / stride s average pooling of the trunk map
    (the AVE Pooling it replaced), to float rounding (rtol 1e-5).
-2. A 640x360 frame (trunk at 227x404), all 55 anchors: every box's pooled
-   maps equal an independent numpy reference of the documented bin rule
+2. A 640x360 frame (trunk at 227x404), the 55 anchors of the coarse grid
+   (what ilgnet_model_box_anchors() gives a model whose boxes run the
+   heads; a model with a framing map is checked without it): every box's
+   pooled maps equal an independent numpy reference of the documented bin rule
    (window j of a box covering L cells spans [x0 + j*s*L/ref,
    x0 + (j*s+k)*L/ref), cells weighted by overlapped length), written as
    overlap matrices Wy @ X @ Wx^T, to float32 accumulation error
@@ -102,6 +104,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
     ap.add_argument("--box-tool", required=True)
+    ap.add_argument("--export", required=True, help="models/train/export.py")
+    ap.add_argument("--convert", required=True, help="ilgnet-convert")
     a = ap.parse_args()
     if not os.path.exists(a.model):
         print("no %s: skipped" % a.model)
@@ -112,6 +116,16 @@ def main():
     rng = np.random.default_rng(7)
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
+        # a model with a framing map whose boxes need no heads of their own
+        # runs the heads for the whole frame only: the boxes' pooling is
+        # checked on the network without its map
+        if any(l["name"].startswith("framing/") for l in hdr["layers"]):
+            model = os.path.join(tmp, "no-map.ilgnet")
+            subprocess.run([sys.executable, a.export, "--from-model", a.model,
+                            "--framing", "none", "-o", model, "--convert", a.convert],
+                           check=True, capture_output=True)
+            print("%s without its framing map" % os.path.basename(a.model))
+            a.model = model
         # 1. whole frame at the model's own size
         rows, v = run(a.box_tool, a.model, 227, 227, smooth_frame(rng, 227, 227),
                       tmp, blobs, crops=True)
