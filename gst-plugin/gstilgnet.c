@@ -72,11 +72,13 @@
  * ## The crop suggestion (`crop=multi`)
  *
  * With a model that has a framing map (ilgnet_model_has_framing()), each
- * analysed frame scores 55 candidate crops from one pass of the network
+ * analysed frame scores 276 candidate crops from one pass of the network
  * (ilgnet_score_boxes(): the trunk runs once on the frame at its own
- * aspect, each candidate from the maps it covers and what it discards):
- * the whole frame and GAIC-style anchors keeping the frame's aspect, 6
- * sizes from 1/2 to 11/12 of each side at 3 x 3 positions.  Other models
+ * aspect, each candidate from what it keeps and discards of the map):
+ * the whole frame and GAIC-style anchors keeping the frame's aspect, 11
+ * sizes from 1/2 to 11/12 of each side at 5 x 5 positions (55, 6 sizes
+ * at 3 x 3, for a map that also weighs each box's own heads, which cost a
+ * pass of the heads each: ilgnet_model_box_anchors()).  Other models
  * score up to 16 crops (the whole frame, 85 % and 70 % crops at the
  * corners, edges and centre, the centred square) by a full pass each.
  * Advice that jumps between near-equal candidates every few hundred
@@ -1272,7 +1274,7 @@ gst_ilgnet_class_init (GstIlgnetClass * klass)
    * GstIlgnet:crop:
    *
    * How a frame is fitted to the network's square input.  multi scores
-   * candidate crops (55 from one network run with a model that has a
+   * candidate crops (276 from one network run with a model that has a
    * framing map, as the default model; else up to 16, one run each) and
    * suggests one, held steady from result to result (see
    * #GstIlgnet:crop-margin, #GstIlgnet:crop-hold), with its rectangle.

@@ -26,8 +26,10 @@ WORKDIR --test; never training or validation photos):
     the suggestion should be the whole frame.
   * static: one framed case, 12 frames of fresh sensor noise (sigma 4): how
     often the suggested box moves between consecutive frames.
-Every frame's 55 candidates (ilgnet_frame_anchors: the whole frame, then
-6 sizes x 3 x 3 positions) are scored from one trunk pass
+Every frame's candidates (ilgnet_frame_anchors: the whole frame, then 11
+sizes x 5 x 5 positions, 276 with the default model; the coarse 55, 6
+sizes x 3 x 3, for a model whose boxes run the heads) are scored from one
+trunk pass
 (ilgnet_score_boxes, via the ilgnet-box-dump tool; with the model's
 framing map, what each candidate discards, when it has one); --crops also scores
 each candidate by a full pass of its crop (the costly reference); --old
