@@ -223,8 +223,9 @@ ilgnet_box_session_new (IlgnetModel * model, int width, int height,
   if (!boxes)
     return NULL;
   /* a framing map scores boxes relative to the whole frame: one more box;
-   * or that box alone when the map needs no box's own heads (each image
-   * of a session holds the trunk's maps: 276 of them are gigabytes) */
+   * or that box alone when the map needs no box's own heads (heads for
+   * 276 boxes of a 640x360 frame cost 206 ms against the trunk's 25 on 2
+   * cores) */
   framing = ilgnet_model_find_blob (boxes, ILGNET_FRAMING_BLOB);
   heads = framing < 0 || framing_needs_heads (boxes, framing);
   s = ilgnet_session_new_full (boxes, heads ? max_boxes + (framing >= 0) : 1,
