@@ -197,7 +197,7 @@ def composition_frames(photo_list, rng, per_photo, neg_iou=0.6, full_side=0.76):
     """Frames and their (positive box index, negative box indices) lists
     over the anchors of the frame; plus cross-frame pairs (frame i whole >
     frame j whole)."""
-    A = anchors(W, H)
+    A = anchors(W, H, coarse=True)     # runs 1-3 scored the 55 through the heads
     frames, pairs, cross = [], [], []
     for i, img in enumerate(photo_list):
         others = [photo_list[j] for j in rng.choice(

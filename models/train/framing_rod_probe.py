@@ -47,7 +47,7 @@ args = ap.parse_args()
 SPATIAL, MAPS_ON = args.spatial, args.maps
 WD, TOOL, MODEL = args.workdir, args.box_tool, args.model
 torch.set_num_threads(2)
-A = fh.anchors(fh.W, fh.H)
+A = fh.anchors(fh.W, fh.H, coarse=True)   # run 3 scored the 55 through the heads
 AREA = np.array([a[2] * a[3] for a in A], np.float64)
 
 def gap(f):   # per box: global average of each head input -> 1248
