@@ -99,7 +99,8 @@ struct _IlgnetSession
   gboolean *trunk;
   /* The model's framing map (ILGNET_FRAMING_BLOB, framing-term.c), or -1;
    * with one, the session's last box is the whole frame's (the reference
-   * every box's score is taken from) and max_boxes is batch - 1. */
+   * every box's score is taken from) and max_boxes is batch - 1, or, when
+   * no box runs the heads (box_heads), the whole frame is the one box. */
   int framing_blob;
   /* Whether each box runs the heads (FALSE when a framing map weighs
    * their scores by 0: the session then has one image, the whole frame),

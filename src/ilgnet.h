@@ -274,7 +274,7 @@ int ilgnet_score_crops (IlgnetSession *session, const IlgnetImage *image,
  * 11/12 of each side (steps of 1/24) at 5 x 5 positions.  The first
  * ILGNET_N_COARSE_ANCHORS are a coarse grid of them (the whole frame, 6
  * sizes in steps of 1/12 at 3 x 3 positions): pass that as @max where
- * each box costs a pass of the heads (a model without a framing map).
+ * each box costs a pass of the heads (ilgnet_model_box_anchors()).
  * Returns how many (<= @max, <= ILGNET_N_ANCHORS). */
 int ilgnet_frame_anchors (int width, int height, IlgnetRect *rects, int max);
 

@@ -169,6 +169,11 @@ framing_needs_heads (const IlgnetModel * m, int blob)
   w = ilgnet_tensor_to_f32 (l->weight);
   if (l->bias)
     b = ilgnet_tensor_to_f32 (l->bias);
+  if (!w || (l->bias && !b)) {
+    g_free (w);
+    g_free (b);
+    return TRUE;
+  }
   zero = !b || b[3] == 0.0f;
   for (i = 3 * per; zero && i < 4 * per; i++)
     zero = w[i] == 0.0f;

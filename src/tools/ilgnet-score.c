@@ -8,7 +8,8 @@
  * input (no preprocessing) and prints {"index":i,"score":s} per image;
  * --dump writes one blob's values for all images (for parity tests).
  * --all-crops (with --crop multi) adds "crops": every candidate of
- * ilgnet_frame_anchors() (the whole frame first) with its score, all from
+ * ilgnet_frame_anchors() the model scores (ilgnet_model_box_anchors():
+ * 276 for the default model; the whole frame first) with its score, all from
  * one pass of the trunk over the image at its own aspect
  * (ilgnet_score_boxes), so an application can see the whole ranking and
  * not only the pick.

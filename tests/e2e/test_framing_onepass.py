@@ -3,8 +3,10 @@ scores, for both of its methods:
 
 * a model with a framing map (the default model with a random framing
   branch in place of its own, models/train/export.py --framing): one
-  trunk pass, the 276 anchors of ilgnet_frame_anchors() scored by
-  ilgnet_score_boxes();
+  trunk pass, the anchors of ilgnet_frame_anchors() scored by
+  ilgnet_score_boxes(): all 276 for a branch that weighs no box's own
+  heads (as the default model's: the heads run for the whole frame only),
+  the coarse 55 for one that does;
 * a model without one (the default network alone, --framing none): up
   to 16 crops, a full pass each (ilgnet_multi_crops()).
 
@@ -66,9 +68,13 @@ def library_pick(model_path, rgb, multi):
 with tempfile.TemporaryDirectory() as tmp:
     npz = os.path.join(tmp, "branch.npz")
     pf.random_branch(npz, 8, 3, 7)
+    npz0 = os.path.join(tmp, "branch-a0.npz")
+    pf.random_branch(npz0, 8, 3, 7, use_a=False)
     framing_model = os.path.join(tmp, "framing.ilgnet")
+    framing0_model = os.path.join(tmp, "framing-a0.ilgnet")
     plain_model = os.path.join(tmp, "plain.ilgnet")
-    for branch, out in ((npz, framing_model), ("none", plain_model)):
+    for branch, out in ((npz, framing_model), (npz0, framing0_model),
+                        ("none", plain_model)):
         subprocess.run([sys.executable, os.path.join(a.source_root, "models", "train",
                                                      "export.py"),
                         "--from-model", model, "--framing", branch, "--dtype", "f16",
@@ -82,10 +88,13 @@ with tempfile.TemporaryDirectory() as tmp:
     png, rgb = os.path.join(tmp, "f.png"), os.path.join(tmp, "f.rgb")
     cv2.imwrite(png, img)
     cv2.cvtColor(img, cv2.COLOR_BGR2RGB).tofile(rgb)
-    for name, path, multi in (("framing map, one pass", framing_model, False),
-                              ("no framing map, full passes", plain_model, True)):
+    for name, path, multi, want_n in (
+            ("framing map, one pass", framing_model, False, 55),
+            ("framing map without the boxes' heads, one pass", framing0_model, False, 276),
+            ("no framing map, full passes", plain_model, True, 16)):
         rect, score, frame_score = element_pick(path, png)
         lrect, lscore, lframe, n = library_pick(path, rgb, multi)
+        check(n == want_n, "%s: %d candidates (%d)" % (name, want_n, n))
         check(rect == lrect, "%s (%d candidates): element picks %s, libilgnet %s"
               % (name, n, rect, lrect))
         check(abs(score - lscore) < 1e-4 and abs(frame_score - lframe) < 1e-4,

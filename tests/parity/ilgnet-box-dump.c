@@ -69,6 +69,15 @@ dump_blobs (IlgnetSession * s, int n, int frame, GError ** error)
     size = (gsize) shape[1] * shape[2] * shape[3];
     if (opt_first)
       n = 1;
+    if (n > shape[0]) {
+      /* a framing map that weighs no box's own heads: the session pools
+       * the whole frame alone (ilgnet_model_box_anchors) */
+      g_set_error (error, ILGNET_ERROR, ILGNET_ERROR_ARGUMENT, "%s: the "
+          "boxes run no heads of their own with this model (--first, or "
+          "the model without its map: export.py --framing none)",
+          opt_blobs[b]);
+      return FALSE;
+    }
     path = frame < 0 ? g_strdup_printf ("%s%03d.f32", opt_dump, b)
         : g_strdup_printf ("%s%04d-%03d.f32", opt_dump, frame, b);
     f = fopen (path, "wb");
