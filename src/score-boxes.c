@@ -309,7 +309,7 @@ ilgnet_score_boxes (IlgnetSession * s, const IlgnetImage * image,
       || !ilgnet_session_run (s, run, error))
     return FALSE;
   for (i = 0; i < n; i++)
-    scores[i] = ilgnet_session_get_score (s, whole < n ? whole : i);
+    scores[i] = ilgnet_session_get_score (s, s->box_heads ? i : whole);
   if (s->framing_blob >= 0) {
     int shape[4];
     const float *cells = ilgnet_session_get_blob (s, ILGNET_FRAMING_BLOB,

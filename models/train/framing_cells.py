@@ -477,6 +477,10 @@ def main():
     frames, rects = training_frames(train_photos, np.random.default_rng(4), a.per_photo)
     sc, cells = dump(a.box_tool, a.model, frames,
                      os.path.join(a.workdir, "cells", "train-%d.npz" % a.per_photo))
+    if 1 in a.use_a and sc.shape[1] < NB:
+        sys.exit("framing_cells.py: --use-a 1 needs every anchor's own score, and the "
+                 "cached dumps in %s/cells hold the coarse grid's only: move them away "
+                 "or give --use-a 0" % a.workdir)
     CN = LN = None
     if a.noisy:
         scn, celln = dump(a.box_tool, a.model, noisy_copies(frames, 5),

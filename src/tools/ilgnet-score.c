@@ -369,25 +369,25 @@ print_file_line (const char *path, float score, const IlgnetRect * crop,
  * of the same size (opening one reopens the model at that aspect). */
 static IlgnetModel *box_model;
 static IlgnetSession *box_session;
-static int box_w, box_h;
+static int box_w, box_h, box_max;
 
 static gboolean
 score_all_crops (const IlgnetImage * img, AllCrops * all, GError ** error)
 {
   int i;
 
-  int max = ilgnet_model_box_anchors (box_model);
-
   if (!box_session || box_w != img->width || box_h != img->height) {
     ilgnet_session_free (box_session);
+    box_max = ilgnet_model_box_anchors (box_model);
     box_session = ilgnet_box_session_new (box_model, img->width, img->height,
-        max, model_opts.threads, 0, error);
+        box_max, model_opts.threads, 0, error);
     box_w = img->width;
     box_h = img->height;
     if (!box_session)
       return FALSE;
   }
-  all->n = ilgnet_frame_anchors (img->width, img->height, all->rects, max);
+  all->n = ilgnet_frame_anchors (img->width, img->height, all->rects,
+      box_max);
   if (!ilgnet_score_boxes (box_session, img, all->rects, all->n, all->scores,
           error))
     return FALSE;

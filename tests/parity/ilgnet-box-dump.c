@@ -130,7 +130,7 @@ main (int argc, char **argv)
   /* by default as many as the element and ilgnet-score score */
   if (opt_boxes < 1)
     opt_boxes = ilgnet_model_box_anchors (model);
-  n = ilgnet_frame_anchors (w, h, rects, MIN (opt_boxes, ILGNET_N_ANCHORS));
+  n = ilgnet_frame_anchors (w, h, rects, opt_boxes);
   if (opt_multi) {
     n = ilgnet_multi_crops (w, h, rects, ILGNET_MAX_CROPS);
     opt_crops = TRUE;
