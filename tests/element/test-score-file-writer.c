@@ -269,9 +269,10 @@ test_stalled_close (void)
   for (i = 0; i < 100; i++)
     gst_ilgnet_score_file_push (p.file, record (i));
 
-  /* drain() waits for the stalled reader until a flush ends it. */
-  flusher = g_thread_new ("flusher", flush_later, p.file);
+  /* drain() waits for the stalled reader until a flush ends it (timed from
+   * before the flusher starts its 200 ms sleep). */
   t0 = g_get_monotonic_time ();
+  flusher = g_thread_new ("flusher", flush_later, p.file);
   drained = gst_ilgnet_score_file_drain (p.file);
   t = g_get_monotonic_time () - t0;
   g_thread_join (flusher);
@@ -285,7 +286,9 @@ test_stalled_close (void)
   n = probe_read_all (&p, &last);
   g_print ("stalled close: %.3f s, %u records read, %" G_GUINT64_FORMAT
       " lost\n", t / 1e6, n, lost);
-  CHECK (t < 500 * G_TIME_SPAN_MILLISECOND, "close took %.3f s", t / 1e6);
+  /* 100 ms is the close's own wait; the rest wakes and joins the writer
+   * (slow under valgrind on a loaded machine). */
+  CHECK (t < 1500 * G_TIME_SPAN_MILLISECOND, "close took %.3f s", t / 1e6);
   CHECK (lost > 0 && n + lost == 100, "%u read + %" G_GUINT64_FORMAT
       " lost != 100", n, lost);
   CHECK (p.r.errors == 0 && p.r.dropped == 0, "unexpected reports");
