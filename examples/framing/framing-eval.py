@@ -213,7 +213,7 @@ def main():
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--margin", type=float, default=MARGIN,
                     help="the suggestion rule's margin (default %.2f, fixed for the "
-                    "published figures; the element's crop-margin is 0.04)" % MARGIN)
+                    "published figures; the element's crop-margin default too)" % MARGIN)
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args()
     MARGIN = a.margin

@@ -297,8 +297,8 @@ def targets(rects, tau=0.05):
 
 def decision_loss(z, T, below=0.01, above=0.05):
     """The suggestion rule's own mistakes (a crop only when it beats the
-    whole frame by a margin in probability: 0.02 in framing-eval, the
-    element's crop-margin 0.04), as hinges that clear both margins: on a
+    whole frame by a margin in probability: 0.02 in framing-eval and the
+    element's default crop-margin), as hinges that clear 0.04 too: on a
     frame to keep every crop stays @below the whole frame + 0.01, on a
     framed one the target crop rises @above it + 0.05."""
     p = torch.sigmoid(z)
