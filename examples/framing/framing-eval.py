@@ -47,7 +47,10 @@ the whole frame unless the best beats it by more than MARGIN (0.02): a
 crop is only advised when the net is clearly surer of it.  Printed: mean
 IoU with the known crop of the suggestion, of the whole frame and of a
 centred 70 % crop; the best IoU any candidate reaches (the anchors'
-ceiling); the keep rate; box moves on the static scene.
+ceiling); the keep rate; box moves on the static scene.  --element also
+runs the `ilgnet` element as an application does (crop=multi mode=sync,
+crop-margin MARGIN, six frames of each case): its suggestion must be the
+rule's, and on the static scene streamed its hysteresis holds the box.
 """
 import argparse
 import json
@@ -141,6 +144,43 @@ def score_frames(tool, model, frames, tmp, crops=False, multi=False):
     return out
 
 
+def element_runs(model, frames, tmp, n_frames=6):
+    """The `ilgnet` element itself, as an application runs it (crop=multi
+    mode=sync interval=0, crop-margin MARGIN, its other defaults): each of
+    @frames shown for @n_frames frames, or with n_frames=0 all of @frames
+    as one stream.  Per stream, its results' (crop x, y, w, h, keep)."""
+    def launch(location, extra, n):
+        out = os.path.join(tmp, "scores.jsonl")
+        if os.path.exists(out):
+            os.remove(out)
+        cmd = ["gst-launch-1.0", "-q", "multifilesrc", "location=" + location,
+               "caps=image/png,framerate=30/1"] + extra + [
+               "!", "pngdec", "!", "videoconvert", "!", "ilgnet", "model=" + model,
+               "crop=multi", "mode=sync", "interval=0", "crop-margin=%g" % MARGIN,
+               "location=" + out, "!", "fakesink"]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit("framing-eval.py: the ilgnet element failed (is it on "
+                     "GST_PLUGIN_PATH?): %s" % (p.stderr.strip().splitlines() or [""])[-1])
+        recs = [json.loads(l) for l in open(out) if l.strip()]
+        if len(recs) != n:
+            sys.exit("framing-eval.py: the element gave %d results for %d frames"
+                     % (len(recs), n))
+        return [((r["crop"]["x"], r["crop"]["y"], r["crop"]["width"],
+                  r["crop"]["height"]), r["keep_framing"]) for r in recs]
+
+    if n_frames == 0:
+        for i, f in enumerate(frames):
+            cv2.imwrite(os.path.join(tmp, "stream%03d.png" % i), f)
+        return [launch(os.path.join(tmp, "stream%03d.png"), [], len(frames))]
+    runs = []
+    for f in frames:
+        png = os.path.join(tmp, "frame.png")
+        cv2.imwrite(png, f)
+        runs.append(launch(png, ["loop=true", "num-buffers=%d" % n_frames], n_frames))
+    return runs
+
+
 def suggest(rects, scores):
     """Index of the suggested candidate (rects[0] is the whole frame)."""
     best = int(np.argmax(scores))
@@ -214,6 +254,10 @@ def main():
     ap.add_argument("--margin", type=float, default=MARGIN,
                     help="the suggestion rule's margin (default %.2f, fixed for the "
                     "published figures; the element's crop-margin default too)" % MARGIN)
+    ap.add_argument("--element", action="store_true",
+                    help="also the ilgnet element's own suggestion (gst-launch-1.0, "
+                    "crop-margin MARGIN; 6 frames of each case, the static scene as "
+                    "a stream)")
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args()
     MARGIN = a.margin
@@ -236,6 +280,9 @@ def main():
         st = score_frames(a.box_tool, a.model, static, tmp)
         old = score_frames(a.box_tool, a.model, [c[0] for c in cases] + keeps,
                            tmp, multi=True) if a.old else None
+        if a.element:
+            el = element_runs(a.model, [c[0] for c in cases] + keeps, tmp)
+            el_static = element_runs(a.model, static, tmp, n_frames=0)[0]
     cw, ch = int(round(W * SIDE)), int(round(H * SIDE))
     centre = ((W - cw) // 2, (H - ch) // 2, cw, ch)
     fig = {"n": n, "methods": {}}
@@ -254,6 +301,19 @@ def main():
             "iou": float(np.mean(ious)),
             "iou_by_kind": {k: float(np.mean(v)) for k, v in kinds.items()},
             "keep": int(keep), "keep_rate": keep / n}
+    if a.element:
+        # The last of each case's results: the suggestion after 6 frames.
+        ious = [iou(r[-1][0], c[1]) for c, r in zip(cases, el[:n])]
+        kinds = {}
+        for c, v in zip(cases, ious):
+            kinds.setdefault(c[2], []).append(v)
+        keep = sum(r[-1][1] for r in el[n:])
+        fig["methods"]["element"] = {
+            "iou": float(np.mean(ious)),
+            "iou_by_kind": {k: float(np.mean(v)) for k, v in kinds.items()},
+            "keep": int(keep), "keep_rate": keep / n}
+        boxes = [r[0] for r in el_static]
+        fig["element_static_moves"] = sum(p != q for p, q in zip(boxes, boxes[1:]))
     fig["whole_iou"] = float(np.mean([iou((0, 0, W, H), c[1]) for c in cases]))
     fig["centre_iou"] = float(np.mean([iou(centre, c[1]) for c in cases]))
     fig["ceiling_iou"] = float(np.mean([max(iou(tuple(b), c[1]) for b in r[0])
@@ -274,6 +334,9 @@ def main():
             m["keep"], n, 100 * m["keep_rate"]))
     print("static noisy scene: box moved %d of %d frame pairs"
           % (fig["static_moves"], fig["static_pairs"]))
+    if a.element:
+        print("static noisy scene, the element's stream: box moved %d of %d "
+              "frame pairs" % (fig["element_static_moves"], fig["static_pairs"]))
     if a.pictures:
         pictures(a.pictures, cases, keeps, res, n)
     if a.json:
