@@ -162,7 +162,8 @@ def element_runs(model, frames, tmp, n_frames=6):
         if p.returncode != 0:
             sys.exit("framing-eval.py: the ilgnet element failed (is it on "
                      "GST_PLUGIN_PATH?): %s" % (p.stderr.strip().splitlines() or [""])[-1])
-        recs = [json.loads(l) for l in open(out) if l.strip()]
+        recs = [json.loads(l) for l in open(out) if l.strip()] \
+            if os.path.exists(out) else []
         if len(recs) != n:
             sys.exit("framing-eval.py: the element gave %d results for %d frames"
                      % (len(recs), n))

@@ -85,6 +85,7 @@ int
 main (int argc, char **argv)
 {
   Outcome control, async, sync;
+  guint64 control_min;
   guint i;
   gchar *async_desc, *sync_desc;
   int failures = 0;
@@ -114,17 +115,17 @@ main (int argc, char **argv)
   /* ...yet async delivers as many frames on time as the bare pipeline.  A
    * burst of load in the async run alone must not fail it: when it falls
    * short, the control runs again (3 times at most) and the worst counts. */
-  for (i = 0; i < 3 && async.rendered + 3 < control.rendered * 95 / 100; i++) {
+  control_min = control.rendered;
+  for (i = 0; i < 3 && async.rendered + 3 < control_min * 95 / 100; i++) {
     Outcome again;
 
     if (!run ("identity", N_FRAMES, &again))
       return 1;
-    control.rendered = MIN (control.rendered, again.rendered);
+    control_min = MIN (control_min, again.rendered);
   }
-  if (async.rendered + 3 < control.rendered * 95 / 100) {
+  if (async.rendered + 3 < control_min * 95 / 100) {
     g_printerr ("FAIL: async rendered %" G_GUINT64_FORMAT " frames on time, "
-        "the control %" G_GUINT64_FORMAT "\n", async.rendered,
-        control.rendered);
+        "the control %" G_GUINT64_FORMAT "\n", async.rendered, control_min);
     failures++;
   }
   /* The negative control: scoring on the streaming thread does stall. */

@@ -1860,6 +1860,15 @@ GST_START_TEST (test_state_cycles)
      * from it (OpenBLAS) keep its name: count from after the first stop. */
     if (i == 0) {
       threads0 = settled_thread_count ("ilgnet", G_MAXUINT);
+    } else if (i == 1) {
+      /* A baseline read while a joined thread was still listed is one too
+       * high: it comes down here; a thread left running still fails. */
+      guint n = settled_thread_count ("ilgnet", threads0);
+
+      fail_unless (playing > n, "no scorer thread while playing");
+      fail_unless (n <= threads0, "%u threads after a stop, %u after the "
+          "first", n, threads0);
+      threads0 = n;
     } else {
       fail_unless (playing > threads0, "no scorer thread while playing");
       fail_unless_equals_int (settled_thread_count ("ilgnet", threads0),
