@@ -182,6 +182,19 @@ def element_runs(model, frames, tmp, n_frames=6):
     return runs
 
 
+def method_figures(cases, ious, keeps):
+    """A method's figures: mean IoU over the framed @cases (and by kind of
+    surroundings) from @ious, and how many of the well-framed photos it
+    kept (@keeps: one bool each)."""
+    kinds = {}
+    for (_, _, kind), v in zip(cases, ious):
+        kinds.setdefault(kind, []).append(v)
+    keep = int(sum(keeps))
+    return {"iou": float(np.mean(ious)),
+            "iou_by_kind": {k: float(np.mean(v)) for k, v in kinds.items()},
+            "keep": keep, "keep_rate": keep / len(keeps)}
+
+
 def suggest(rects, scores):
     """Index of the suggested candidate (rects[0] is the whole frame)."""
     best = int(np.argmax(scores))
@@ -290,29 +303,15 @@ def main():
     methods = [("one-pass", 1, res)] + ([("per-crop", 2, res)] if a.crops else []) \
         + ([("crop=multi (16)", 1, old)] if old else [])
     for name, col, rr in methods:
-        ious, kinds, keep = [], {}, 0
-        for (frame, target, kind), r in zip(cases, rr[:n]):
-            rects, sc = r[0], r[col]
-            v = iou(rects[suggest(rects, sc)], target)
-            ious.append(v)
-            kinds.setdefault(kind, []).append(v)
-        for r in rr[n:]:
-            keep += suggest(r[0], r[col]) == 0
-        fig["methods"][name] = {
-            "iou": float(np.mean(ious)),
-            "iou_by_kind": {k: float(np.mean(v)) for k, v in kinds.items()},
-            "keep": int(keep), "keep_rate": keep / n}
+        ious = [iou(r[0][suggest(r[0], r[col])], target)
+                for (_, target, _), r in zip(cases, rr[:n])]
+        keeps = [suggest(r[0], r[col]) == 0 for r in rr[n:]]
+        fig["methods"][name] = method_figures(cases, ious, keeps)
     if a.element:
         # The last of each case's results: the suggestion after 6 frames.
-        ious = [iou(r[-1][0], c[1]) for c, r in zip(cases, el[:n])]
-        kinds = {}
-        for c, v in zip(cases, ious):
-            kinds.setdefault(c[2], []).append(v)
-        keep = sum(r[-1][1] for r in el[n:])
-        fig["methods"]["element"] = {
-            "iou": float(np.mean(ious)),
-            "iou_by_kind": {k: float(np.mean(v)) for k, v in kinds.items()},
-            "keep": int(keep), "keep_rate": keep / n}
+        fig["methods"]["element"] = method_figures(
+            cases, [iou(r[-1][0], c[1]) for c, r in zip(cases, el[:n])],
+            [r[-1][1] for r in el[n:]])
         boxes = [r[0] for r in el_static]
         fig["element_static_moves"] = sum(p != q for p, q in zip(boxes, boxes[1:]))
     fig["whole_iou"] = float(np.mean([iou((0, 0, W, H), c[1]) for c in cases]))

@@ -459,12 +459,6 @@ def main():
     ap.add_argument("--test", action="store_true", help="evaluate the chosen one on TEST cases")
     a = ap.parse_args()
     torch.set_num_threads(2)
-    if 1 in a.use_a and a.per_photo and os.path.exists(os.path.join(
-            a.workdir, "cells", "train-%d.npz" % a.per_photo)) and np.load(os.path.join(
-            a.workdir, "cells", "train-%d.npz" % a.per_photo))["scores"].shape[1] < NB:
-        sys.exit("framing_cells.py: --use-a 1 needs every anchor's own score, and the "
-                 "cached dumps in %s/cells hold the coarse grid's only: move them away "
-                 "or give --use-a 0" % a.workdir)
     if 1 in a.use_a and any(n.startswith("framing/")
                             for n in fh.read_model(a.model)[1]["tensors"]):
         # its box scores are already adjusted by its own map (only the
