@@ -34,8 +34,11 @@ for k in (len(clean_shots), 3):
     check(p.returncode == 0, "k=%d: exit status 0" % k)
 
     # Progress: plain lines when stderr is not a terminal, ending in "done".
-    bar = re.compile(r"scoring \[[#-]{30}\] +\d+% \d+:\d\d/\d+:\d\d "
-                     r"(ETA \d+:\d\d|done in \d+:\d\d) [\d.]+x")
+    # A line drawn at position 0 has no rate yet: "ETA --:--" and no speed
+    # (whether such a line is drawn depends on timing).
+    hms = r"(\d+:)?\d+:\d\d"
+    bar = re.compile(r"scoring \[[#-]{30}\] +\d+%% %s/%s "
+                     r"(ETA --:--|(ETA %s|done in %s) [\d.]+x)" % (hms, hms, hms, hms))
     lines = [l for l in p.stderr.splitlines() if l.startswith("scoring")]
     check(lines and all(bar.fullmatch(l) for l in lines),
           "k=%d: progress lines parse (%d)" % (k, len(lines)))
