@@ -857,32 +857,65 @@ GST_END_TEST;
 typedef struct
 {
   GMutex lock;
+  GstElement *ilgnet;
+  guint64 before_seek;          /* frames-analysed when the seek was sent */
   guint after, with_meta, stale;
+  gboolean timed_out;
 } SeekCheck;
+
+static guint64
+element_analysed (GstElement * e)
+{
+  guint64 v;
+
+  g_object_get (e, "frames-analysed", &v, NULL);
+  return v;
+}
+
+/* Until @n frames were analysed, or 90 s (then FALSE). */
+static gboolean
+element_wait_analysed (GstElement * e, guint64 n)
+{
+  gint64 end = g_get_monotonic_time () + 90 * G_TIME_SPAN_SECOND;
+
+  while (element_analysed (e) < n) {
+    if (g_get_monotonic_time () >= end)
+      return FALSE;
+    g_usleep (1000);
+  }
+  return TRUE;
+}
 
 static void
 on_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, SeekCheck * c)
 {
   GstIlgnetMeta *meta = gst_buffer_get_ilgnet_meta (buf);
+  gboolean first;
 
   if (GST_BUFFER_PTS (buf) < 5 * GST_SECOND)
     return;
   g_mutex_lock (&c->lock);
-  c->after++;
+  first = ++c->after == 1;
   if (meta) {
     c->with_meta++;
     if (meta->pts < 5 * GST_SECOND || meta->pts > GST_BUFFER_PTS (buf))
       c->stale++;
   }
   g_mutex_unlock (&c->lock);
+  /* The first frame after a flush is always analysed.  Holding the stream
+   * here until its score is in makes "results come again" independent of
+   * the machine's speed: every later buffer passes the element after it.
+   * (A score from before the seek is never counted after it.) */
+  if (first && !element_wait_analysed (c->ilgnet, c->before_seek + 1))
+    c->timed_out = TRUE;
 }
 
 GST_START_TEST (test_pipeline_seek)
 {
   gchar *line = g_strdup_printf ("videotestsrc ! video/x-raw,width=64,"
-      "height=48,framerate=30/1 ! ilgnet model=\"%s\" threads=1 interval=0 "
-      "! identity sleep-time=5000 ! fakesink name=sink signal-handoffs=true "
-      "sync=false", tiny_model);
+      "height=48,framerate=30/1 ! ilgnet name=i model=\"%s\" threads=1 "
+      "interval=0 ! identity sleep-time=5000 ! fakesink name=sink "
+      "signal-handoffs=true sync=false", tiny_model);
   GstElement *pipe = gst_parse_launch (line, NULL);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
   GstMessage *msg;
@@ -890,19 +923,24 @@ GST_START_TEST (test_pipeline_seek)
 
   g_free (line);
   g_mutex_init (&c.lock);
+  c.ilgnet = gst_bin_get_by_name (GST_BIN (pipe), "i");
   g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &c);
-  /* Prerolled on the first frame (analysed: the first always is), then
-   * seek, then play. */
+  /* Prerolled on the first frame (analysed: the first always is; the
+   * stream waits in the sink meanwhile, so no other frame was), then seek,
+   * then play. */
   fail_unless (gst_element_set_state (pipe, GST_STATE_PAUSED) !=
       GST_STATE_CHANGE_FAILURE);
   fail_unless (gst_element_get_state (pipe, NULL, NULL, GST_CLOCK_TIME_NONE)
       == GST_STATE_CHANGE_SUCCESS);
+  fail_unless (element_wait_analysed (c.ilgnet, 1),
+      "the preroll frame was never scored");
+  c.before_seek = element_analysed (c.ilgnet);
   fail_unless (gst_element_seek (pipe, 1.0, GST_FORMAT_TIME,
           GST_SEEK_FLAG_FLUSH, GST_SEEK_TYPE_SET, 5 * GST_SECOND,
           GST_SEEK_TYPE_SET, 8 * GST_SECOND));
   fail_unless (gst_element_set_state (pipe, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 30 * GST_SECOND,
+  msg = gst_bus_timed_pop_filtered (GST_ELEMENT_BUS (pipe), 110 * GST_SECOND,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
   gst_message_unref (msg);
@@ -910,9 +948,11 @@ GST_START_TEST (test_pipeline_seek)
 
   /* 3 s at 30 fps after the seek (5 ms each: time for results to come). */
   fail_unless_equals_int (c.after, 90);
+  fail_if (c.timed_out, "the first frame after the seek was never scored");
   fail_unless (c.with_meta > 0);
   fail_unless_equals_int (c.stale, 0);
   g_mutex_clear (&c.lock);
+  gst_object_unref (c.ilgnet);
   gst_object_unref (sink);
   gst_object_unref (pipe);
 }
