@@ -185,19 +185,36 @@ get_u64 (GstHarness * h, const gchar * prop)
   return v;
 }
 
-/* Waits until @n frames were analysed: a deadline for a hung scorer, not a
- * speed check, so it is generous (valgrind on a loaded 2-core machine needs
- * well over 10 s for a few frames). */
-static void
-wait_analysed (GstHarness * h, guint64 n)
+static guint64
+element_analysed (GstElement * e)
+{
+  guint64 v;
+
+  g_object_get (e, "frames-analysed", &v, NULL);
+  return v;
+}
+
+/* Until @n frames were analysed, or 90 s (then FALSE): a deadline for a
+ * hung scorer, not a speed check, so it is generous (valgrind on a loaded
+ * 2-core machine needs well over 10 s for a few frames). */
+static gboolean
+element_wait_analysed (GstElement * e, guint64 n)
 {
   gint64 end = g_get_monotonic_time () + 90 * G_TIME_SPAN_SECOND;
 
-  while (get_u64 (h, "frames-analysed") < n) {
-    fail_unless (g_get_monotonic_time () < end, "timed out waiting for "
-        "%" G_GUINT64_FORMAT " results", n);
+  while (element_analysed (e) < n) {
+    if (g_get_monotonic_time () >= end)
+      return FALSE;
     g_usleep (1000);
   }
+  return TRUE;
+}
+
+static void
+wait_analysed (GstHarness * h, guint64 n)
+{
+  fail_unless (element_wait_analysed (h->element, n), "timed out waiting "
+      "for %" G_GUINT64_FORMAT " results", n);
 }
 
 static GstBuffer *
@@ -862,29 +879,6 @@ typedef struct
   guint after, with_meta, stale;
   gboolean timed_out;
 } SeekCheck;
-
-static guint64
-element_analysed (GstElement * e)
-{
-  guint64 v;
-
-  g_object_get (e, "frames-analysed", &v, NULL);
-  return v;
-}
-
-/* Until @n frames were analysed, or 90 s (then FALSE). */
-static gboolean
-element_wait_analysed (GstElement * e, guint64 n)
-{
-  gint64 end = g_get_monotonic_time () + 90 * G_TIME_SPAN_SECOND;
-
-  while (element_analysed (e) < n) {
-    if (g_get_monotonic_time () >= end)
-      return FALSE;
-    g_usleep (1000);
-  }
-  return TRUE;
-}
 
 static void
 on_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, SeekCheck * c)
